@@ -1,0 +1,82 @@
+"""Configuration read from the environment.
+
+Every setting has an environment variable (documented in README.md). Nothing is
+read at import time: :func:`load_config` is called by :func:`survey.create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: Settings that come straight from the environment, with their defaults.
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the service must not start with the configuration it was given."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret(instance_path: Path) -> str:
+    """Return a random secret kept in ``instance/secret_key`` for development.
+
+    Generated once per machine so that every gunicorn worker signs sessions with
+    the same key; never a value written in the source.
+    """
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> dict:
+    """Build the Flask config mapping from environment variables.
+
+    :raise ConfigError: in production without ``SURVEY_SECRET_KEY``, or with an
+        unknown ``SURVEY_ENV``.
+    """
+    env = os.environ if environ is None else environ
+    survey_env = env.get("SURVEY_ENV", "development")
+    if survey_env not in ENVIRONMENTS:
+        raise ConfigError(f"SURVEY_ENV ({survey_env!r}) must be one of {', '.join(ENVIRONMENTS)}")
+
+    secret = env.get("SURVEY_SECRET_KEY", "")
+    if not secret:
+        if survey_env == "production":
+            raise ConfigError(
+                "SURVEY_SECRET_KEY is not set: production refuses to start without a secret key"
+            )
+        secret = _dev_secret(instance_path)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'survey.db'}"
+    production = survey_env == "production"
+    return {
+        "SURVEY_ENV": survey_env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Absolute base of the public form URLs that QR codes encode. Posters
+        # stay on walls for years, so set it to the service's stable public name.
+        "SURVEY_PUBLIC_BASE_URL": env.get("SURVEY_PUBLIC_BASE_URL", "").rstrip("/"),
+        "SURVEY_DEMO": _bool(env.get("SURVEY_DEMO"), default=not production),
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        # A citizen may leave the form open while the desk finishes the dossier.
+        "WTF_CSRF_TIME_LIMIT": int(env.get("SURVEY_CSRF_TIME_LIMIT", 6 * 3600)),
+        # Far above any honest form post; stops oversized bodies before parsing.
+        "MAX_CONTENT_LENGTH": int(env.get("SURVEY_MAX_CONTENT_LENGTH", 64 * 1024)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SURVEY_SECURE_COOKIES"), default=production),
+        "TESTING": survey_env == "testing",
+    }

@@ -1,0 +1,115 @@
+"""The citizen's response form, built from a questionnaire definition."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import AnyOf
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
+from wtforms.validators import ValidationError
+
+from ..i18n import pick
+from ..questionnaire import Question
+from ..questionnaire import Questionnaire
+
+FIELD_PREFIX = "q_"
+UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# Control characters other than newline and tab: PostgreSQL refuses NUL, and
+# none of them belongs in a comment shown to officers or exported to Excel.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str | None) -> str | None:
+    """Normalise free text: NFC, control characters dropped, trimmed; empty → None."""
+    if value is None:
+        return None
+    value = _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+    return value or None
+
+
+class ResponseFormBase(FlaskForm):
+    """Fields every questionnaire version has; the questions are added per version."""
+
+    submission_id = HiddenField(
+        validators=[
+            InputRequired(message=_l("The form is incomplete. Please open it again.")),
+            Regexp(UUID_RE, message=_l("The form is incomplete. Please open it again.")),
+        ]
+    )
+    questionnaire_version = HiddenField(
+        validators=[InputRequired(message=_l("The form is incomplete. Please open it again."))]
+    )
+    contact = StringField(
+        _l("Phone or email, if you want a reply (optional)"),
+        filters=[clean_text],
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("Contact details must be at most %(max)d characters.")),
+        ],
+    )
+    contact_consent = BooleanField(
+        _l("I agree that the office uses this contact only to reply to my feedback.")
+    )
+
+    def validate_contact(self, field):
+        if field.data and not self.contact_consent.data:
+            raise ValidationError(
+                _l("Please tick the consent box, or leave the contact details empty.")
+            )
+
+    def question_fields(self):
+        return [f for f in self if f.name.startswith(FIELD_PREFIX)]
+
+
+def _answer_field(question: Question):
+    labels = [(o.value, pick(o.label)) for o in question.options]
+    if question.no_opinion:
+        labels.append((question.no_opinion.value, pick(question.no_opinion.label)))
+    validators = [
+        AnyOf(
+            [v for v, _ in labels],
+            message=_l("Please choose one of the answers shown."),
+        )
+    ]
+    if question.required:
+        validators.insert(0, InputRequired(message=_l("Please answer this question.")))
+    else:
+        validators.insert(0, Optional())
+    return RadioField(pick(question.text), choices=labels, validators=validators, validate_choice=False)
+
+
+def _comment_field(question: Question):
+    limit = question.max_length or 2000
+    return TextAreaField(
+        pick(question.text),
+        filters=[clean_text],
+        validators=[
+            Optional(),
+            Length(
+                max=limit,
+                message=_l("Your comment is too long: at most %(max)d characters."),
+            ),
+        ],
+    )
+
+
+def response_form_class(questionnaire: Questionnaire) -> type[ResponseFormBase]:
+    """A form class for one questionnaire version, labelled in the current language."""
+    fields = {}
+    for question in questionnaire.questions:
+        if question.type == "text":
+            fields[FIELD_PREFIX + question.id] = _comment_field(question)
+        else:
+            fields[FIELD_PREFIX + question.id] = _answer_field(question)
+    return type(f"ResponseFormV{questionnaire.version}", (ResponseFormBase,), fields)

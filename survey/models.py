@@ -1,0 +1,176 @@
+"""Database models (SQLAlchemy 2.0, typed).
+
+Raw answers are stored one row per question so that every rate can be
+recomputed for any questionnaire version.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from .extensions import db
+from .questionnaire import Questionnaire as QuestionnaireDefinition
+from .questionnaire import parse
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite drops the offset, so values are normalised to UTC on the way in and
+    marked as UTC on the way out; naive datetimes are refused rather than guessed.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime ({value!r}): store timestamps with a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class UnitLevel(enum.StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+
+
+class Unit(db.Model):
+    """An administrative unit: province, district or commune.
+
+    Communes hang under a district (before 1/7/2025) or directly under a
+    province (two-tier government since then); both shapes are allowed.
+    """
+
+    __tablename__ = "unit"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    parent_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("unit.id"), index=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    parent: so.Mapped[Unit | None] = so.relationship(
+        remote_side=[id], back_populates="children"
+    )
+    children: so.Mapped[list[Unit]] = so.relationship(back_populates="parent")
+    desks: so.Mapped[list[Desk]] = so.relationship(back_populates="unit")
+
+    __table_args__ = (
+        sa.CheckConstraint("level IN ('province', 'district', 'commune')", name="level"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code} {self.name}>"
+
+
+class Desk(db.Model):
+    """A service point (one-stop desk) with the public code printed on its QR poster.
+
+    The code appears in the form URL ``/s/<code>`` and must never change.
+    """
+
+    __tablename__ = "desk"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: so.Mapped[Unit] = so.relationship(back_populates="desks")
+
+    def __repr__(self) -> str:
+        return f"<Desk {self.code}>"
+
+
+class Questionnaire(db.Model):
+    """One version of the questionnaire, stored whole as its JSON definition."""
+
+    __tablename__ = "questionnaire"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version: so.Mapped[int] = so.mapped_column(unique=True)
+    definition: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    def parsed(self) -> QuestionnaireDefinition:
+        return parse(self.definition)
+
+
+class Response(db.Model):
+    """One citizen's submitted form.
+
+    ``submission_id`` is generated when the form is served and travels with it,
+    so a double tap or a retry on a flaky network is stored once.
+    """
+
+    __tablename__ = "response"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    submission_id: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"), index=True)
+    questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaire.id"))
+    submitted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    procedure_field: so.Mapped[str | None] = so.mapped_column(
+        sa.String(40), index=True
+    )
+    comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    contact: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    contact_consent: so.Mapped[bool] = so.mapped_column(default=False)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5), default="vi")
+
+    desk: so.Mapped[Desk] = so.relationship()
+    unit: so.Mapped[Unit] = so.relationship()
+    questionnaire: so.Mapped[Questionnaire] = so.relationship()
+    answers: so.Mapped[list[Answer]] = so.relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.Index("ix_response_unit_id_submitted_at", "unit_id", "submitted_at"),
+        # Contact details exist only with the citizen's explicit consent.
+        sa.CheckConstraint("contact IS NULL OR contact_consent", name="contact_consent"),
+    )
+
+    def answer_map(self) -> dict[str, str]:
+        return {a.question_id: a.value for a in self.answers}
+
+
+class Answer(db.Model):
+    """The coded answer to one question of one response (e.g. ``"4"`` or ``"na"``)."""
+
+    __tablename__ = "answer"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    response_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("response.id", ondelete="CASCADE")
+    )
+    question_id: so.Mapped[str] = so.mapped_column(sa.String(40))
+    value: so.Mapped[str] = so.mapped_column(sa.String(20))
+
+    response: so.Mapped[Response] = so.relationship(back_populates="answers")
+
+    __table_args__ = (sa.UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),)

@@ -1,0 +1,120 @@
+"""Glue between the database and the pure modules (questionnaire, stats)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Answer
+from .models import Desk
+from .models import Questionnaire
+from .models import Response
+from .questionnaire import Questionnaire as QuestionnaireDefinition
+from .questionnaire import latest_bundled
+from .questionnaire import parse
+
+
+@lru_cache(maxsize=32)
+def _parse_cached(version: int, definition_json: str) -> QuestionnaireDefinition:
+    return parse(json.loads(definition_json))
+
+
+def definition_of(row: Questionnaire) -> QuestionnaireDefinition:
+    """The parsed definition of a stored questionnaire (stored versions never change)."""
+    return _parse_cached(row.version, json.dumps(row.definition, sort_keys=True))
+
+
+def ensure_questionnaire(definition: dict | None = None) -> Questionnaire:
+    """Store a questionnaire version if it is not stored yet, and return its row.
+
+    Safe when two workers race: the loser of the insert reads the winner's row.
+    """
+    definition = definition or latest_bundled()
+    parse(definition)  # refuse a malformed definition before storing it
+    version = definition["version"]
+    row = db.session.scalar(sa.select(Questionnaire).where(Questionnaire.version == version))
+    if row is not None:
+        return row
+    try:
+        row = Questionnaire(version=version, definition=definition)
+        db.session.add(row)
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        row = db.session.scalar(sa.select(Questionnaire).where(Questionnaire.version == version))
+    return row
+
+
+def current_questionnaire() -> Questionnaire:
+    """The questionnaire new forms are served with: the newest shipped version."""
+    return ensure_questionnaire()
+
+
+def questionnaire_by_version(version: int) -> Questionnaire | None:
+    return db.session.scalar(sa.select(Questionnaire).where(Questionnaire.version == version))
+
+
+def find_desk(code: str) -> Desk | None:
+    """The desk with this public code (codes are matched case-insensitively)."""
+    return db.session.scalar(sa.select(Desk).where(Desk.code == code.strip().upper()))
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    response_id: int
+    created: bool
+
+
+def store_response(
+    *,
+    desk: Desk,
+    questionnaire: Questionnaire,
+    submission_id: str,
+    answers: dict[str, str],
+    comment: str | None,
+    contact: str | None,
+    contact_consent: bool,
+    language: str,
+) -> StoredResponse:
+    """Commit one response with its answers, exactly once per ``submission_id``.
+
+    The commit happens before this returns, so the caller may acknowledge it.
+    A second call with the same ``submission_id`` (a double tap, a retried
+    post) stores nothing and reports ``created=False``.
+    """
+    existing = db.session.scalar(
+        sa.select(Response.id).where(Response.submission_id == submission_id)
+    )
+    if existing is not None:
+        return StoredResponse(existing, created=False)
+    definition = definition_of(questionnaire)
+    field_question = definition.by_role("procedure_field")
+    response = Response(
+        submission_id=submission_id,
+        unit_id=desk.unit_id,
+        desk_id=desk.id,
+        questionnaire_id=questionnaire.id,
+        procedure_field=answers.get(field_question.id) if field_question else None,
+        comment=comment,
+        contact=contact if contact_consent else None,
+        contact_consent=bool(contact and contact_consent),
+        language=language,
+        answers=[Answer(question_id=q, value=v) for q, v in answers.items()],
+    )
+    db.session.add(response)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        # Another request with the same submission id won the race.
+        db.session.rollback()
+        existing = db.session.scalar(
+            sa.select(Response.id).where(Response.submission_id == submission_id)
+        )
+        if existing is None:
+            raise
+        return StoredResponse(existing, created=False)
+    return StoredResponse(response.id, created=True)
