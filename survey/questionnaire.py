@@ -40,6 +40,7 @@ class Question:
     element: str | None = None
     role: str | None = None
     max_length: int | None = None
+    prompt: dict[str, str] | None = None
 
     def values(self) -> tuple[str, ...]:
         """Every value a valid answer may take, the no-opinion value included."""
@@ -115,6 +116,7 @@ def parse(definition: dict[str, Any]) -> Questionnaire:
             raise QuestionnaireError(f"question {qid!r}: text needs {LANGUAGES}")
         options: tuple[Option, ...] = ()
         no_opinion = None
+        prompt = None
         if qtype == "scale":
             scale = scales.get(raw.get("scale"))
             if scale is None:
@@ -123,6 +125,7 @@ def parse(definition: dict[str, Any]) -> Questionnaire:
             if scale.get("no_opinion"):
                 no_opinion = _option(scale["no_opinion"], qid)
             satisfied.update(str(v) for v in scale.get("satisfied", ()))
+            prompt = scale.get("prompt")
         elif qtype == "choice":
             options = tuple(_option(o, qid) for o in raw.get("options", ()))
             if not options:
@@ -141,6 +144,7 @@ def parse(definition: dict[str, Any]) -> Questionnaire:
                 element=element,
                 role=raw.get("role"),
                 max_length=raw.get("max_length"),
+                prompt=prompt,
             )
         )
     if not questions:

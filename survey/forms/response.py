@@ -12,6 +12,7 @@ from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import StringField
 from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -73,12 +74,13 @@ class ResponseFormBase(FlaskForm):
 
 
 def _answer_field(question: Question):
-    labels = [(o.value, pick(o.label)) for o in question.options]
+    options = list(question.options)
     if question.no_opinion:
-        labels.append((question.no_opinion.value, pick(question.no_opinion.label)))
+        options.append(question.no_opinion)
+    choices = [SelectChoice(o.value, pick(o.label)) for o in options]
     validators = [
         AnyOf(
-            [v for v, _ in labels],
+            [o.value for o in options],
             message=_l("Please choose one of the answers shown."),
         )
     ]
@@ -86,7 +88,7 @@ def _answer_field(question: Question):
         validators.insert(0, InputRequired(message=_l("Please answer this question.")))
     else:
         validators.insert(0, Optional())
-    return RadioField(pick(question.text), choices=labels, validators=validators, validate_choice=False)
+    return RadioField(pick(question.text), choices=choices, validators=validators, validate_choice=False)
 
 
 def _comment_field(question: Question):

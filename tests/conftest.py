@@ -1,0 +1,226 @@
+"""Fixtures: the app on SQLite and on a throwaway PostgreSQL server, a client,
+a CLI runner, a live server and a headless Chromium.
+
+Every test that uses ``app`` runs twice, once per database. Each test gets a
+fresh database cloned from one that the real Alembic migrations built.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+# The app reads its settings from the environment; tests never touch the
+# developer's instance/ folder or secret.
+os.environ["SURVEY_ENV"] = "testing"
+os.environ["SURVEY_SECRET_KEY"] = "test-secret-" + uuid.uuid4().hex
+
+from survey import create_app  # noqa: E402
+from survey.extensions import db  # noqa: E402
+
+from .pg_server import PostgresServer  # noqa: E402
+
+IN_CI = os.environ.get("CI") == "true"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally when a tool is missing; in CI a missing tool is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} — CI must run this test, not skip it")
+    pytest.skip(reason)
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    try:
+        server = PostgresServer().start()
+    except (FileNotFoundError, OSError) as exc:
+        skip_or_fail(f"PostgreSQL server unavailable: {exc}")
+    base = server.url.rsplit("/", 1)[0]
+    admin = sa.create_engine(server.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("CREATE DATABASE survey_template"))
+    _migrate(f"{base}/survey_template")
+    server.admin = admin
+    server.base = base
+    yield server
+    admin.dispose()
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, migrated database for one test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "survey.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = "t_" + uuid.uuid4().hex[:12]
+    with server.admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE survey_template"))
+    yield f"{server.base}/{name}"
+    with server.admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SURVEY_PUBLIC_BASE_URL": "https://khaosat.example.vn",
+            "SURVEY_DEMO": True,
+        }
+    )
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def demo_units(app):
+    """The demo province, district, communes and desks, without responses."""
+    from survey import demo
+    from survey.services import ensure_questionnaire
+
+    with app.app_context():
+        ensure_questionnaire()
+        demo.load_units_and_desks()
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_HIDDEN = re.compile(r'<input id="(\w+)" name="\w+" type="hidden" value="([^"]*)">')
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of a served form (CSRF token, submission id, version)."""
+    return dict(_HIDDEN.findall(html))
+
+
+VALID_ANSWERS = {
+    "q_field": "dat_dai",
+    "q_access": "4",
+    "q_procedure": "5",
+    "q_official": "5",
+    "q_result": "3",
+    "q_feedback": "na",
+    "q_overall": "4",
+    "q_wait": "15to30",
+    "q_visits": "1",
+    "q_trouble": "no",
+    "q_comment": "Cán bộ nhiệt tình.",
+}
+
+
+@pytest.fixture
+def form_post(client, demo_units):
+    """GET a desk's form, then return its hidden fields merged with valid answers."""
+
+    def make(desk_code: str = "LC-01", **changes) -> dict[str, str]:
+        page = client.get(f"/s/{desk_code}")
+        assert page.status_code == 200
+        data = {**hidden_fields(page.get_data(as_text=True)), **VALID_ANSWERS}
+        for key, value in changes.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return data
+
+    return make
+
+
+@pytest.fixture
+def live_server(demo_units):
+    """The app served over real HTTP on a loopback port, in a thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, demo_units, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium from Debian, driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A fresh browser page at a cheap Android phone's viewport (360×740)."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
+        has_touch=True, locale="vi-VN",
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
