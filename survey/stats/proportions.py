@@ -222,7 +222,7 @@ def proportion_ci(
     >>> from survey.stats import proportion_ci
     >>> ci = proportion_ci(38, 40)
     >>> round(ci.rate, 4), round(ci.low, 4), round(ci.high, 4)
-    (0.95, 0.8349, 0.9862)
+    (0.95, 0.835, 0.9862)
     >>> ci = proportion_ci(38, 40, method="exact")
     >>> round(ci.low, 4), round(ci.high, 4)
     (0.8308, 0.9939)
@@ -411,8 +411,10 @@ def compare_to_target(
 
     ci = proportion_ci(successes, n, confidence, method)
     status = _status(ci.low, ci.high, target)
-    needed = 0 if status != "inconclusive" else _responses_needed(
-        successes, n, target, confidence, method
+    needed = (
+        0
+        if status != "inconclusive"
+        else _responses_needed(successes, n, target, confidence, method)
     )
     return TargetComparison(
         rate=ci.rate,
