@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 from flask import current_app
+from flask.cli import AppGroup
 
 from . import demo
 from .extensions import db
@@ -16,9 +17,7 @@ from .services import ensure_questionnaire
 from .views.public import public_form_url
 
 
-@click.group("survey")
-def survey_cli() -> None:
-    """Manage units, desks, questionnaires and demo data."""
+survey_cli = AppGroup("survey", help="Manage units, desks, questionnaires and demo data.")
 
 
 @survey_cli.command("demo-data")

@@ -1,0 +1,58 @@
+# sipas-survey: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+export FLASK_APP := wsgi
+
+.PHONY: run test install install-test system-deps lint translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## Start the service on SQLite with demo data.
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask survey demo-data
+	@echo
+	@echo "  sipas-survey is starting on http://$(HOST):$(PORT)"
+	@echo "  Citizen form (desk LC-01, Thị trấn Lai Cách): http://$(HOST):$(PORT)/s/LC-01"
+	@echo "  Its QR code:  http://$(HOST):$(PORT)/s/LC-01/qr.png  (and .svg)"
+	@echo "  In English:   http://$(HOST):$(PORT)/s/LC-01?lang=en"
+	@echo "  Health check: http://$(HOST):$(PORT)/healthz"
+	@echo "  All desks:    $(BIN)/flask survey list-desks"
+	@echo
+	SURVEY_PUBLIC_BASE_URL=$${SURVEY_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
+	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+
+## Install what the tests need (system packages too, when run as root) and run them all.
+test: install-test system-deps
+	$(BIN)/pytest
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+lint: install-test
+	$(BIN)/ruff check .
+
+## Re-extract interface strings, merge them into the Vietnamese catalogue, compile it.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o /tmp/sipas-messages.pot survey
+	$(BIN)/pybabel update -i /tmp/sipas-messages.pot -d survey/translations -w 100
+	$(BIN)/pybabel compile -d survey/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Container entry point: apply migrations (retrying while the database starts),
+# then hand the process over to gunicorn.
+set -e
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if flask db upgrade; then
+    break
+  fi
+  echo "Database not ready (attempt $attempt); retrying in 3 s" >&2
+  sleep 3
+done
+flask survey sync-questionnaires
+exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" \
+  --worker-class gthread --threads 4 --access-logfile - --error-logfile - wsgi:app

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# System programs the tests use: Chromium (browser tests), zbar (decoding QR
+# codes with an independent reader) and PostgreSQL (the second test database).
+# Installs what is missing when run as root; otherwise says what to install.
+set -euo pipefail
+
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v zbarimg >/dev/null || missing+=(zbar-tools)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "Missing system packages: ${missing[*]}"
+  echo "Install them (e.g. sudo apt-get install ${missing[*]}); their tests are skipped until then."
+fi
