@@ -387,9 +387,10 @@ def compare_to_target(
     29
     """
     successes, n = check_successes(successes, n)
-    target = check_real(target, "target")
-    if not 0.0 < target <= 1.0:
+    target_value = check_real(target, "target")
+    if not 0.0 < target_value <= 1.0:
         raise ValueError(f"target ({target!r}) must be in (0, 1]")
+    target = target_value
     confidence = check_confidence(confidence)
     method = check_choice(method, "method", INTERVAL_METHODS)
 
