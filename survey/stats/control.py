@@ -134,9 +134,10 @@ def p_chart_limits(
     if not sizes:
         raise ValueError(f"n_by_period ({n_by_period!r}) must not be empty")
     pairs = [check_successes(k, n) for k, n in zip(successes, sizes, strict=True)]
-    sigma = check_real(sigma, "sigma")
-    if sigma <= 0:
+    sigma_value = check_real(sigma, "sigma")
+    if sigma_value <= 0:
         raise ValueError(f"sigma ({sigma!r}) must be positive")
+    sigma = sigma_value
     total = sum(n for _, n in pairs)
     if total == 0:
         raise ValueError(f"n_by_period ({n_by_period!r}) has no responses in any period")
