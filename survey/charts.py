@@ -1,0 +1,494 @@
+"""Charts for the officer's reports, drawn with matplotlib's object API.
+
+Server code never imports ``matplotlib.pyplot``: pyplot keeps every figure in
+a global registry and leaks memory in a long-running process (matplotlib's
+"Embedding in a web application server" page). Each chart is a plain
+:class:`~matplotlib.figure.Figure`; :func:`render` turns it into PNG, SVG or
+PDF bytes for a view to wrap in a ``Response``.
+
+All text uses matplotlib's bundled DejaVu Sans, which has every Vietnamese
+diacritic, so output is the same on every machine. SVG text is drawn as paths
+(readable without fonts); PDF embeds the font as TrueType (type 42) so the text
+can be searched and copied. Rates are fractions in [0, 1]; axes show percent.
+
+This module is pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from io import BytesIO
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import MaxNLocator
+
+__all__ = [
+    "FORMATS",
+    "STYLE",
+    "TrendPoint",
+    "chart_style",
+    "format_percent",
+    "funnel_chart",
+    "render",
+    "trend_chart",
+]
+
+FORMATS = ("png", "svg", "pdf")
+
+# Settings for building and for saving figures. Fonts are fixed (not left to
+# the machine's fontconfig); svg.hashsalt makes SVG element ids reproducible.
+STYLE: dict[str, object] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 10,
+    "axes.titlesize": 13,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "sipas-survey",
+    "savefig.bbox": "standard",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
+    "figure.facecolor": "white",
+}
+
+_METADATA: dict[str, dict[str, None]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None},
+    "pdf": {"CreationDate": None, "ModDate": None},
+}
+
+_BLUE = "#1f5fa8"
+_BLUE_LIGHT = "#7fa7d6"
+_GREY = "#6b6b6b"
+_TARGET_COLOURS = ("#c0392b", "#d68910", "#1e8449", "#7d3c98")
+# A white halo keeps a value label readable where it crosses a line.
+_HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+
+
+@contextmanager
+def chart_style() -> Iterator[None]:
+    """Apply :data:`STYLE` (fonts, font embedding) while building or saving a figure."""
+    with matplotlib.rc_context(STYLE):
+        yield
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    """One period of a trend chart.
+
+    Attributes
+    ----------
+    label : str
+        Axis label of the period, e.g. "T3/2025".
+    rate : float or None
+        Satisfaction rate in [0, 1]; None when the period has no valid answers.
+    low, high : float or None
+        95 % interval of the rate; None to draw the rate without an interval.
+    n : int
+        Number of valid answers (shown under the label).
+    """
+
+    label: str
+    rate: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+
+def format_percent(value: float, digits: int = 1, *, decimal_comma: bool = True) -> str:
+    """A fraction as a percentage: ``0.914`` → "91,4%" (or "91.4%").
+
+    Whole percentages drop the decimals: ``0.9`` → "90%".
+
+    Examples
+    --------
+    >>> format_percent(0.914), format_percent(0.9), format_percent(0.998, decimal_comma=False)
+    ('91,4%', '90%', '99.8%')
+    """
+    return _percent_text(value * 100.0, digits, decimal_comma)
+
+
+def _percent_text(points: float, digits: int, decimal_comma: bool) -> str:
+    rounded = round(points, digits)
+    text = f"{rounded:.0f}" if float(rounded).is_integer() else f"{rounded:.{digits}f}"
+    if text == "-0":
+        text = "0"
+    return (text.replace(".", ",") if decimal_comma else text) + "%"
+
+
+def _percent_tick(points: float, _pos: object = None, *, decimal_comma: bool = True) -> str:
+    return _percent_text(points, 1, decimal_comma)
+
+
+def _freeze_layout(fig: Figure) -> None:
+    """Run constrained layout to convergence, then fix the axes where they are.
+
+    Constrained layout starts from the previous draw, so a live engine makes
+    the same figure give slightly different bytes on each save (and after a
+    save at another dpi). Three passes converge for these charts; afterwards
+    positions are figure fractions, valid at any dpi.
+    """
+    for _ in range(3):
+        fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+
+
+def _check_fraction(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        raise ValueError(f"{name} ({value!r}) must be a number in [0, 1]")
+    result = float(value)
+    if not (math.isfinite(result) and 0.0 <= result <= 1.0):
+        raise ValueError(f"{name} ({value!r}) must be in [0, 1]")
+    return result
+
+
+def _check_count(value: object, name: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"{name} ({value!r}) must be an integer >= {minimum}")
+    return int(value)
+
+
+def _check_points(points: Sequence[TrendPoint]) -> list[TrendPoint]:
+    if isinstance(points, str | bytes) or not isinstance(points, Sequence):
+        raise ValueError(f"points ({points!r}) must be a sequence of TrendPoint")
+    checked = []
+    for i, point in enumerate(points):
+        if not isinstance(point, TrendPoint):
+            raise ValueError(f"points[{i}] ({point!r}) must be a TrendPoint")
+        _check_count(point.n, f"points[{i}].n")
+        if point.rate is None:
+            checked.append(point)
+            continue
+        rate = _check_fraction(point.rate, f"points[{i}].rate")
+        for name in ("low", "high"):
+            value = getattr(point, name)
+            if value is not None:
+                _check_fraction(value, f"points[{i}].{name}")
+        if (point.low is None) != (point.high is None):
+            raise ValueError(f"points[{i}] ({point!r}) must give both low and high, or neither")
+        if point.low is not None and not point.low <= rate <= point.high:
+            raise ValueError(f"points[{i}] ({point!r}) must have low <= rate <= high")
+        checked.append(point)
+    return checked
+
+
+def _check_targets(targets: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    if isinstance(targets, str | bytes) or not isinstance(targets, Sequence):
+        raise ValueError(f"targets ({targets!r}) must be a sequence of (label, rate) pairs")
+    checked = []
+    for i, target in enumerate(targets):
+        if not (isinstance(target, tuple | list) and len(target) == 2):
+            raise ValueError(f"targets[{i}] ({target!r}) must be a (label, rate) pair")
+        checked.append((str(target[0]), _check_fraction(target[1], f"targets[{i}] rate")))
+    return checked
+
+
+def _lower_limit(values: Sequence[float]) -> float:
+    """Bottom of the y axis in percent points: 5 below the lowest value, down to a multiple of 5."""
+    if not values:
+        return 0.0
+    return max(0.0, 5.0 * math.floor((min(values) * 100.0 - 5.0) / 5.0))
+
+
+def _percent_axis(ax, bottom: float, decimal_comma: bool) -> None:
+    ax.set_ylim(bottom, 100.0 + 0.03 * (100.0 - bottom))
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
+    ax.yaxis.set_major_formatter(FuncFormatter(partial(_percent_tick, decimal_comma=decimal_comma)))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def trend_chart(
+    points: Sequence[TrendPoint],
+    targets: Sequence[tuple[str, float]],
+    title: str,
+    *,
+    ylabel: str = "Tỷ lệ hài lòng",
+    decimal_comma: bool = True,
+    no_data_label: str = "chưa có phiếu",
+    series_label: str = "Tỷ lệ hài lòng (KTC 95%)",
+    figsize: tuple[float, float] = (10.0, 5.0),
+) -> Figure:
+    """A rate per period (dots with 95 % interval bars) against target lines.
+
+    Parameters
+    ----------
+    points : sequence of TrendPoint
+        The periods in order, e.g. the last 12 months.
+    targets : sequence of (str, float)
+        Target lines as (label, rate), e.g. ``[("Mục tiêu 90%", 0.9)]``.
+    title : str
+        Chart title.
+    ylabel : str, optional
+        Label of the y axis.
+    decimal_comma : bool, optional
+        Write "91,4%" (Vietnamese) rather than "91.4%".
+    no_data_label : str, optional
+        Shown, in grey, in the slot of a period without answers.
+    series_label : str, optional
+        Legend entry of the dots and bars.
+    figsize : (float, float), optional
+        Size in inches; the default 10 × 5 fits A4 landscape.
+
+    Returns
+    -------
+    Figure
+        Not attached to pyplot, already laid out (see Notes); pass it to :func:`render`.
+
+    Raises
+    ------
+    ValueError
+        A rate or bound outside [0, 1], ``low <= rate <= high`` violated, a
+        negative ``n``, or a malformed target.
+
+    Notes
+    -----
+    Each tick reads "label\\nn=42", so a small month's wide interval is
+    explained on the chart itself. The y axis starts 5 points below the lowest
+    interval bound or target (rounded down to a multiple of 5) and ends at 100 %.
+    The layout is computed once and then fixed, so every :func:`render` of the
+    figure gives the same bytes; resizing it afterwards does not re-flow it.
+    """
+    points = _check_points(points)
+    targets = _check_targets(targets)
+    with chart_style():
+        fig = Figure(figsize=figsize, layout="constrained")
+        ax = fig.add_subplot()
+        data = [(x, p) for x, p in enumerate(points) if p.rate is not None]
+        empty = [x for x, p in enumerate(points) if p.rate is None]
+        bottom = _lower_limit(
+            [p.low if p.low is not None else p.rate for _, p in data] + [v for _, v in targets]
+        )
+        _percent_axis(ax, bottom, decimal_comma)
+
+        handles = []
+        if data:
+            xs = np.array([x for x, _ in data], dtype=float)
+            ys = np.array([p.rate for _, p in data], dtype=float) * 100.0
+            lows = np.array([p.rate if p.low is None else p.low for _, p in data]) * 100.0
+            highs = np.array([p.rate if p.high is None else p.high for _, p in data]) * 100.0
+            ax.errorbar(
+                xs,
+                ys,
+                yerr=[ys - lows, highs - ys],
+                fmt="o",
+                color=_BLUE,
+                ecolor=_BLUE_LIGHT,
+                elinewidth=2.5,
+                capsize=4,
+                markersize=7,
+                zorder=3,
+                clip_on=False,
+            )
+            for x, y in zip(xs, ys, strict=True):
+                ax.annotate(
+                    _percent_text(y, 1, decimal_comma),
+                    (x, y),
+                    xytext=(7, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=8.5,
+                    color=_BLUE,
+                    bbox=_HALO,
+                )
+        handles.append(
+            Line2D([], [], color=_BLUE, marker="o", markersize=7, linestyle="", label=series_label)
+        )
+        for x in empty:
+            ax.axvspan(x - 0.4, x + 0.4, color="#f2f2f2", zorder=0)
+            ax.text(
+                x,
+                bottom + 0.5 * (100.0 - bottom),
+                no_data_label,
+                rotation=90,
+                ha="center",
+                va="center",
+                color=_GREY,
+                fontsize=9,
+                fontstyle="italic",
+            )
+        for i, (label, value) in enumerate(targets):
+            colour = _TARGET_COLOURS[i % len(_TARGET_COLOURS)]
+            line = ax.axhline(value * 100.0, color=colour, linestyle="--", linewidth=1.4)
+            line.set_label(label)
+            handles.append(line)
+
+        ax.set_xticks(range(len(points)))
+        ax.set_xticklabels([f"{p.label}\nn={p.n}" for p in points], fontsize=9)
+        ax.set_xlim(-0.6, max(len(points), 1) - 0.4)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, loc="left")
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+        _freeze_layout(fig)
+    return fig
+
+
+def _check_limits(limits) -> np.ndarray:
+    if isinstance(limits, str | bytes) or not isinstance(limits, Sequence) or not limits:
+        raise ValueError(f"limits ({limits!r}) must be a non-empty sequence of 5-tuples")
+    rows = []
+    for i, row in enumerate(limits):
+        if not (isinstance(row, tuple | list) and len(row) == 5):
+            raise ValueError(f"limits[{i}] ({row!r}) must be (n, low95, high95, low998, high998)")
+        n = _check_count(row[0], f"limits[{i}] n", minimum=1)
+        rows.append([n] + [_check_fraction(v, f"limits[{i}] bound") for v in row[1:]])
+    table = np.array(sorted(rows), dtype=float)
+    return table
+
+
+def funnel_chart(
+    points: Sequence[tuple[str, int, float]],
+    target: float,
+    limits: Sequence[tuple[int, float, float, float, float]],
+    title: str,
+    *,
+    decimal_comma: bool = True,
+    xlabel: str = "Số phiếu hợp lệ (n)",
+    ylabel: str = "Tỷ lệ hài lòng",
+    target_label: str | None = None,
+    limit_labels: tuple[str, str] = ("Giới hạn 95%", "Giới hạn 99,8%"),
+    figsize: tuple[float, float] = (10.0, 6.0),
+) -> Figure:
+    """A funnel plot: each unit's rate against its number of answers, around a target.
+
+    Parameters
+    ----------
+    points : sequence of (str, int, float)
+        (label, n, rate) for each commune; ``n >= 1``.
+    target : float
+        The target rate in [0, 1].
+    limits : sequence of (int, float, float, float, float)
+        The funnel: (n, low95, high95, low998, high998) on a grid of n, e.g.
+        from :func:`survey.stats.funnel_limits` called at 0.95 and 0.998.
+    title : str
+        Chart title.
+    decimal_comma : bool, optional
+        Write "91,4%" rather than "91.4%".
+    xlabel, ylabel, target_label, limit_labels : str, optional
+        Axis and legend text; ``target_label`` defaults to "Mục tiêu 90%".
+    figsize : (float, float), optional
+        Size in inches.
+
+    Returns
+    -------
+    Figure
+
+    Notes
+    -----
+    The 99.8 % limits at each unit's own n are interpolated linearly on the
+    grid (include the units' n in the grid for exact limits). Units outside
+    them are drawn red (below) or green (above) and labelled; units between the
+    95 % and 99.8 % limits are orange; the rest blue (Spiegelhalter 2005).
+    """
+    target = _check_fraction(target, "target")
+    grid = _check_limits(limits)
+    if isinstance(points, str | bytes) or not isinstance(points, Sequence):
+        raise ValueError(f"points ({points!r}) must be a sequence of (label, n, rate)")
+    units = []
+    for i, point in enumerate(points):
+        if not (isinstance(point, tuple | list) and len(point) == 3):
+            raise ValueError(f"points[{i}] ({point!r}) must be (label, n, rate)")
+        units.append(
+            (
+                str(point[0]),
+                _check_count(point[1], f"points[{i}] n", minimum=1),
+                _check_fraction(point[2], f"points[{i}] rate"),
+            )
+        )
+    if target_label is None:
+        target_label = "Mục tiêu " + format_percent(target, decimal_comma=decimal_comma)
+
+    with chart_style():
+        fig = Figure(figsize=figsize, layout="constrained")
+        ax = fig.add_subplot()
+        ns = grid[:, 0]
+        ax.plot(
+            ns, grid[:, 1] * 100, color=_GREY, linestyle="--", linewidth=1, label=limit_labels[0]
+        )
+        ax.plot(ns, grid[:, 2] * 100, color=_GREY, linestyle="--", linewidth=1)
+        ax.plot(ns, grid[:, 3] * 100, color="#333333", linewidth=1.3, label=limit_labels[1])
+        ax.plot(ns, grid[:, 4] * 100, color="#333333", linewidth=1.3)
+        ax.axhline(target * 100, color=_TARGET_COLOURS[0], linewidth=1.4, label=target_label)
+
+        for label, n, rate in units:
+            low95, high95 = np.interp(n, ns, grid[:, 1]), np.interp(n, ns, grid[:, 2])
+            low998, high998 = np.interp(n, ns, grid[:, 3]), np.interp(n, ns, grid[:, 4])
+            if rate < low998 or rate > high998:
+                colour = "#c0392b" if rate < low998 else "#1e8449"
+                ax.annotate(
+                    label,
+                    (n, rate * 100),
+                    xytext=(6, 4),
+                    textcoords="offset points",
+                    fontsize=9,
+                    color=colour,
+                    fontweight="bold",
+                    bbox=_HALO,
+                )
+            elif rate < low95 or rate > high95:
+                colour = "#d68910"
+            else:
+                colour = _BLUE
+            ax.plot([n], [rate * 100], "o", color=colour, markersize=7, zorder=3, clip_on=False)
+
+        bottom = _lower_limit([r for _, _, r in units] + [target])
+        _percent_axis(ax, max(0.0, bottom - 5.0), decimal_comma)
+        largest = max([n for _, n, _ in units] + [int(ns.max())])
+        ax.set_xlim(0, largest * 1.05)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, loc="left")
+        fig.legend(loc="outside lower center", ncols=3, frameon=False)
+        _freeze_layout(fig)
+    return fig
+
+
+def render(fig: Figure, fmt: str, *, dpi: int = 100) -> bytes:
+    """The figure as PNG, SVG or PDF bytes.
+
+    Parameters
+    ----------
+    fig : Figure
+        A figure from this module (or any pyplot-free figure).
+    fmt : {"png", "svg", "pdf"}
+        Output format.
+    dpi : int, optional
+        Resolution of PNG output: the image is ``figsize × dpi`` pixels.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ValueError
+        Unknown ``fmt`` or non-positive ``dpi``.
+
+    Notes
+    -----
+    No creation date or software version is written, so the same figure gives
+    the same bytes (useful for caching and tests). SVG text is converted to
+    paths; PDF embeds DejaVu Sans as TrueType so its text is extractable.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt ({fmt!r}) must be one of 'png', 'svg', 'pdf'")
+    if isinstance(dpi, bool) or not isinstance(dpi, int | float) or not dpi > 0:
+        raise ValueError(f"dpi ({dpi!r}) must be a positive number")
+    buffer = BytesIO()
+    with chart_style():
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+    return buffer.getvalue()
