@@ -314,6 +314,7 @@ def trend_chart(
                 x,
                 bottom + 0.5 * (100.0 - bottom),
                 no_data_label,
+                parse_math=False,
                 rotation=90,
                 ha="center",
                 va="center",
@@ -328,10 +329,10 @@ def trend_chart(
             handles.append(line)
 
         ax.set_xticks(range(len(points)))
-        ax.set_xticklabels([f"{p.label}\nn={p.n}" for p in points], fontsize=9)
+        ax.set_xticklabels([f"{p.label}\nn={p.n}" for p in points], fontsize=9, parse_math=False)
         ax.set_xlim(-0.6, max(len(points), 1) - 0.4)
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, loc="left")
+        ax.set_ylabel(ylabel, parse_math=False)
+        ax.set_title(title, loc="left", parse_math=False)
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
         _freeze_layout(fig)
     return fig
@@ -432,6 +433,7 @@ def funnel_chart(
                 ax.annotate(
                     label,
                     (n, rate * 100),
+                    parse_math=False,
                     xytext=(6, 4),
                     textcoords="offset points",
                     fontsize=9,
@@ -450,8 +452,8 @@ def funnel_chart(
         largest = max([n for _, n, _ in units] + [int(ns.max())])
         ax.set_xlim(0, largest * 1.05)
         ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, loc="left")
+        ax.set_ylabel(ylabel, parse_math=False)
+        ax.set_title(title, loc="left", parse_math=False)
         fig.legend(loc="outside lower center", ncols=3, frameon=False)
         _freeze_layout(fig)
     return fig
