@@ -397,7 +397,9 @@ def period_containing(d: date, kind: str = "month", cutoff_day: int = 1) -> Peri
 
     With a cut-off day, a date on or after the cut-off belongs to the next
     month's period. A date in October–December (by period month) is in no
-    nine-month period: :class:`PeriodError`.
+    nine-month period: for ``kind="nine_months"`` it gets the nine months of
+    its reporting year, which ended before it (``contains(d)`` is then False),
+    so that a list of "current" periods always has a nine-month entry.
 
     Examples
     --------
@@ -405,6 +407,8 @@ def period_containing(d: date, kind: str = "month", cutoff_day: int = 1) -> Peri
     '2025-04'
     >>> period_containing(date(2024, 12, 31), "year", cutoff_day=15).code
     '2025'
+    >>> period_containing(date(2025, 11, 3), "nine_months").range_label()
+    '01/01/2025 – 30/09/2025'
     """
     if isinstance(d, datetime) or not isinstance(d, date):
         raise PeriodError(f"d ({d!r}) must be a date (a local date, not a datetime)")
@@ -417,11 +421,8 @@ def period_containing(d: date, kind: str = "month", cutoff_day: int = 1) -> Peri
         return make_period("month", year, month, cutoff_day)
     if kind in _SPAN:
         return make_period(kind, year, (month - 1) // _SPAN[kind] + 1, cutoff_day)
-    if kind == "nine_months" and month > 9:
-        raise PeriodError(
-            f"d ({d!r}) is in month {month}/{year} of the reporting calendar, "
-            "after the nine-month period"
-        )
+    # October to December are in no nine-month period; they get their
+    # reporting year's, which has already ended (the 9-month report is then due).
     return make_period(kind, year, None, cutoff_day)
 
 

@@ -126,11 +126,14 @@ def test_period_containing(d, cutoff, kind, code):
     assert period.contains(d)
 
 
-def test_nine_months_does_not_contain_the_last_quarter():
-    with pytest.raises(PeriodError, match=r"datetime.date\(2025, 9, 15\).*nine-month"):
-        period_containing(D(2025, 9, 15), "nine_months", cutoff_day=15)
-    with pytest.raises(PeriodError, match="nine-month"):
-        period_containing(D(2025, 10, 1), "nine_months")
+def test_nine_months_after_september_is_the_years_nine_months():
+    # No nine-month period contains the last quarter: the year's one is returned.
+    after = period_containing(D(2025, 9, 15), "nine_months", cutoff_day=15)
+    assert after.code == "2025-9M" and not after.contains(D(2025, 9, 15))
+    assert after.is_complete(D(2025, 9, 15))
+    assert period_containing(D(2025, 10, 1), "nine_months").code == "2025-9M"
+    # With the 15th cut-off, 20/12/2025 is already in reporting year 2026.
+    assert period_containing(D(2025, 12, 20), "nine_months", cutoff_day=15).code == "2026-9M"
 
 
 def test_february_and_leap_years():
