@@ -50,7 +50,7 @@ lint: install-test
 
 ## Re-extract interface strings, merge them into the Vietnamese catalogue, compile it.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o /tmp/sipas-messages.pot survey
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o /tmp/sipas-messages.pot .
 	$(BIN)/pybabel update -i /tmp/sipas-messages.pot -d survey/translations -w 100
 	$(BIN)/pybabel compile -d survey/translations
 

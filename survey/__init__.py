@@ -43,14 +43,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
 
+    from . import auth
     from . import cli
     from . import errors
     from . import security
     from .views import health
+    from .views import officer
     from .views import public
+    from .views import reports
 
     app.register_blueprint(public.bp)
     app.register_blueprint(health.bp)
+    auth.init_app(app)
+    app.register_blueprint(officer.bp)
+    app.register_blueprint(reports.bp)
     errors.init_app(app)
     security.init_app(app)
     cli.init_app(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -9,26 +11,34 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import demo
+from .audit import record
+from .auth import check_password_strength
+from .auth import hash_password
 from .extensions import db
 from .models import Desk
+from .models import LoginFailure
+from .models import Officer
+from .models import Role
 from .models import Unit
 from .models import UnitLevel
 from .services import ensure_questionnaire
 from .views.public import public_form_url
 
-
 survey_cli = AppGroup("survey", help="Manage units, desks, questionnaires and demo data.")
 
 
 @survey_cli.command("demo-data")
-@click.option("--responses/--no-responses", default=True, help="Also add a year of synthetic responses.")
+@click.option(
+    "--responses/--no-responses", default=True, help="Also add a year of synthetic responses."
+)
 def demo_data(responses: bool) -> None:
     """Load the demo district (Cẩm Giàng) idempotently."""
     if not current_app.config["SURVEY_DEMO"]:
         raise click.ClickException("Demo data is refused outside demo mode (SURVEY_DEMO=1).")
     ensure_questionnaire()
     demo.load_units_and_desks()
-    click.echo("Units and desks: ready.")
+    demo.load_officers()
+    click.echo("Units, desks and demo officers: ready.")
     if responses:
         with click.progressbar(length=6 * 12 * 60, label="Synthetic responses") as bar:
             last = 0
@@ -39,7 +49,9 @@ def demo_data(responses: bool) -> None:
                 last = total
 
             added = demo.load_responses(progress=advance)
-        click.echo(f"Synthetic responses added: {added}" if added else "Responses exist: none added.")
+        click.echo(
+            f"Synthetic responses added: {added}" if added else "Responses exist: none added."
+        )
 
 
 @survey_cli.command("sync-questionnaires")
@@ -96,6 +108,77 @@ def list_desks() -> None:
     for desk in db.session.scalars(sa.select(Desk).order_by(Desk.code)):
         url = public_form_url(desk.code)
         click.echo(f"{desk.code}\t{desk.unit.name}\t{url}\t{url}/qr.png")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = check_password_strength(password)
+    if problem:
+        raise click.ClickException(problem)
+    return password
+
+
+@survey_cli.command("create-officer")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="Full name shown in the audit log.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--unit", "unit_code", help="The officer's unit (not for administrators).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_officer(
+    username: str, full_name: str, role: str, unit_code: str | None, password_stdin: bool
+) -> None:
+    """Create an officer account (commune, district or admin)."""
+    username = username.strip().lower()
+    if not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise click.ClickException("A username has letters, digits, '.', '_' and '-' only.")
+    if db.session.scalar(sa.select(Officer).where(Officer.username == username)):
+        raise click.ClickException(f"An officer named {username} exists already.")
+    unit = None
+    if role != Role.ADMIN:
+        if not unit_code:
+            raise click.ClickException("A commune or district officer needs --unit.")
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code.strip().upper()))
+        if unit is None:
+            raise click.ClickException(f"No unit with code {unit_code}.")
+        if (role, unit.level) not in {
+            ("commune", "commune"),
+            ("district", "district"),
+            ("district", "province"),
+        }:
+            raise click.ClickException(f"A {role} officer cannot belong to a {unit.level}.")
+    password = _read_password(password_stdin)
+    db.session.add(
+        Officer(
+            username=username,
+            full_name=full_name.strip(),
+            role=role,
+            unit_id=unit.id if unit else None,
+            password_hash=hash_password(password),
+        )
+    )
+    db.session.commit()
+    click.echo(f"Created {role} officer {username}" + (f" for {unit.name}." if unit else "."))
+
+
+@survey_cli.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def reset_password(username: str, password_stdin: bool) -> None:
+    """Set a new password for an officer and lift any sign-in lock."""
+    officer = db.session.scalar(
+        sa.select(Officer).where(Officer.username == username.strip().lower())
+    )
+    if officer is None:
+        raise click.ClickException(f"No officer named {username}.")
+    officer.password_hash = hash_password(_read_password(password_stdin))
+    officer.is_demo = False
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == officer.username))
+    record("password_reset", officer=officer, detail="command line")
+    db.session.commit()
+    click.echo(f"Password of {officer.username} changed.")
 
 
 def init_app(app: Flask) -> None:

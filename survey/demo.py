@@ -28,8 +28,12 @@ PROVINCE = ("HD", "Tỉnh Hải Dương")
 DISTRICT = ("HD-CG", "Huyện Cẩm Giàng")
 # (code, name, desks, typical satisfaction rate of its citizens)
 COMMUNES = [
-    ("HD-CG-LC", "Thị trấn Lai Cách", [("LC-01", "Bàn 1 – Hộ tịch, chứng thực"),
-                                       ("LC-02", "Bàn 2 – Đất đai, xây dựng")], 0.95),
+    (
+        "HD-CG-LC",
+        "Thị trấn Lai Cách",
+        [("LC-01", "Bàn 1 – Hộ tịch, chứng thực"), ("LC-02", "Bàn 2 – Đất đai, xây dựng")],
+        0.95,
+    ),
     ("HD-CG-CGI", "Thị trấn Cẩm Giang", [("CGI-01", "Bộ phận Một cửa")], 0.92),
     ("HD-CG-CH", "Xã Cẩm Hưng", [("CH-01", "Bộ phận Một cửa")], 0.88),
     ("HD-CG-CA", "Xã Cao An", [("CA-01", "Bộ phận Một cửa")], 0.90),
@@ -64,6 +68,38 @@ def load_units_and_desks() -> None:
         for desk_code, desk_name in desks:
             if db.session.scalar(sa.select(Desk).where(Desk.code == desk_code)) is None:
                 db.session.add(Desk(code=desk_code, name=desk_name, unit=commune))
+    db.session.commit()
+
+
+# Published in the README; they work only while SURVEY_DEMO is on.
+DEMO_OFFICERS = [
+    ("laicach", "demo-laicach", "Công chức Văn phòng – Thống kê (Lai Cách)", "commune", "HD-CG-LC"),
+    ("camgiang", "demo-camgiang", "Phòng Nội vụ huyện Cẩm Giàng", "district", "HD-CG"),
+]
+
+
+def load_officers() -> None:
+    """Create the demo officer accounts that are missing."""
+    from .auth import hash_password
+    from .models import Officer
+
+    for username, password, full_name, role, unit_code in DEMO_OFFICERS:
+        if db.session.scalar(sa.select(Officer).where(Officer.username == username)):
+            continue
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+        db.session.add(
+            Officer(
+                username=username,
+                full_name=full_name,
+                password_hash=hash_password(password),
+                role=role,
+                unit_id=unit.id,
+                is_demo=True,
+            )
+        )
+    lai_cach = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+    # Lai Cách's plan counts its months from the 15th to the 14th.
+    lai_cach.report_cutoff_day = 15
     db.session.commit()
 
 
@@ -107,15 +143,21 @@ def load_responses(
                         answers[q.id] = _likert(rng, rate)
                     elif q.role == "procedure_field":
                         answers[q.id] = rng.choice(
-                            ["ho_tich"] * 4 + ["chung_thuc"] * 4 + ["dat_dai"] * 2
+                            ["ho_tich"] * 4
+                            + ["chung_thuc"] * 4
+                            + ["dat_dai"] * 2
                             + ["xay_dung", "dau_tu", "ldtbxh", "ldtbxh", "kinh_doanh", "khac"]
                         )
                     elif q.id == "wait":
-                        answers[q.id] = rng.choice(["lt15"] * 6 + ["15to30"] * 3 + ["30to60", "gt60"])
+                        answers[q.id] = rng.choice(
+                            ["lt15"] * 6 + ["15to30"] * 3 + ["30to60", "gt60"]
+                        )
                     elif q.id == "visits":
                         answers[q.id] = rng.choice(["1"] * 8 + ["2", "3plus"])
                     elif q.id == "trouble":
-                        answers[q.id] = "yes" if rng.random() < 0.02 else rng.choice(["no"] * 20 + ["na"])
+                        answers[q.id] = (
+                            "yes" if rng.random() < 0.02 else rng.choice(["no"] * 20 + ["na"])
+                        )
                     else:
                         answers[q.id] = rng.choice(q.values())
                 comment = rng.choice(DEMO_COMMENTS) if rng.random() < 0.08 else None

@@ -51,13 +51,17 @@ def render_error(status: int, detail: str | None = None):
     title, hint = _messages().get(status, _messages()[500 if status >= 500 else 400])
     if _wants_json():
         return {"error": title, "detail": detail or hint, "status": status}, status
-    return render_template("errors/error.html", status=status, title=title, hint=detail or hint), status
+    return render_template(
+        "errors/error.html", status=status, title=title, hint=detail or hint
+    ), status
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, _("Your session has expired. Please reload the page and try again."))
+        return render_error(
+            400, _("Your session has expired. Please reload the page and try again.")
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

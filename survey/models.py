@@ -65,23 +65,40 @@ class Unit(db.Model):
     code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200))
     level: so.Mapped[str] = so.mapped_column(sa.String(16))
-    parent_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("unit.id"), index=True
-    )
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    # First day of a reporting month: 1 for calendar months, 15 for units whose
+    # plan counts from the 15th to the 14th (e.g. Lai Cách).
+    report_cutoff_day: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
-    parent: so.Mapped[Unit | None] = so.relationship(
-        remote_side=[id], back_populates="children"
-    )
+    parent: so.Mapped[Unit | None] = so.relationship(remote_side=[id], back_populates="children")
     children: so.Mapped[list[Unit]] = so.relationship(back_populates="parent")
     desks: so.Mapped[list[Desk]] = so.relationship(back_populates="unit")
 
     __table_args__ = (
         sa.CheckConstraint("level IN ('province', 'district', 'commune')", name="level"),
+        sa.CheckConstraint("report_cutoff_day BETWEEN 1 AND 28", name="report_cutoff_day"),
     )
 
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.name}>"
+
+    def ancestors(self) -> list[Unit]:
+        """The units above this one, nearest first."""
+        chain, unit = [], self.parent
+        while unit is not None:
+            chain.append(unit)
+            unit = unit.parent
+        return chain
+
+    def subtree_ids(self) -> list[int]:
+        """This unit's id and those of every unit below it."""
+        ids, stack = [], [self]
+        while stack:
+            unit = stack.pop()
+            ids.append(unit.id)
+            stack.extend(unit.children)
+        return ids
 
 
 class Desk(db.Model):
@@ -134,13 +151,17 @@ class Response(db.Model):
     desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"), index=True)
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaire.id"))
     submitted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
-    procedure_field: so.Mapped[str | None] = so.mapped_column(
-        sa.String(40), index=True
-    )
+    procedure_field: so.Mapped[str | None] = so.mapped_column(sa.String(40), index=True)
     comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
     contact: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     contact_consent: so.Mapped[bool] = so.mapped_column(default=False)
     language: so.Mapped[str] = so.mapped_column(sa.String(5), default="vi")
+    # Handling of the comment (phản ánh, kiến nghị): mới → đang xử lý → đã phản hồi.
+    feedback_status: so.Mapped[str] = so.mapped_column(
+        sa.String(16), default="new", server_default="new"
+    )
+    feedback_reply: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    feedback_updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
     desk: so.Mapped[Desk] = so.relationship()
     unit: so.Mapped[Unit] = so.relationship()
@@ -153,6 +174,9 @@ class Response(db.Model):
         sa.Index("ix_response_unit_id_submitted_at", "unit_id", "submitted_at"),
         # Contact details exist only with the citizen's explicit consent.
         sa.CheckConstraint("contact IS NULL OR contact_consent", name="contact_consent"),
+        sa.CheckConstraint(
+            "feedback_status IN ('new', 'in_progress', 'answered')", name="feedback_status"
+        ),
     )
 
     def answer_map(self) -> dict[str, str]:
@@ -165,12 +189,124 @@ class Answer(db.Model):
     __tablename__ = "answer"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    response_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("response.id", ondelete="CASCADE")
-    )
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("response.id", ondelete="CASCADE"))
     question_id: so.Mapped[str] = so.mapped_column(sa.String(40))
     value: so.Mapped[str] = so.mapped_column(sa.String(20))
 
     response: so.Mapped[Response] = so.relationship(back_populates="answers")
 
-    __table_args__ = (sa.UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),)
+    __table_args__ = (
+        sa.UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),
+    )
+
+
+class Role(enum.StrEnum):
+    COMMUNE = "commune"
+    DISTRICT = "district"
+    ADMIN = "admin"
+
+
+class Officer(db.Model):
+    """A signed-in user: a commune or district officer, or an administrator.
+
+    Commune and district officers see their own unit and the units below it;
+    administrators see everything.
+    """
+
+    __tablename__ = "officer"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Demo accounts have published passwords: they work only in demo mode.
+    is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    unit: so.Mapped[Unit | None] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('commune', 'district', 'admin')", name="role"),
+        sa.CheckConstraint("role = 'admin' OR unit_id IS NOT NULL", name="unit_required"),
+    )
+
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def can_see(self, unit: Unit) -> bool:
+        """Whether this officer may see ``unit``'s data: own unit, or one below it."""
+        if self.role == Role.ADMIN:
+            return True
+        return self.unit_id == unit.id or any(a.id == self.unit_id for a in unit.ancestors())
+
+    def can_set_targets(self, unit: Unit) -> bool:
+        """District officers and administrators set targets; a commune may only tighten its own."""
+        return self.can_see(unit)
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in, kept in the database so throttling holds across workers."""
+
+    __tablename__ = "login_failure"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Target(db.Model):
+    """A satisfaction target of a unit for a year, overall or for one procedure field.
+
+    Targets are inherited down the unit tree; the nearest unit's target wins.
+    """
+
+    __tablename__ = "target"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    year: so.Mapped[int]
+    # Empty string means "overall" (NULL would not take part in the unique key).
+    procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    rate: so.Mapped[float]
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "year", "procedure_field", name="uq_target_unit_year_field"),
+        sa.CheckConstraint("rate > 0 AND rate <= 1", name="rate"),
+    )
+
+
+class AuditEntry(db.Model):
+    """Who did what when: sign-ins, target changes, feedback handling."""
+
+    __tablename__ = "audit_entry"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+    officer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"))
+    response_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("response.id"))
+    detail: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    officer: so.Mapped[Officer | None] = so.relationship()

@@ -110,7 +110,9 @@ def parse(definition: dict[str, Any]) -> Questionnaire:
         seen.add(qid)
         qtype = raw.get("type")
         if qtype not in QUESTION_TYPES:
-            raise QuestionnaireError(f"question {qid!r}: type ({qtype!r}) must be one of {QUESTION_TYPES}")
+            raise QuestionnaireError(
+                f"question {qid!r}: type ({qtype!r}) must be one of {QUESTION_TYPES}"
+            )
         text = raw.get("text", {})
         if set(LANGUAGES) - set(text):
             raise QuestionnaireError(f"question {qid!r}: text needs {LANGUAGES}")

@@ -134,6 +134,18 @@ def hidden_fields(html: str) -> dict[str, str]:
     return dict(_HIDDEN.findall(html))
 
 
+# The procedure fields (lĩnh vực) the issue requires, as citizens read them.
+REQUIRED_FIELDS_VI = [
+    "Hộ tịch",
+    "Chứng thực",
+    "Đất đai",
+    "Xây dựng",
+    "Đầu tư",
+    "Lao động – Thương binh – Xã hội",
+    "Kinh doanh hộ gia đình",
+    "Khác",
+]
+
 VALID_ANSWERS = {
     "q_field": "dat_dai",
     "q_access": "4",
@@ -212,8 +224,11 @@ def browser():
 def phone(browser):
     """A fresh browser page at a cheap Android phone's viewport (360×740)."""
     context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True,
-        has_touch=True, locale="vi-VN",
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="vi-VN",
     )
     page = context.new_page()
     yield page
@@ -224,3 +239,111 @@ def phone(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def add_responses(
+    app,
+    desk_code: str,
+    when,
+    ratings: dict[str, int],
+    *,
+    field: str = "ho_tich",
+    comment: str | None = None,
+) -> None:
+    """Store responses whose overall answer is each key of ``ratings``, that many times.
+
+    Every SIPAS element gets the same answer as the overall question.
+    """
+    from survey.models import Answer
+    from survey.models import Desk
+    from survey.models import Response
+    from survey.services import current_questionnaire
+
+    with app.app_context():
+        desk = db.session.scalar(sa.select(Desk).where(Desk.code == desk_code))
+        questionnaire = current_questionnaire()
+        for value, count in ratings.items():
+            for _ in range(count):
+                answers = {
+                    q: value
+                    for q in ("access", "procedure", "official", "result", "feedback", "overall")
+                }
+                answers.update(field=field, wait="lt15", visits="1", trouble="no")
+                db.session.add(
+                    Response(
+                        submission_id=str(uuid.uuid4()),
+                        unit_id=desk.unit_id,
+                        desk_id=desk.id,
+                        questionnaire_id=questionnaire.id,
+                        submitted_at=when,
+                        procedure_field=field,
+                        comment=comment,
+                        language="vi",
+                        answers=[Answer(question_id=k, value=v) for k, v in answers.items()],
+                    )
+                )
+        db.session.commit()
+
+
+@pytest.fixture
+def officers(demo_units):
+    """Demo units plus the demo officers ``laicach`` (commune) and ``camgiang`` (district),
+    an officer of another district, and an administrator."""
+    from survey import demo
+    from survey.auth import hash_password
+    from survey.models import Officer
+    from survey.models import Unit
+
+    with demo_units.app_context():
+        demo.load_officers()
+        province = db.session.scalar(sa.select(Unit).where(Unit.code == "HD"))
+        other = Unit(code="HD-BG", name="Huyện Bình Giang", level="district", parent=province)
+        other_commune = Unit(code="HD-BG-KS", name="Thị trấn Kẻ Sặt", level="commune", parent=other)
+        db.session.add_all([other, other_commune])
+        db.session.flush()
+        db.session.add_all(
+            [
+                Officer(
+                    username="binhgiang",
+                    full_name="Phòng Nội vụ Bình Giang",
+                    role="district",
+                    unit_id=other.id,
+                    password_hash=hash_password("binhgiang-pass"),
+                ),
+                Officer(
+                    username="quantri",
+                    full_name="Quản trị",
+                    role="admin",
+                    password_hash=hash_password("quantri-pass"),
+                ),
+            ]
+        )
+        db.session.commit()
+    return demo_units
+
+
+PASSWORDS = {
+    "laicach": "demo-laicach",
+    "camgiang": "demo-camgiang",
+    "binhgiang": "binhgiang-pass",
+    "quantri": "quantri-pass",
+}
+
+
+def csrf_of(client, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, username: str, password: str | None = None):
+    token = csrf_of(client, "/login")
+    return client.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "username": username,
+            "password": password or PASSWORDS[username],
+        },
+    )

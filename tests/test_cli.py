@@ -38,7 +38,8 @@ def test_demo_data_is_idempotent(app, runner):
         from survey.models import Answer
 
         overall = db.session.execute(
-            sa.select(Answer.value, sa.func.count()).where(Answer.question_id == "overall")
+            sa.select(Answer.value, sa.func.count())
+            .where(Answer.question_id == "overall")
             .group_by(Answer.value)
         ).all()
         tally = dict(overall)
@@ -84,7 +85,9 @@ def test_cli_errors_are_clear(app, runner):
         assert message in result.output
     assert counts(app) == (0, 0, 0)
     runner.invoke(args=["survey", "add-unit", "HD", "Tỉnh Hải Dương", "--level", "province"])
-    again = runner.invoke(args=["survey", "add-unit", "hd", "Tỉnh Hải Dương", "--level", "province"])
+    again = runner.invoke(
+        args=["survey", "add-unit", "hd", "Tỉnh Hải Dương", "--level", "province"]
+    )
     assert "exists already" in again.output
     assert counts(app) == (1, 0, 0)
 

@@ -88,7 +88,9 @@ def _answer_field(question: Question):
         validators.insert(0, InputRequired(message=_l("Please answer this question.")))
     else:
         validators.insert(0, Optional())
-    return RadioField(pick(question.text), choices=choices, validators=validators, validate_choice=False)
+    return RadioField(
+        pick(question.text), choices=choices, validators=validators, validate_choice=False
+    )
 
 
 def _comment_field(question: Question):

@@ -1,0 +1,90 @@
+"""Forms of the officers' pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField
+from wtforms import HiddenField
+from wtforms import PasswordField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+
+from .response import clean_text
+
+
+class LocalDecimalField(DecimalField):
+    """A number typed with either a decimal comma (Vietnamese) or a point."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            valuelist = [v.replace(",", ".").strip() for v in valuelist]
+        super().process_formdata(valuelist)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        _l("Username"),
+        filters=[lambda v: v.strip().lower() if v else v],
+        validators=[InputRequired(message=_l("Please enter your username.")), Length(max=64)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(message=_l("Please enter your password.")), Length(max=200)],
+    )
+    next = HiddenField()
+
+
+class EmptyForm(FlaskForm):
+    """A CSRF-protected form with no fields, for buttons such as sign-out."""
+
+
+#: How far a comment's handling has gone: mới → đang xử lý → đã phản hồi.
+FEEDBACK_STATUSES = [
+    ("new", _l("New")),
+    ("in_progress", _l("In progress")),
+    ("answered", _l("Answered")),
+]
+
+
+class FeedbackForm(FlaskForm):
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice(value, label) for value, label in FEEDBACK_STATUSES],
+        validators=[InputRequired()],
+    )
+    reply = TextAreaField(
+        _l("Reply or action taken"),
+        filters=[clean_text],
+        validators=[Optional(), Length(max=4000, message=_l("At most %(max)d characters."))],
+    )
+
+
+class TargetForm(FlaskForm):
+    year = DecimalField(
+        _l("Year"),
+        places=0,
+        validators=[
+            InputRequired(message=_l("Please enter the year.")),
+            NumberRange(
+                min=2000, max=2100, message=_l("The year must be between %(min)s and %(max)s.")
+            ),
+        ],
+    )
+    procedure_field = SelectField(_l("Field"), validators=[Optional()])
+    percent = LocalDecimalField(
+        _l("Target (%)"),
+        places=1,
+        validators=[
+            InputRequired(message=_l("Please enter the target in percent.")),
+            NumberRange(
+                min=1, max=100, message=_l("The target must be between %(min)s%% and %(max)s%%.")
+            ),
+        ],
+    )

@@ -1,0 +1,258 @@
+"""What a unit's reports show for a period: counts from the database, statistics
+from :mod:`survey.stats`.
+
+All the numbers come from answer counts per question, so a report never loads
+individual responses except for the comment list and the spreadsheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from .extensions import db
+from .models import Answer
+from .models import Response
+from .models import Unit
+from .periods import Period
+from .periods import last_months
+from .questionnaire import Questionnaire as Definition
+from .services import current_questionnaire
+from .services import definition_of
+from .stats import QuestionCounts
+from .stats import QuestionRate
+from .stats import SipasIndex
+from .stats import TargetComparison
+from .stats import compare_to_target
+from .stats import question_rate
+from .stats import sipas_index
+from .targets import OVERALL
+from .targets import EffectiveTarget
+from .targets import effective_targets
+
+TREND_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    field: str
+    label: dict[str, str]
+    rate: QuestionRate
+    target: EffectiveTarget
+    comparison: TargetComparison
+
+
+@dataclass(frozen=True)
+class TrendRow:
+    period: Period
+    rate: QuestionRate
+
+
+@dataclass(frozen=True)
+class DistributionRow:
+    value: str
+    label: dict[str, str]
+    count: int
+    share: float | None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    question_id: str
+    text: dict[str, str]
+    rows: tuple[DistributionRow, ...]
+    answered: int
+
+
+@dataclass(frozen=True)
+class Share:
+    """A yes/no share among those who answered (e.g. harassment reported)."""
+
+    yes: int
+    answered: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.yes / self.answered if self.answered else None
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    unit: Unit
+    period: Period
+    definition: Definition
+    responses: int
+    overall: QuestionRate
+    overall_target: EffectiveTarget
+    verdict: TargetComparison
+    sipas: SipasIndex
+    fields: tuple[FieldRow, ...]
+    distributions: tuple[Distribution, ...]
+    harassment: Share
+    trend: tuple[TrendRow, ...]
+    comments: int
+    comments_new: int
+
+    @property
+    def satisfied(self) -> int:
+        return self.overall.satisfied
+
+
+def _scope(unit_ids: list[int], period: Period):
+    start, end = period.utc_bounds()
+    return (
+        Response.unit_id.in_(unit_ids),
+        Response.submitted_at >= start,
+        Response.submitted_at < end,
+    )
+
+
+def _answer_counts(unit_ids: list[int], period: Period) -> dict[str, dict[str, int]]:
+    rows = db.session.execute(
+        sa.select(Answer.question_id, Answer.value, sa.func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(*_scope(unit_ids, period))
+        .group_by(Answer.question_id, Answer.value)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for question_id, value, n in rows:
+        counts.setdefault(question_id, {})[value] = n
+    return counts
+
+
+def _field_counts(unit_ids: list[int], period: Period, question_id: str) -> dict[str, dict]:
+    rows = db.session.execute(
+        sa.select(Response.procedure_field, Answer.value, sa.func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(*_scope(unit_ids, period), Answer.question_id == question_id)
+        .group_by(Response.procedure_field, Answer.value)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for field, value, n in rows:
+        counts.setdefault(field or "", {})[value] = n
+    return counts
+
+
+def _scale_counts(raw: dict[str, int]) -> QuestionCounts:
+    known = {k: v for k, v in raw.items() if k in {"1", "2", "3", "4", "5", "na"}}
+    return QuestionCounts.from_mapping(known)
+
+
+def _compare(rate: QuestionRate, target: float) -> TargetComparison:
+    return compare_to_target(rate.satisfied, rate.valid, target)
+
+
+def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
+    """Everything the dashboard and the downloads show for ``unit`` in ``period``.
+
+    The unit's own responses and those of every unit below it are counted.
+    """
+    definition = definition_of(current_questionnaire())
+    unit_ids = unit.subtree_ids()
+    counts = _answer_counts(unit_ids, period)
+    overall_q = definition.by_role("overall")
+    field_q = definition.by_role("procedure_field")
+    field_codes = [o.value for o in field_q.options] if field_q else []
+    targets = effective_targets(unit, period.end.year, field_codes)
+
+    overall = question_rate(_scale_counts(counts.get(overall_q.id, {})))
+    elements = {
+        q.element: {"overall": q.id, "criteria": []}
+        for q in definition.scale_questions
+        if q.element
+    }
+    sipas = sipas_index(
+        {
+            qid: _scale_counts(c)
+            for qid, c in counts.items()
+            if qid in {q.id for q in definition.scale_questions}
+        },
+        elements,
+    )
+
+    fields = []
+    by_field = _field_counts(unit_ids, period, overall_q.id)
+    for option in field_q.options if field_q else ():
+        rate = question_rate(_scale_counts(by_field.get(option.value, {})))
+        target = targets[option.value]
+        fields.append(
+            FieldRow(option.value, option.label, rate, target, _compare(rate, target.rate))
+        )
+
+    distributions = []
+    for qid in ("wait", "visits"):
+        try:
+            question = definition.question(qid)
+        except KeyError:
+            continue
+        raw = counts.get(qid, {})
+        answered = sum(raw.get(o.value, 0) for o in question.options)
+        rows = tuple(
+            DistributionRow(
+                o.value,
+                o.label,
+                raw.get(o.value, 0),
+                raw.get(o.value, 0) / answered if answered else None,
+            )
+            for o in question.options
+        )
+        distributions.append(Distribution(qid, question.text, rows, answered))
+
+    integrity = definition.by_role("integrity")
+    raw = counts.get(integrity.id, {}) if integrity else {}
+    harassment = Share(raw.get("yes", 0), raw.get("yes", 0) + raw.get("no", 0))
+
+    responses = db.session.scalar(
+        sa.select(sa.func.count(Response.id)).where(*_scope(unit_ids, period))
+    )
+    comment_rows = db.session.execute(
+        sa.select(Response.feedback_status, sa.func.count())
+        .where(*_scope(unit_ids, period), Response.comment.is_not(None))
+        .group_by(Response.feedback_status)
+    ).all()
+    comments = dict(comment_rows)
+
+    trend_rows = ()
+    if trend:
+        trend_rows = tuple(
+            TrendRow(
+                month,
+                question_rate(_scale_counts(_answer_counts(unit_ids, month).get(overall_q.id, {}))),
+            )
+            for month in last_months(period, TREND_MONTHS)
+        )
+
+    overall_target = targets[OVERALL]
+    return UnitSummary(
+        unit=unit,
+        period=period,
+        definition=definition,
+        responses=responses,
+        overall=overall,
+        overall_target=overall_target,
+        verdict=_compare(overall, overall_target.rate),
+        sipas=sipas,
+        fields=tuple(fields),
+        distributions=tuple(distributions),
+        harassment=harassment,
+        trend=trend_rows,
+        comments=sum(comments.values()),
+        comments_new=comments.get("new", 0),
+    )
+
+
+def responses_in(unit: Unit, period: Period) -> list[Response]:
+    """The period's responses of ``unit`` and the units below it, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Response)
+            .where(*_scope(unit.subtree_ids(), period))
+            .order_by(Response.submitted_at.desc())
+        )
+    )
+
+
+def default_period_code(today: date) -> str:
+    return f"{today.year:04d}-{today.month:02d}"

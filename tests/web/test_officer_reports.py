@@ -1,0 +1,273 @@
+"""The commune dashboard, feedback inbox, targets and downloads, with a signed-in client."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import subprocess
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+from PIL import Image
+
+from survey.extensions import db
+from survey.models import AuditEntry
+from survey.models import Response
+
+from ..conftest import add_responses
+from ..conftest import csrf_of
+from ..conftest import sign_in
+from ..conftest import skip_or_fail
+
+# Lai Cách counts months from the 15th: "2025-03" is 15/02/2025 – 14/03/2025.
+IN_MARCH = datetime(2025, 3, 5, 3, 0, tzinfo=UTC)
+IN_APRIL = datetime(2025, 3, 20, 3, 0, tzinfo=UTC)  # already "2025-04" for Lai Cách
+
+
+@pytest.fixture
+def lai_cach(officers, client):
+    add_responses(officers, "LC-01", IN_MARCH, {"5": 30, "4": 15, "3": 3, "1": 2, "na": 1})
+    add_responses(
+        officers,
+        "LC-02",
+        IN_MARCH,
+        {"4": 4, "2": 1},
+        field="dat_dai",
+        comment='=HYPERLINK("http://evil") hồ sơ đất trả chậm <script>alert(1)</script>',
+    )
+    add_responses(officers, "LC-01", IN_APRIL, {"5": 5})
+    add_responses(officers, "CH-01", IN_MARCH, {"1": 7})  # another commune
+    sign_in(client, "laicach")
+    return officers
+
+
+def test_dashboard_shows_rate_interval_and_verdict(client, lai_cach):
+    html = client.get("/units/HD-CG-LC?period=2025-03").get_data(as_text=True)
+    # 49 satisfied of 55 valid answers ("no opinion" excluded), 56 forms.
+    assert "Tháng 3/2025" in html and "15/02/2025 – 14/03/2025" in html
+    assert "89,1%" in html
+    assert "49 hài lòng trên 55 câu trả lời hợp lệ; 56 phiếu" in html
+    assert "KTC 95%: 78,2% – 94,9%" in html
+    assert "Chưa đủ dữ liệu để kết luận so với mục tiêu 90%" in html
+    assert "cần thêm" in html
+    # The land field has its own 85% target.
+    assert "Đất đai" in html and "85%" in html
+    assert "<script>alert(1)</script>" not in html
+
+
+def test_verdict_met_and_not_met(app, client, officers):
+    add_responses(officers, "LC-01", IN_MARCH, {"5": 60})
+    add_responses(officers, "CH-01", IN_MARCH, {"5": 30, "2": 30})
+    sign_in(client, "camgiang")
+    met = client.get("/units/HD-CG-LC?period=2025-03").get_data(as_text=True)
+    assert "Đạt mục tiêu 90%" in met
+    not_met = client.get("/units/HD-CG-CH?period=2025-03").get_data(as_text=True)
+    assert "Chưa đạt mục tiêu 90%" in not_met
+
+
+def test_unit_without_responses_says_so(client, officers):
+    sign_in(client, "laicach")
+    reply = client.get("/units/HD-CG-LC?period=2025-03")
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 200
+    assert "Chưa có phiếu nào trong kỳ này" in html
+    assert "Chưa có phiếu: chưa thể đánh giá mục tiêu 90%" in html
+
+
+@pytest.mark.parametrize(
+    "period, message",
+    [
+        ("2025-13", "Kỳ báo cáo 2025-13 không hợp lệ"),
+        ("march", "Kỳ báo cáo march không hợp lệ"),
+        ("2100-01", "chưa bắt đầu"),
+    ],
+)
+def test_bad_periods_are_explained(client, officers, period, message):
+    sign_in(client, "laicach")
+    for url in (f"/units/HD-CG-LC?period={period}", f"/reports/HD-CG-LC/{period}/report.csv"):
+        reply = client.get(url)
+        assert reply.status_code == 400, url
+        assert message in reply.get_data(as_text=True)
+    api = client.get(f"/api/v1/units/HD-CG-LC/summary?period={period}")
+    assert api.status_code == 400
+    assert message in api.get_json()["detail"]
+
+
+def test_other_periods_and_default(client, lai_cach):
+    for period, label in [
+        ("2025-Q1", "Quý I/2025"),
+        ("2025-H1", "6 tháng đầu năm 2025"),
+        ("2025-9M", "9 tháng năm 2025"),
+        ("2025", "Năm 2025"),
+    ]:
+        reply = client.get(f"/units/HD-CG-LC?period={period}")
+        assert reply.status_code == 200
+        assert label in reply.get_data(as_text=True)
+    assert client.get("/units/HD-CG-LC").status_code == 200
+
+
+def test_api_summary(client, lai_cach):
+    data = client.get("/api/v1/units/HD-CG-LC/summary?period=2025-03").get_json()
+    assert data["responses"] == 56
+    assert (data["satisfied"], data["valid"]) == (49, 55)
+    assert data["rate"] == pytest.approx(49 / 55)
+    assert data["ci_low"] < data["rate"] < data["ci_high"]
+    assert data["target"] == 0.9 and data["verdict"] == "inconclusive"
+    assert {e["element"] for e in data["elements"]} == {
+        "access",
+        "procedure",
+        "official",
+        "result",
+        "feedback",
+    }
+    land = next(f for f in data["fields"] if f["field"] == "dat_dai")
+    assert (land["satisfied"], land["valid"], land["target"]) == (4, 5, 0.85)
+
+
+def test_chart_downloads(client, lai_cach, tmp_path):
+    png = client.get("/reports/HD-CG-LC/2025-03/chart.png")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    image = Image.open(io.BytesIO(png.data))
+    assert image.size == (1000, 500)
+    svg = client.get("/reports/HD-CG-LC/2025-03/chart.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    pdf = client.get("/reports/HD-CG-LC/2025-03/chart.pdf")
+    assert pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Cache-Control"] == "private, no-store"
+
+
+def pdf_text(data: bytes, tmp_path) -> tuple[int, str]:
+    if shutil.which("pdftotext") is None:
+        skip_or_fail("poppler-utils is not installed (pdftotext, pdfinfo)")
+    path = tmp_path / "r.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    pages = int(
+        next(line.split()[-1] for line in info.stdout.splitlines() if line.startswith("Pages:"))
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return pages, text
+
+
+def test_report_pdf(client, lai_cach, tmp_path):
+    reply = client.get("/reports/HD-CG-LC/2025-03/report.pdf")
+    assert reply.status_code == 200 and reply.mimetype == "application/pdf"
+    pages, text = pdf_text(reply.data, tmp_path)
+    assert pages >= 3  # summary, chart, comments
+    assert "Thị trấn Lai Cách" in text
+    assert "Tháng 3/2025" in text
+    assert "hồ sơ đất trả chậm" in text
+
+
+def test_report_xlsx_totals_equal_the_database(app, client, lai_cach):
+    reply = client.get("/reports/HD-CG-LC/2025-03/report.xlsx")
+    assert reply.status_code == 200
+    book = load_workbook(io.BytesIO(reply.data))
+    summary, responses = book.worksheets[0], book.worksheets[-1]
+    values = {row[0]: row[1] for row in summary.iter_rows(values_only=True) if row[0]}
+    assert values["Số phiếu nhận được"] == 56
+    assert values["Hài lòng"] == 49
+    rows = list(responses.iter_rows(values_only=True))
+    with app.app_context():
+        start, end = datetime(2025, 2, 14, 17, tzinfo=UTC), datetime(2025, 3, 14, 17, tzinfo=UTC)
+        stored = db.session.scalar(
+            sa.select(sa.func.count(Response.id)).where(
+                Response.unit_id.in_(
+                    sa.select(Response.unit_id).where(Response.desk.has(code="LC-01"))
+                ),
+                Response.submitted_at >= start,
+                Response.submitted_at < end,
+            )
+        )
+    assert len(rows) - 2 == stored == 56  # title row, header row, then one row per response
+    comments = [c for row in rows for c in row if isinstance(c, str) and "HYPERLINK" in c]
+    assert comments and all(c.startswith("'=") for c in comments)
+
+
+def test_report_csv_has_bom_and_neutralised_cells(client, lai_cach):
+    reply = client.get("/reports/HD-CG-LC/2025-03/report.csv")
+    assert reply.data.startswith(b"\xef\xbb\xbf")
+    text = reply.data.decode("utf-8-sig")
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert "Thị trấn Lai Cách" in cells
+    assert any(c.startswith("'=HYPERLINK") for c in cells)
+    assert not any(c.startswith("=") for c in cells)
+
+
+def test_feedback_inbox_and_status_changes(app, client, lai_cach):
+    add_responses(lai_cach, "LC-01", IN_APRIL, {"5": 1}, comment="Cán bộ rất tận tình")
+    html = client.get("/units/HD-CG-LC/feedback").get_data(as_text=True)
+    assert html.index("Cán bộ rất tận tình") < html.index("hồ sơ đất trả chậm")  # newest first
+    assert "Đánh giá thấp" in html  # the "Không hài lòng" one is flagged
+    assert "&lt;script&gt;" in html and "<script>alert" not in html
+    with app.app_context():
+        target = db.session.scalar(
+            sa.select(Response).where(
+                Response.comment.like("=HYPER%"), Response.answers.any(value="2")
+            )
+        )
+    token = csrf_of(client, "/units/HD-CG-LC/feedback")
+    reply = client.post(
+        f"/units/HD-CG-LC/feedback/{target.id}",
+        data={
+            "csrf_token": token,
+            "status": "answered",
+            "reply": "Đã liên hệ, trả hồ sơ ngày 20/3.",
+        },
+    )
+    assert reply.status_code == 303
+    answered = client.get("/units/HD-CG-LC/feedback?status=answered").get_data(as_text=True)
+    assert "Đã liên hệ, trả hồ sơ ngày 20/3." in answered
+    assert "Cán bộ rất tận tình" not in answered
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "feedback"))
+        assert entry.officer.username == "laicach" and entry.response_id == target.id
+        assert "new → answered" in entry.detail
+    bad = client.post(
+        f"/units/HD-CG-LC/feedback/{target.id}", data={"csrf_token": token, "status": "deleted"}
+    )
+    assert bad.status_code == 303
+    with app.app_context():
+        assert db.session.get(Response, target.id).feedback_status == "answered"
+
+
+def test_targets_commune_may_only_tighten(app, client, lai_cach):
+    token = csrf_of(client, "/units/HD-CG-LC/targets")
+    ok = client.post(
+        "/units/HD-CG-LC/targets",
+        data={"csrf_token": token, "year": "2025", "procedure_field": "", "percent": "87,5"},
+    )
+    assert ok.status_code == 422
+    assert "chỉ được đặt mục tiêu cao hơn" in ok.get_data(as_text=True)
+    ok = client.post(
+        "/units/HD-CG-LC/targets",
+        data={"csrf_token": token, "year": "2025", "procedure_field": "", "percent": "95"},
+    )
+    assert ok.status_code == 303
+    html = client.get("/units/HD-CG-LC?period=2025-03").get_data(as_text=True)
+    assert "mục tiêu 95%" in html
+    bad = client.post(
+        "/units/HD-CG-LC/targets",
+        data={"csrf_token": token, "year": "1999", "procedure_field": "", "percent": "120"},
+    )
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "Năm phải từ 2000 đến 2100" in text and "Mục tiêu phải từ 1% đến 100%" in text
+
+
+def test_district_sets_targets_for_its_communes(app, client, officers):
+    sign_in(client, "camgiang")
+    token = csrf_of(client, "/units/HD-CG/targets")
+    reply = client.post(
+        "/units/HD-CG-CH/targets",
+        data={"csrf_token": token, "year": "2025", "procedure_field": "dat_dai", "percent": "80"},
+    )
+    assert reply.status_code == 303
+    data = client.get("/api/v1/units/HD-CG-CH/summary?period=2025-03").get_json()
+    assert next(f for f in data["fields"] if f["field"] == "dat_dai")["target"] == 0.8
