@@ -33,6 +33,9 @@ run: install
 	@echo "  Its QR code:  http://$(HOST):$(PORT)/s/LC-01/qr.png  (and .svg)"
 	@echo "  In English:   http://$(HOST):$(PORT)/s/LC-01?lang=en"
 	@echo "  Health check: http://$(HOST):$(PORT)/healthz"
+	@echo "  Officers:     http://$(HOST):$(PORT)/login"
+	@echo "      commune officer  laicach  / demo-laicach   (Thị trấn Lai Cách)"
+	@echo "      district officer camgiang / demo-camgiang  (Huyện Cẩm Giàng)"
 	@echo "  All desks:    $(BIN)/flask survey list-desks"
 	@echo
 	SURVEY_PUBLIC_BASE_URL=$${SURVEY_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \

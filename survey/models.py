@@ -310,3 +310,31 @@ class AuditEntry(db.Model):
     detail: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
     officer: so.Mapped[Officer | None] = so.relationship()
+
+
+class DossierVolume(db.Model):
+    """Dossiers (hồ sơ) a unit handled in a month, overall or for one procedure field.
+
+    These are the N_h that weight each commune in the district's stratified
+    estimate. ``month`` is the reporting-period code ``YYYY-MM`` of the unit.
+    """
+
+    __tablename__ = "dossier_volume"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    month: so.Mapped[str] = so.mapped_column(sa.String(7))
+    # Empty string: all fields together (NULL would not take part in the unique key).
+    procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    dossiers: so.Mapped[int]
+    source: so.Mapped[str] = so.mapped_column(sa.String(16), default="form")
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "unit_id", "month", "procedure_field", name="uq_dossier_volume_unit_month_field"
+        ),
+        sa.CheckConstraint("dossiers >= 0", name="dossiers"),
+    )
