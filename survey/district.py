@@ -1,0 +1,240 @@
+"""A district (or province) seen through its communes: the stratified figure,
+the pooled figure beside it, the comparison table and the funnel plot.
+
+Each child unit is a stratum weighted by the dossiers it handled in the period
+(N_h, from :class:`~survey.models.DossierVolume`). Pooling the responses instead
+would let one eager desk dominate the district figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from scipy.stats import binom
+
+from .extensions import db
+from .models import Answer
+from .models import DossierVolume
+from .models import Response
+from .models import Unit
+from .periods import Period
+from .reporting import _scope
+from .reporting import interval_method
+from .services import current_questionnaire
+from .services import definition_of
+from .stats import QuestionCounts
+from .stats import QuestionRate
+from .stats import StratifiedProportion
+from .stats import Stratum
+from .stats import funnel_limits
+from .stats import question_rate
+from .stats import stratified_proportion
+from .targets import OVERALL
+from .targets import EffectiveTarget
+from .targets import effective_targets
+
+GROUP_ORDER = {"met": 0, "inconclusive": 1, "not_met": 2, "none": 3}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A verdict from an interval (for the stratified figure, which has no binomial test)."""
+
+    status: str
+    target: float
+    n: int
+    responses_needed: int | None = None
+
+
+def interval_verdict(low: float | None, high: float | None, target: float, n: int) -> Verdict:
+    if n == 0 or low is None or high is None:
+        return Verdict("inconclusive", target, n)
+    if low >= target:
+        return Verdict("met", target, n)
+    if high < target:
+        return Verdict("not_met", target, n)
+    return Verdict("inconclusive", target, n)
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    unit: Unit
+    rate: QuestionRate
+    responses: int
+    dossiers: int | None  # None: no volumes entered for every month of the period
+    target: EffectiveTarget
+    verdict: Verdict
+
+    @property
+    def group(self) -> str:
+        return "none" if self.rate.valid == 0 else self.verdict.status
+
+
+@dataclass(frozen=True)
+class DistrictSummary:
+    unit: Unit
+    period: Period
+    children: tuple[ChildRow, ...]  # sorted: met, inconclusive, not met, no data; by lower bound
+    stratified: StratifiedProportion | None
+    stratified_verdict: Verdict
+    pooled: QuestionRate
+    pooled_verdict: Verdict
+    target: EffectiveTarget
+    weights_from_volumes: bool
+    missing_volumes: tuple[Unit, ...]
+    without_responses: tuple[Unit, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def responses(self) -> int:
+        return sum(c.responses for c in self.children)
+
+
+def _child_counts(child: Unit, period: Period, question_id: str) -> tuple[QuestionRate, int]:
+    ids = child.subtree_ids()
+    raw = dict(
+        db.session.execute(
+            sa.select(Answer.value, sa.func.count())
+            .join(Response, Response.id == Answer.response_id)
+            .where(*_scope(ids, period), Answer.question_id == question_id)
+            .group_by(Answer.value)
+        ).all()
+    )
+    known = {k: v for k, v in raw.items() if k in {"1", "2", "3", "4", "5", "na"}}
+    responses = db.session.scalar(sa.select(sa.func.count(Response.id)).where(*_scope(ids, period)))
+    return question_rate(QuestionCounts.from_mapping(known), method=interval_method()), responses
+
+
+def dossiers_in(unit: Unit, period: Period) -> int | None:
+    """Dossiers the unit (and the units below it) handled in the period, all fields.
+
+    None when any month of the period lacks a volume for a unit that has no
+    children (the estimate then falls back to response counts and says so).
+    """
+    months = [m.code for m in period.months()]
+    total = 0
+    leaves = [u for u in _subtree(unit) if not u.children]
+    for leaf in leaves:
+        rows = dict(
+            db.session.execute(
+                sa.select(DossierVolume.month, DossierVolume.dossiers).where(
+                    DossierVolume.unit_id == leaf.id,
+                    DossierVolume.month.in_(months),
+                    DossierVolume.procedure_field == OVERALL,
+                )
+            ).all()
+        )
+        if set(rows) != set(months):
+            return None
+        total += sum(rows.values())
+    return total
+
+
+def _subtree(unit: Unit) -> list[Unit]:
+    found, stack = [], [unit]
+    while stack:
+        u = stack.pop()
+        found.append(u)
+        stack.extend(u.children)
+    return found
+
+
+def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
+    """The district's (or province's) figure from its direct children, and their comparison."""
+    definition = definition_of(current_questionnaire())
+    overall_q = definition.by_role("overall")
+    year = period.end.year
+    parent_target = effective_targets(unit, year, [])[OVERALL]
+
+    rows = []
+    for child in sorted(unit.children, key=lambda u: u.name):
+        rate, responses = _child_counts(child, period, overall_q.id)
+        target = effective_targets(child, year, [])[OVERALL]
+        verdict = interval_verdict(rate.low, rate.high, target.rate, rate.valid)
+        rows.append(ChildRow(child, rate, responses, dossiers_in(child, period), target, verdict))
+
+    notes = []
+    answered = [r for r in rows if r.rate.valid > 0]
+    without = tuple(r.unit for r in rows if r.rate.valid == 0)
+    missing = tuple(r.unit for r in answered if r.dossiers is None)
+    from_volumes = not missing and bool(answered)
+    strata = []
+    for r in answered:
+        population = r.dossiers if from_volumes else r.rate.valid
+        if population < r.rate.valid:
+            notes.append(f"{r.unit.name}: {r.rate.valid} > {population}")
+            population = r.rate.valid
+        strata.append(Stratum(r.rate.satisfied, r.rate.valid, population, r.unit.code))
+
+    stratified = None
+    if strata:
+        stratified = stratified_proportion(strata, fpc=from_volumes, single_response="adjust")
+        if stratified.note:
+            notes.append(stratified.note)
+    total_valid = sum(r.rate.valid for r in answered)
+    pooled = question_rate(
+        QuestionCounts(
+            satisfied=sum(r.rate.satisfied for r in answered),
+            neutral=total_valid - sum(r.rate.satisfied for r in answered),
+        ),
+        method=interval_method(),
+    )
+    strat_verdict = interval_verdict(
+        stratified.low if stratified else None,
+        stratified.high if stratified else None,
+        parent_target.rate,
+        total_valid,
+    )
+    pooled_verdict = interval_verdict(pooled.low, pooled.high, parent_target.rate, pooled.valid)
+    ordered = sorted(rows, key=lambda r: (GROUP_ORDER[r.group], -(r.rate.low or 0), r.unit.name))
+    return DistrictSummary(
+        unit=unit,
+        period=period,
+        children=tuple(ordered),
+        stratified=stratified,
+        stratified_verdict=strat_verdict,
+        pooled=pooled,
+        pooled_verdict=pooled_verdict,
+        target=parent_target,
+        weights_from_volumes=from_volumes,
+        missing_volumes=missing,
+        without_responses=without,
+        notes=tuple(notes),
+    )
+
+
+def funnel_zone(satisfied: int, n: int, target: float) -> str:
+    """Where a commune lies on the funnel, by the exact binomial tails of its own counts.
+
+    Outside the 99.8 % funnel when a result at least this extreme has a chance
+    below 0.1 % if the commune were exactly at the target; outside 95 % below 2.5 %.
+    """
+    at_least = binom.sf(satisfied - 1, n, target)  # P(X >= satisfied)
+    at_most = binom.cdf(satisfied, n, target)  # P(X <= satisfied)
+    for tail, zone in ((0.001, "998"), (0.025, "95")):
+        if at_most < tail:
+            return "below" + zone
+        if at_least < tail:
+            return "above" + zone
+    return "inside"
+
+
+def funnel_data(s: DistrictSummary, grid_points: int = 60):
+    """Points (label, n, rate), their zones, and limit rows (n, lo95, hi95, lo998, hi998)."""
+    answered = [c for c in s.children if c.rate.valid]
+    points = [(c.unit.name, c.rate.valid, c.rate.rate) for c in answered]
+    zones = [funnel_zone(c.rate.satisfied, c.rate.valid, s.target.rate) for c in answered]
+    top = max([n for _, n, _ in points] + [10])
+    step = max(1, top // grid_points)
+    # Each commune's own n is on the grid, so its limits are exact, not interpolated.
+    grid = sorted(set(range(1, int(top * 1.1) + step, step)) | {n for _, n, _ in points})
+    inner = funnel_limits(s.target.rate, grid, 0.95)
+    outer = funnel_limits(s.target.rate, grid, 0.998)
+    limits = [
+        (n, lo, hi, lo2, hi2)
+        for n, lo, hi, lo2, hi2 in zip(
+            grid, inner.lower, inner.upper, outer.lower, outer.upper, strict=True
+        )
+    ]
+    return points, zones, limits

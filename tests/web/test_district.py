@@ -1,0 +1,197 @@
+"""The district: a stratified figure weighted by dossiers, the comparison, the funnel plot,
+and dossier volumes entered or imported without half-imports."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl import load_workbook
+from PIL import Image
+
+from survey.extensions import db
+from survey.models import DossierVolume
+from survey.models import Unit
+from survey.stats import Stratum
+from survey.stats import stratified_proportion
+
+from ..conftest import add_responses
+from ..conftest import csrf_of
+from ..conftest import sign_in
+
+WHEN = datetime(2025, 3, 5, 3, tzinfo=UTC)  # in "2025-03" for calendar and 15th cut-off alike
+COUNTS = {  # desk: (satisfied, not satisfied)
+    "LC-01": (95, 5),  # an eager desk: many responses
+    "CH-01": (12, 8),
+    "CA-01": (18, 2),
+}
+DOSSIERS = {"HD-CG-LC": 300, "HD-CG-CH": 900, "HD-CG-CA": 400, "HD-CG-CGI": 200,
+            "HD-CG-TT": 250, "HD-CG-LD": 150}
+
+
+def set_volumes(app, month: str = "2025-03") -> None:
+    with app.app_context():
+        for code, n in DOSSIERS.items():
+            unit = db.session.scalar(sa.select(Unit).where(Unit.code == code))
+            db.session.add(DossierVolume(unit_id=unit.id, month=month, dossiers=n))
+        db.session.commit()
+
+
+@pytest.fixture
+def district(officers, client):
+    for desk, (yes, no) in COUNTS.items():
+        add_responses(officers, desk, WHEN, {"5": yes, "2": no})
+    sign_in(client, "camgiang")
+    return officers
+
+
+def test_district_figure_is_the_stratified_estimate(client, district):
+    set_volumes(district)
+    data = client.get("/api/v1/units/HD-CG/summary?period=2025-03").get_json()
+    expected = stratified_proportion([
+        Stratum(95, 100, 300), Stratum(12, 20, 900), Stratum(18, 20, 400),
+    ])
+    strat = data["stratified"]
+    assert strat["weights"] == "dossiers"
+    assert strat["rate"] == pytest.approx(expected.rate, rel=1e-12)
+    assert strat["se"] == pytest.approx(expected.se, rel=1e-12)
+    assert (strat["ci_low"], strat["ci_high"]) == pytest.approx((expected.low, expected.high))
+    # The eager desk pulls the pooled figure up; the weighted one follows the dossiers.
+    assert data["pooled"]["rate"] == pytest.approx(125 / 140)
+    assert data["pooled"]["rate"] - strat["rate"] > 0.1
+    codes = [c["code"] for c in data["communes"]]
+    assert set(codes) == set(DOSSIERS)
+    html = client.get("/units/HD-CG?period=2025-03").get_data(as_text=True)
+    assert "Tỷ lệ chung của huyện (gia quyền theo số hồ sơ)" in html
+    assert "Mỗi xã được gia quyền theo số hồ sơ đã giải quyết trong kỳ." in html
+
+
+def test_missing_volumes_fall_back_to_responses_and_say_so(client, district):
+    data = client.get("/api/v1/units/HD-CG/summary?period=2025-03").get_json()
+    assert data["stratified"]["weights"] == "responses"
+    assert data["stratified"]["rate"] == pytest.approx(125 / 140)
+    html = client.get("/units/HD-CG?period=2025-03").get_data(as_text=True)
+    assert 'id="weights-fallback"' in html
+    book = load_workbook(io.BytesIO(client.get("/reports/HD-CG/2025-03/report.xlsx").data))
+    texts = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
+    assert any(isinstance(t, str) and "thiếu số hồ sơ" in t for t in texts)
+
+
+def test_communes_are_ranked_by_evidence_not_noise(client, district):
+    add_responses(district, "LD-01", WHEN, {"2": 1})  # one unhappy response: noise
+    add_responses(district, "TT-01", WHEN, {"5": 40, "2": 60})  # truly below target
+    data = client.get("/api/v1/units/HD-CG/summary?period=2025-03").get_json()
+    order = [c["code"] for c in data["communes"]]
+    assert order.index("HD-CG-LD") < order.index("HD-CG-TT")
+    assert data["communes"][order.index("HD-CG-TT")]["verdict"] == "not_met"
+    assert data["communes"][order.index("HD-CG-LD")]["verdict"] == "inconclusive"
+
+
+def test_district_downloads(client, district, tmp_path):
+    set_volumes(district)
+    png = client.get("/reports/HD-CG/2025-03/chart.png")
+    assert png.status_code == 200
+    assert Image.open(io.BytesIO(png.data)).size == (1000, 600)
+    book = load_workbook(io.BytesIO(client.get("/reports/HD-CG/2025-03/report.xlsx").data))
+    rows = list(book.worksheets[1].iter_rows(values_only=True))[2:]
+    by_code = {r[0]: r for r in rows}
+    assert len(rows) == 6
+    assert by_code["HD-CG-LC"][2:5] == (100, 100, 95)
+    assert by_code["HD-CG-CH"][10] == 900
+    pdf = client.get("/reports/HD-CG/2025-03/report.pdf")
+    assert pdf.data.startswith(b"%PDF")
+
+
+def test_province_aggregates_its_districts(app, district):
+    client = app.test_client()
+    sign_in(client, "quantri")
+    data = client.get("/api/v1/units/HD/summary?period=2025-03").get_json()
+    assert [c["code"] for c in data["communes"]][0] == "HD-CG"
+    assert data["pooled"]["valid"] == 140
+
+
+def _upload(client, name: str, data: bytes):
+    token = csrf_of(client, "/units/HD-CG/volumes")
+    return client.post(
+        "/units/HD-CG/volumes/import",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def _volume_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(DossierVolume.id)))
+
+
+def test_volume_import_csv(app, client, district):
+    csv_text = "unit_code,month,dossiers\nHD-CG-LC,2025-03,1.200\nHD-CG-CH,2025-03,900\n"
+    reply = _upload(client, "export.csv", ("\ufeff" + csv_text).encode())
+    assert reply.status_code == 303
+    with app.app_context():
+        volumes = dict(
+            db.session.execute(sa.select(DossierVolume.unit_id, DossierVolume.dossiers)).all()
+        )
+        assert sorted(volumes.values()) == [900, 1200]
+
+
+def test_volume_import_xlsx(app, client, district):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Mã đơn vị", "Tháng", "Số hồ sơ", "Lĩnh vực"])
+    sheet.append(["HD-CG-CA", "2025-03", 400, ""])
+    sheet.append(["HD-CG-CA", "2025-03", 80, "dat_dai"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert _upload(client, "export.xlsx", buffer.getvalue()).status_code == 303
+    assert _volume_count(app) == 2
+
+
+@pytest.mark.parametrize(
+    "csv_text, messages",
+    [
+        ("unit,thang\nHD-CG-LC,2025-03\n", ["Dòng 1: thiếu cột “dossiers”"]),
+        (
+            "unit_code,month,dossiers\nHD-CG-LC,2025-03,500\nHD-CG-CH,2025-03,-5\n"
+            "HD-XX,2025-03,10\nHD-CG-CA,2025-13,10\nHD-CG-CA,2025-03,abc\nHD-CG-CA,2025-03,5\n"
+            "HD-CG-LC,2025-03,99\n",
+            ["Dòng 3:", "“-5” không phải số nguyên", "Dòng 4: mã đơn vị “HD-XX” không có",
+             "Dòng 5: tháng “2025-13”", "Dòng 6:", "Dòng 7: 5 hồ sơ ít hơn 20 phiếu",
+             "Dòng 8: trùng với dòng 2"],
+        ),
+        ("unit_code,month,dossiers\nHD-BG-KS,2025-03,10\n", ["mã đơn vị “HD-BG-KS” không có"]),
+    ],
+)
+def test_bad_volume_rows_are_rejected_with_line_numbers(app, client, district, csv_text,
+                                                        messages):
+    reply = _upload(client, "export.csv", csv_text.encode())
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 422
+    assert "Chưa lưu gì" in html
+    for message in messages:
+        assert message in html, message
+    assert _volume_count(app) == 0  # nothing half-imported
+
+
+def test_volume_file_of_wrong_type(app, client, district):
+    reply = _upload(client, "export.pdf", b"%PDF-1.4")
+    assert reply.status_code == 415
+    assert _volume_count(app) == 0
+
+
+def test_volume_form(app, client, district):
+    token = csrf_of(client, "/units/HD-CG/volumes?month=2025-03")
+    reply = client.post("/units/HD-CG/volumes?month=2025-03",
+                        data={"csrf_token": token, "month": "2025-03", "v_HD-CG-LC": "120",
+                              "v_HD-CG-CH": "oops"})
+    assert reply.status_code == 422
+    assert "“oops” không phải số nguyên" in reply.get_data(as_text=True)
+    assert _volume_count(app) == 0
+    reply = client.post("/units/HD-CG/volumes?month=2025-03",
+                        data={"csrf_token": token, "month": "2025-03", "v_HD-CG-LC": "120"})
+    assert reply.status_code == 303
+    assert _volume_count(app) == 1
