@@ -27,6 +27,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    if app.config.get("SURVEY_PROXY_FIX_X_FOR"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a reverse proxy remote_addr is the proxy's: trust that many
+        # X-Forwarded-For hops, so the per-IP limits see the citizen's address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["SURVEY_PROXY_FIX_X_FOR"])
 
     if not app.debug and not app.testing:
         handler = logging.StreamHandler(sys.stdout)
@@ -46,19 +52,25 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import auth
     from . import cli
     from . import errors
+    from . import integrity
     from . import security
     from .views import health
+    from .views import integrity as integrity_views
     from .views import officer
     from .views import public
     from .views import reports
+    from .views import tokens
 
     app.register_blueprint(public.bp)
     app.register_blueprint(health.bp)
     auth.init_app(app)
     app.register_blueprint(officer.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(tokens.bp)
+    app.register_blueprint(integrity_views.bp)
     errors.init_app(app)
     security.init_app(app)
+    integrity.init_app(app)
     cli.init_app(app)
     return app
 

@@ -181,5 +181,99 @@ def reset_password(username: str, password_stdin: bool) -> None:
     click.echo(f"Password of {officer.username} changed.")
 
 
+@survey_cli.command("posters")
+@click.argument("unit_code")
+@click.option("--size", type=click.Choice(["A4", "A5"], case_sensitive=False), default="A4")
+@click.option("--output", "output", type=click.Path(dir_okay=False), required=True)
+def posters_command(unit_code: str, size: str, output: str) -> None:
+    """Print every active desk's QR poster of a unit (and the units below it) into one PDF."""
+    from . import posters
+    from .views.integrity import active_desks
+    from .views.public import poster_content
+
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code.strip().upper()))
+    if unit is None:
+        raise click.ClickException(f"No unit with code {unit_code}.")
+    desks = active_desks(unit)
+    if not desks:
+        raise click.ClickException(f"{unit.name} has no active desk.")
+    contents = [poster_content(desk) for desk in desks]
+    with click.progressbar(length=len(contents), label=f"Posters ({size.upper()})") as bar:
+        data = posters.render_posters(contents, size.upper(), progress=bar.update)
+    with open(output, "wb") as fh:
+        fh.write(data)
+    click.echo(f"{len(contents)} posters of {unit.name} written to {output}.")
+
+
+@survey_cli.command("retire-desk")
+@click.argument("code")
+@click.option("--replaced-by", "new_code", help="The desk whose form the old code forwards to.")
+def retire_desk(code: str, new_code: str | None) -> None:
+    """Retire a desk code; its posters then forward to the new desk (or say it is retired)."""
+    desk = db.session.scalar(sa.select(Desk).where(Desk.code == code.strip().upper()))
+    if desk is None:
+        raise click.ClickException(f"No desk with code {code}.")
+    new = None
+    if new_code:
+        new = db.session.scalar(sa.select(Desk).where(Desk.code == new_code.strip().upper()))
+        if new is None:
+            raise click.ClickException(f"No desk with code {new_code}.")
+        if new.id == desk.id or not new.active:
+            raise click.ClickException("The replacement must be another, active desk.")
+    desk.active = False
+    desk.replaced_by = new
+    record("retire_desk", unit=desk.unit, detail=f"{desk.code} → {new.code if new else '-'}")
+    db.session.commit()
+    if new:
+        click.echo(f"Desk {desk.code} retired; its URL forwards to {public_form_url(new.code)}.")
+    else:
+        click.echo(f"Desk {desk.code} retired; its URL now says the code is no longer used.")
+
+
+@survey_cli.command("create-api-key")
+@click.argument("unit_code")
+@click.option("--label", help="What the key is for, e.g. the one-stop software's name.")
+def create_api_key_command(unit_code: str, label: str | None) -> None:
+    """Create an API key for a unit's one-stop software; the key is printed once."""
+    from .tokens import create_api_key
+
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code.strip().upper()))
+    if unit is None:
+        raise click.ClickException(f"No unit with code {unit_code}.")
+    key, row = create_api_key(unit, label)
+    record("api_key", unit=unit, detail=f"created {row.prefix}… {label or ''}".strip())
+    db.session.commit()
+    click.echo(f"API key for {unit.name} (shown only now, store it safely):")
+    click.echo(key)
+
+
+@survey_cli.command("revoke-api-key")
+@click.argument("prefix")
+def revoke_api_key(prefix: str) -> None:
+    """Revoke the API key that starts with PREFIX (the first 10 characters)."""
+    from .models import ApiKey
+    from .models import utcnow
+
+    rows = list(db.session.scalars(sa.select(ApiKey).where(ApiKey.prefix == prefix[:10])))
+    if len(rows) != 1:
+        raise click.ClickException(f"No single API key starts with {prefix}.")
+    rows[0].revoked_at = utcnow()
+    record("api_key", unit=rows[0].unit, detail=f"revoked {rows[0].prefix}…")
+    db.session.commit()
+    click.echo(f"API key {rows[0].prefix}… revoked.")
+
+
+@survey_cli.command("purge")
+def purge_command() -> None:
+    """Delete expired rate-limit hashes and the contacts of long-closed complaints (run daily)."""
+    from .integrity import purge
+
+    result = purge()
+    click.echo(
+        f"Deleted {result.rate_events} rate-limit records; "
+        f"cleared {result.contacts} contact details."
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(survey_cli)

@@ -79,4 +79,18 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SURVEY_SECURE_COOKIES"), default=production),
         "TESTING": survey_env == "testing",
+        # Integrity of the ratings (survey/integrity.py, survey/tokens.py).
+        # Key of the HMACs that replace dossier numbers, device ids and IP
+        # addresses; derived from the secret key unless set.
+        "SURVEY_HASH_KEY": env.get("SURVEY_HASH_KEY", ""),
+        "SURVEY_LIMIT_DEVICE_PER_DAY": int(env.get("SURVEY_LIMIT_DEVICE_PER_DAY", 5)),
+        "SURVEY_LIMIT_IP_PER_HOUR": int(env.get("SURVEY_LIMIT_IP_PER_HOUR", 30)),
+        "SURVEY_MIN_FILL_SECONDS": float(env.get("SURVEY_MIN_FILL_SECONDS", 5)),
+        "SURVEY_HASH_RETENTION_DAYS": int(env.get("SURVEY_HASH_RETENTION_DAYS", 7)),
+        "SURVEY_CONTACT_RETENTION_DAYS": int(env.get("SURVEY_CONTACT_RETENTION_DAYS", 90)),
+        "SURVEY_TOKEN_DAYS": int(env.get("SURVEY_TOKEN_DAYS", 30)),
+        "SURVEY_FORWARD_RETIRED_DESKS": _bool(env.get("SURVEY_FORWARD_RETIRED_DESKS"), True),
+        # Number of trusted proxies in front of the service that set
+        # X-Forwarded-For (0: none, remote_addr is the client).
+        "SURVEY_PROXY_FIX_X_FOR": int(env.get("SURVEY_PROXY_FIX_X_FOR", 0)),
     }

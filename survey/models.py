@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -115,8 +116,11 @@ class Desk(db.Model):
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # A retired desk's old posters forward to this desk (``flask survey retire-desk``).
+    replaced_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("desk.id"))
 
     unit: so.Mapped[Unit] = so.relationship(back_populates="desks")
+    replaced_by: so.Mapped[Desk | None] = so.relationship(remote_side=[id])
 
     def __repr__(self) -> str:
         return f"<Desk {self.code}>"
@@ -162,6 +166,17 @@ class Response(db.Model):
     )
     feedback_reply: so.Mapped[str | None] = so.mapped_column(sa.Text)
     feedback_updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # Set when the rating came with a one-time receipt token (a verified rating).
+    receipt_token_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("receipt_token.id"), unique=True
+    )
+    # Why the response looks automated or gamed (``honeypot``, ``too_fast``,
+    # ``unsigned``); kept with the reason, and left out of the statistics while
+    # ``flagged`` is true. A district officer may reinstate it.
+    flag_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    flagged: so.Mapped[bool] = so.mapped_column(
+        default=False, server_default=sa.false(), index=True
+    )
 
     desk: so.Mapped[Desk] = so.relationship()
     unit: so.Mapped[Unit] = so.relationship()
@@ -338,3 +353,85 @@ class DossierVolume(db.Model):
         ),
         sa.CheckConstraint("dossiers >= 0", name="dossiers"),
     )
+
+
+class ApiKey(db.Model):
+    """A key the one-stop software of a unit uses to ask for receipt tokens.
+
+    Only the SHA-256 of the key is stored; the key is shown once, when created.
+    """
+
+    __tablename__ = "api_key"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    key_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    # The first characters of the key, to tell keys apart in lists and logs.
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(12))
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+
+class ReceiptToken(db.Model):
+    """A one-time code printed on a dossier's receipt slip, linking one rating to it.
+
+    The dossier number is kept only as a keyed hash (HMAC), never in clear. A
+    dossier has at most one token row, so it can be rated at most once.
+    """
+
+    __tablename__ = "receipt_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(16), unique=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    dossier_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    api_key_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("api_key.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    unit: so.Mapped[Unit] = so.relationship()
+    desk: so.Mapped[Desk] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "dossier_hash", name="uq_receipt_token_unit_dossier"),
+    )
+
+
+class RateEvent(db.Model):
+    """One open-QR submission, by keyed hash of the device or of the IP address.
+
+    Counted to enforce the rate limits across every worker; deleted by
+    ``flask survey purge`` after the retention period.
+    """
+
+    __tablename__ = "rate_event"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8))
+    key_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    __table_args__ = (
+        sa.Index("ix_rate_event_lookup", "desk_id", "kind", "key_hash", "at"),
+        sa.CheckConstraint("kind IN ('device', 'ip')", name="kind"),
+    )
+
+
+class DeskScanDay(db.Model):
+    """How many phones opened a desk's form on a day (first view per device per day)."""
+
+    __tablename__ = "desk_scan_day"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    day: so.Mapped[date] = so.mapped_column(sa.Date)
+    scans: so.Mapped[int] = so.mapped_column(default=0)
+
+    __table_args__ = (sa.UniqueConstraint("desk_id", "day", name="uq_desk_scan_day_desk_day"),)

@@ -30,3 +30,8 @@ def svg(url: str) -> bytes:
     buffer = io.BytesIO()
     _make(url).make_image(image_factory=qrcode.image.svg.SvgPathImage).save(buffer)
     return buffer.getvalue()
+
+
+def matrix(url: str) -> list[list[bool]]:
+    """The QR code's modules (True = dark), quiet zone included, for vector drawing."""
+    return _make(url).get_matrix()

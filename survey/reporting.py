@@ -100,13 +100,17 @@ class UnitSummary:
         return self.overall.satisfied
 
 
-def _scope(unit_ids: list[int], period: Period):
+def _scope(unit_ids: list[int], period: Period, *, include_flagged: bool = False):
+    """The responses a report counts: flagged ones (see survey/integrity.py) are left out."""
     start, end = period.utc_bounds()
-    return (
+    conditions = (
         Response.unit_id.in_(unit_ids),
         Response.submitted_at >= start,
         Response.submitted_at < end,
     )
+    if include_flagged:
+        return conditions
+    return (*conditions, Response.flagged.is_(False))
 
 
 def _answer_counts(unit_ids: list[int], period: Period) -> dict[str, dict[str, int]]:
@@ -256,3 +260,55 @@ def responses_in(unit: Unit, period: Period) -> list[Response]:
 
 def default_period_code(today: date) -> str:
     return f"{today.year:04d}-{today.month:02d}"
+
+
+@dataclass(frozen=True)
+class SourceSplit:
+    """Verified (receipt token) and open-QR responses counted apart, and the flagged ones."""
+
+    verified: QuestionRate
+    open: QuestionRate
+    verified_responses: int
+    open_responses: int
+    flagged: int
+
+    @property
+    def verified_share(self) -> float | None:
+        total = self.verified_responses + self.open_responses
+        return self.verified_responses / total if total else None
+
+
+def source_split(unit: Unit, period: Period) -> SourceSplit:
+    """The overall satisfaction of token-verified and of open-QR responses, separately."""
+    definition = definition_of(current_questionnaire())
+    overall_q = definition.by_role("overall")
+    unit_ids = unit.subtree_ids()
+    verified = Response.receipt_token_id.is_not(None)
+    rows = db.session.execute(
+        sa.select(verified.label("verified"), Answer.value, sa.func.count())
+        .join(Response, Response.id == Answer.response_id)
+        .where(*_scope(unit_ids, period), Answer.question_id == overall_q.id)
+        .group_by(verified, Answer.value)
+    )
+    counts: dict[bool, dict[str, int]] = {True: {}, False: {}}
+    for is_verified, value, n in rows:
+        counts[bool(is_verified)][value] = n
+    responses = dict(
+        db.session.execute(
+            sa.select(verified, sa.func.count(Response.id))
+            .where(*_scope(unit_ids, period))
+            .group_by(verified)
+        ).all()
+    )
+    flagged = db.session.scalar(
+        sa.select(sa.func.count(Response.id)).where(
+            *_scope(unit_ids, period, include_flagged=True), Response.flagged.is_(True)
+        )
+    )
+    return SourceSplit(
+        verified=question_rate(_scale_counts(counts[True])),
+        open=question_rate(_scale_counts(counts[False])),
+        verified_responses=sum(n for k, n in responses.items() if k),
+        open_responses=sum(n for k, n in responses.items() if not k),
+        flagged=flagged,
+    )

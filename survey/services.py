@@ -16,6 +16,7 @@ from .models import Response
 from .questionnaire import Questionnaire as QuestionnaireDefinition
 from .questionnaire import latest_bundled
 from .questionnaire import parse
+from .tokens import claim
 
 
 @lru_cache(maxsize=32)
@@ -69,6 +70,14 @@ class StoredResponse:
     created: bool
 
 
+class TokenClaimFailed(Exception):
+    """The receipt token was used (or expired) before this response could claim it."""
+
+
+def existing_response_id(submission_id: str) -> int | None:
+    return db.session.scalar(sa.select(Response.id).where(Response.submission_id == submission_id))
+
+
 def store_response(
     *,
     desk: Desk,
@@ -79,18 +88,30 @@ def store_response(
     contact: str | None,
     contact_consent: bool,
     language: str,
+    receipt_token_id: int | None = None,
+    flag_reason: str | None = None,
 ) -> StoredResponse:
     """Commit one response with its answers, exactly once per ``submission_id``.
 
     The commit happens before this returns, so the caller may acknowledge it.
     A second call with the same ``submission_id`` (a double tap, a retried
     post) stores nothing and reports ``created=False``.
+
+    With ``receipt_token_id`` the token is claimed in the same transaction, so
+    it verifies exactly one response. A response with a ``flag_reason`` is
+    stored but left out of the statistics.
+
+    :raise TokenClaimFailed: the token was used by another response meanwhile.
     """
-    existing = db.session.scalar(
-        sa.select(Response.id).where(Response.submission_id == submission_id)
-    )
+    existing = existing_response_id(submission_id)
     if existing is not None:
         return StoredResponse(existing, created=False)
+    if receipt_token_id is not None and not claim(receipt_token_id):
+        db.session.rollback()
+        existing = existing_response_id(submission_id)
+        if existing is not None:  # our own double tap won the token
+            return StoredResponse(existing, created=False)
+        raise TokenClaimFailed(receipt_token_id)
     definition = definition_of(questionnaire)
     field_question = definition.by_role("procedure_field")
     response = Response(
@@ -103,6 +124,9 @@ def store_response(
         contact=contact if contact_consent else None,
         contact_consent=bool(contact and contact_consent),
         language=language,
+        receipt_token_id=receipt_token_id,
+        flag_reason=flag_reason,
+        flagged=flag_reason is not None,
         answers=[Answer(question_id=q, value=v) for q, v in answers.items()],
     )
     db.session.add(response)
@@ -111,10 +135,10 @@ def store_response(
     except sa.exc.IntegrityError:
         # Another request with the same submission id won the race.
         db.session.rollback()
-        existing = db.session.scalar(
-            sa.select(Response.id).where(Response.submission_id == submission_id)
-        )
+        existing = existing_response_id(submission_id)
         if existing is None:
+            if receipt_token_id is not None:
+                raise TokenClaimFailed(receipt_token_id) from None
             raise
         return StoredResponse(existing, created=False)
     return StoredResponse(response.id, created=True)

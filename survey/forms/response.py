@@ -51,6 +51,10 @@ class ResponseFormBase(FlaskForm):
     questionnaire_version = HiddenField(
         validators=[InputRequired(message=_l("The form is incomplete. Please open it again."))]
     )
+    # Signed time the form was served (survey.integrity.issue_stamp): the fill time.
+    issued = HiddenField()
+    # The one-time receipt code the form was opened with, if it was valid.
+    receipt = HiddenField()
     contact = StringField(
         _l("Phone or email, if you want a reply (optional)"),
         filters=[clean_text],

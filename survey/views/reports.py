@@ -28,7 +28,9 @@ from ..report_pdf import ReportContent
 from ..report_pdf import render_report
 from ..reporting import UnitSummary
 from ..reporting import responses_in
+from ..reporting import source_split
 from ..reporting import summarise
+from .integrity import sources_json
 from .officer import resolve_period
 from .officer import today_in_vietnam
 from .officer import visible_unit_or_404
@@ -344,4 +346,6 @@ def api_summary(unit_code: str):
             "answered": s.harassment.answered,
             "rate": s.harassment.rate,
         },
+        # Receipt-verified and open-QR responses apart; flagged ones left out.
+        sources=sources_json(source_split(unit, s.period)),
     )

@@ -1,0 +1,291 @@
+"""Honest numbers by default: keyed hashes, rate limits, honeypot, fill time, scans.
+
+Nothing here stores an IP address, a device identifier or a dossier number in
+clear: each is replaced by an HMAC-SHA256 under ``SURVEY_HASH_KEY`` (derived
+from the secret key unless set), and the rate-limit rows are deleted after
+``SURVEY_HASH_RETENTION_DAYS`` by ``flask survey purge``.
+
+Open-QR submissions are limited per desk, per device (a long-lived random
+cookie) and per IP address; the counts live in the database so that the
+limits hold across every gunicorn worker. Submissions that look automated
+(the honeypot field filled, the form sent faster than a person can read it)
+are kept with the reason and left out of the statistics until an officer
+reinstates them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask import g
+from flask import request
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
+
+from .extensions import db
+from .i18n import LOCAL_TZ
+from .models import DeskScanDay
+from .models import RateEvent
+from .models import Response
+from .models import utcnow
+
+DEVICE_COOKIE = "dev"
+SCAN_COOKIE = "seen"
+DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
+HONEYPOT_FIELD = "website"
+
+#: Why a response was flagged; shown to officers (labels in views/integrity.py).
+FLAG_REASONS = ("honeypot", "too_fast", "unsigned")
+
+
+def hash_key() -> bytes:
+    """The HMAC key: ``SURVEY_HASH_KEY``, or one derived from the secret key."""
+    configured = current_app.config.get("SURVEY_HASH_KEY")
+    if configured:
+        return configured.encode()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"sipas-survey keyed hashes", hashlib.sha256).digest()
+
+
+def keyed_hash(kind: str, value: str) -> str:
+    """Hex HMAC-SHA256 of ``value``; ``kind`` keeps hashes of different things apart."""
+    return hmac.new(hash_key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+# -- device cookie ----------------------------------------------------------
+
+
+def device_id() -> str | None:
+    """The phone's random device id from its cookie (``None`` before the first visit)."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    return value if len(value) == 32 and value.isalnum() else None
+
+
+def ensure_device_cookie() -> str:
+    """The device id, creating one (set on the response) on a first visit."""
+    value = device_id() or g.get("new_device_id")
+    if value is None:
+        value = g.new_device_id = secrets.token_hex(16)
+    return value
+
+
+def _set_cookies(response):
+    new = g.get("new_device_id")
+    secure = current_app.config.get("SESSION_COOKIE_SECURE", False)
+    if new:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            new,
+            max_age=DEVICE_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+        )
+    seen = g.get("scan_cookie")
+    if seen:
+        response.set_cookie(
+            SCAN_COOKIE, seen, max_age=36 * 3600, httponly=True, samesite="Lax", secure=secure
+        )
+    return response
+
+
+# -- fill time --------------------------------------------------------------
+
+
+def _stamp_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="form-issued")
+
+
+def issue_stamp(submission_id: str) -> str:
+    """A signed, timestamped token tying the served form to its submission id."""
+    return _stamp_serializer().dumps(submission_id)
+
+
+def fill_seconds(stamp: str | None, submission_id: str | None) -> float | None:
+    """Seconds since the form was served, or ``None`` if the stamp is missing or forged."""
+    if not stamp or not submission_id:
+        return None
+    try:
+        value, issued = _stamp_serializer().loads(stamp, return_timestamp=True)
+    except BadSignature:
+        return None
+    if value != submission_id:
+        return None
+    return (utcnow() - issued).total_seconds()
+
+
+def flag_reason(form_data, submission_id: str | None) -> str | None:
+    """Why this submission looks automated, or ``None``.
+
+    The honeypot is a text field hidden from people; the fill time is measured
+    from the signed stamp the form was served with.
+    """
+    if form_data.get(HONEYPOT_FIELD, "").strip():
+        return "honeypot"
+    seconds = fill_seconds(form_data.get("issued"), submission_id)
+    if seconds is None:
+        return "unsigned"
+    if seconds < current_app.config["SURVEY_MIN_FILL_SECONDS"]:
+        return "too_fast"
+    return None
+
+
+# -- rate limits ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    kind: str  # "device" or "ip"
+    key_hash: str
+    limit: int
+    window: timedelta
+
+
+def limits_for_request() -> list[Limit]:
+    """The limits that apply to an open-QR submission from this phone and address."""
+    config = current_app.config
+    limits = []
+    device = device_id()
+    if device and config["SURVEY_LIMIT_DEVICE_PER_DAY"] > 0:
+        limits.append(
+            Limit(
+                "device",
+                keyed_hash("device", device),
+                config["SURVEY_LIMIT_DEVICE_PER_DAY"],
+                timedelta(days=1),
+            )
+        )
+    address = request.remote_addr
+    if address and config["SURVEY_LIMIT_IP_PER_HOUR"] > 0:
+        limits.append(
+            Limit(
+                "ip",
+                keyed_hash("ip", address),
+                config["SURVEY_LIMIT_IP_PER_HOUR"],
+                timedelta(hours=1),
+            )
+        )
+    return limits
+
+
+def claim_submission_slot(desk_id: int, limits: list[Limit]) -> Limit | None:
+    """Record one submission against each limit; return the first limit exceeded.
+
+    The events are inserted and committed *before* counting, so two workers
+    racing for the last slot can both be refused but never both accepted. When
+    a limit is exceeded the events just added are deleted again, so a refused
+    attempt does not lengthen the wait.
+    """
+    if not limits:
+        return None
+    now = utcnow()
+    events = [
+        RateEvent(desk_id=desk_id, kind=lim.kind, key_hash=lim.key_hash, at=now) for lim in limits
+    ]
+    db.session.add_all(events)
+    db.session.commit()
+    ids = [e.id for e in events]
+    for lim in limits:
+        used = db.session.scalar(
+            sa.select(sa.func.count(RateEvent.id)).where(
+                RateEvent.desk_id == desk_id,
+                RateEvent.kind == lim.kind,
+                RateEvent.key_hash == lim.key_hash,
+                RateEvent.at > now - lim.window,
+            )
+        )
+        if used > lim.limit:
+            release_submission_slot(ids)
+            return lim
+    g.rate_event_ids = ids
+    return None
+
+
+def release_submission_slot(ids: list[int] | None = None) -> None:
+    """Delete the events of a submission that was not stored after all."""
+    ids = ids if ids is not None else g.pop("rate_event_ids", [])
+    if ids:
+        db.session.execute(sa.delete(RateEvent).where(RateEvent.id.in_(ids)))
+        db.session.commit()
+
+
+# -- scans ------------------------------------------------------------------
+
+
+def local_today() -> date:
+    return datetime.now(LOCAL_TZ).date()
+
+
+def count_scan(desk_id: int) -> bool:
+    """Count a view of a desk's form, once per device per desk per day.
+
+    The desks already seen today are remembered in a small cookie, so reloads
+    are not counted and nothing about the device is stored.
+    """
+    today = local_today().isoformat()
+    raw = request.cookies.get(SCAN_COOKIE, "")
+    day, _sep, ids = raw.partition(":")
+    seen = {i for i in ids.split(",") if i.isdigit()} if day == today else set()
+    if str(desk_id) in seen:
+        return False
+    seen.add(str(desk_id))
+    g.scan_cookie = f"{today}:{','.join(sorted(seen, key=int)[-50:])}"
+    _increment_scans(desk_id, local_today())
+    return True
+
+
+def _increment_scans(desk_id: int, day: date) -> None:
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database {dialect}")
+    statement = insert(DeskScanDay).values(desk_id=desk_id, day=day, scans=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["desk_id", "day"], set_={"scans": DeskScanDay.scans + 1}
+    )
+    db.session.execute(statement)
+    db.session.commit()
+
+
+# -- retention --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    rate_events: int
+    contacts: int
+
+
+def purge(now: datetime | None = None) -> PurgeResult:
+    """Delete expired rate-limit hashes and the contacts of closed complaints."""
+    now = now or utcnow()
+    config = current_app.config
+    hashes_before = now - timedelta(days=config["SURVEY_HASH_RETENTION_DAYS"])
+    events = db.session.execute(sa.delete(RateEvent).where(RateEvent.at < hashes_before))
+    contacts_before = now - timedelta(days=config["SURVEY_CONTACT_RETENTION_DAYS"])
+    contacts = db.session.execute(
+        sa.update(Response)
+        .where(
+            Response.contact.is_not(None),
+            Response.feedback_status == "answered",
+            Response.feedback_updated_at < contacts_before,
+        )
+        .values(contact=None)
+    )
+    db.session.commit()
+    return PurgeResult(events.rowcount or 0, contacts.rowcount or 0)
+
+
+def init_app(app) -> None:
+    app.after_request(_set_cookies)
