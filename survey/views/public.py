@@ -207,9 +207,17 @@ def respond(desk_code: str):
         notice = _("Some answers are missing or not valid. Please see the marked questions.")
         return _render(desk, row, form, status=422, notice=notice)
 
+    submission_id = form.submission_id.data
+    if existing_response_id(submission_id) is not None:
+        # A double tap or a retry: already stored, thank the citizen again
+        # (before checking its token, which the first tap has used).
+        return redirect(url_for("public.thanks", desk_code=desk.code), 303)
     token = None
     if form.receipt.data:
         result = tokens.check(form.receipt.data, desk)
+        if not result.ok and existing_response_id(submission_id) is not None:
+            # Our own first tap used the token a moment ago.
+            return redirect(url_for("public.thanks", desk_code=desk.code), 303)
         if not result.ok:
             # Used (or expired) since the form was opened: keep the answers and
             # let the citizen send them as an unverified rating.
@@ -217,10 +225,6 @@ def respond(desk_code: str):
             return _render(desk, row, form, status=409, notice=token_problem_text(result, desk))
         token = result.token
 
-    submission_id = form.submission_id.data
-    if existing_response_id(submission_id) is not None:
-        # A double tap or a retry: already stored, thank the citizen again.
-        return redirect(url_for("public.thanks", desk_code=desk.code), 303)
     reason = integrity.flag_reason(request.form, submission_id)
     if token is None:
         exceeded = integrity.claim_submission_slot(desk.id, integrity.limits_for_request())

@@ -21,6 +21,7 @@ from ..conftest import hidden_fields
 from .test_qr_and_health import decode_qr
 
 DOSSIER = "000.00.12.H23-250301-0001"
+ATTEMPTS = 8  # races are timing-dependent: try several times
 
 
 @pytest.fixture
@@ -219,7 +220,7 @@ def test_token_is_single_use_under_concurrency(app, live_server, same_submission
             db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
         )
     base = live_server.url
-    for attempt in range(3):
+    for attempt in range(ATTEMPTS):
         minted = requests.post(
             f"{base}/api/v1/tokens",
             json={"desk_code": "LC-01", "dossier_number": f"RACE-{same_submission}-{attempt}"},
@@ -264,4 +265,4 @@ def test_token_is_single_use_under_concurrency(app, live_server, same_submission
             assert sorted(statuses) == [303, 409]
     with app.app_context():
         # Nothing else was stored: the loser's answers came back to its phone.
-        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 3
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == ATTEMPTS
