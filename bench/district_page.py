@@ -50,8 +50,12 @@ def build(app, communes: int, rng: random.Random) -> int:
         district = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG"))
         existing = len(district.children)
         for i in range(existing, communes):
-            unit = Unit(code=f"HD-CG-X{i:02d}", name=f"Xã Thử Nghiệm {i + 1}", level="commune",
-                        parent=district)
+            unit = Unit(
+                code=f"HD-CG-X{i:02d}",
+                name=f"Xã Thử Nghiệm {i + 1}",
+                level="commune",
+                parent=district,
+            )
             db.session.add(unit)
             db.session.add(Desk(code=f"X{i:02d}-01", name="Bộ phận Một cửa", unit=unit))
         db.session.commit()
@@ -62,17 +66,26 @@ def build(app, communes: int, rng: random.Random) -> int:
             rate = rng.uniform(0.8, 0.99)
             for _ in range(n):
                 value = "5" if rng.random() < rate else rng.choice(["3", "2", "1"])
-                answers = {q: value for q in ("access", "procedure", "official", "result",
-                                              "feedback", "overall")}
+                answers = {
+                    q: value
+                    for q in ("access", "procedure", "official", "result", "feedback", "overall")
+                }
                 answers.update(field="ho_tich", wait="lt15", visits="1", trouble="no")
-                db.session.add(Response(
-                    submission_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                    unit_id=unit.id, desk_id=desk.id, questionnaire_id=questionnaire.id,
-                    submitted_at=WHEN, procedure_field="ho_tich", language="vi",
-                    answers=[Answer(question_id=k, value=v) for k, v in answers.items()],
-                ))
-            db.session.add(DossierVolume(unit_id=unit.id, month=PERIOD,
-                                         dossiers=n * rng.randint(2, 8)))
+                db.session.add(
+                    Response(
+                        submission_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        unit_id=unit.id,
+                        desk_id=desk.id,
+                        questionnaire_id=questionnaire.id,
+                        submitted_at=WHEN,
+                        procedure_field="ho_tich",
+                        language="vi",
+                        answers=[Answer(question_id=k, value=v) for k, v in answers.items()],
+                    )
+                )
+            db.session.add(
+                DossierVolume(unit_id=unit.id, month=PERIOD, dossiers=n * rng.randint(2, 8))
+            )
             total += n
         db.session.commit()
         return total
@@ -95,14 +108,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sipas-bench-"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
-                      "SURVEY_DEMO": True})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "SURVEY_DEMO": True}
+    )
     responses = build(app, args.communes, random.Random(7))
     client = app.test_client()
     token_page = client.get("/login").get_data(as_text=True)
     token = token_page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    client.post("/login", data={"csrf_token": token, "username": "camgiang",
-                                "password": "demo-camgiang"})
+    client.post(
+        "/login", data={"csrf_token": token, "username": "camgiang", "password": "demo-camgiang"}
+    )
     rows = []
     for label, url in [
         ("district page", f"/units/HD-CG?period={PERIOD}"),
@@ -117,9 +132,12 @@ def main() -> None:
     results = Path(__file__).parent / "results"
     results.mkdir(exist_ok=True)
     (results / f"funnel-{args.communes}.png").write_bytes(
-        client.get(f"/reports/HD-CG/{PERIOD}/chart.png").data)
-    print(f"{args.communes} communes, {responses} responses in {PERIOD}, SQLite, "
-          f"median of {args.repeat} after one warm-up")
+        client.get(f"/reports/HD-CG/{PERIOD}/chart.png").data
+    )
+    print(
+        f"{args.communes} communes, {responses} responses in {PERIOD}, SQLite, "
+        f"median of {args.repeat} after one warm-up"
+    )
     print("| what | median (ms) | worst (ms) |\n| --- | ---: | ---: |")
     for label, median, worst in rows:
         print(f"| {label} | {median * 1000:.0f} | {worst * 1000:.0f} |")

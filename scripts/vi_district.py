@@ -49,4 +49,7 @@ VI = {
     "Saved %(n)d volumes.": "Đã lưu %(n)d số liệu hồ sơ.",
     "Please choose a file to import.": "Vui lòng chọn tệp cần nhập.",
     "Imported %(n)d volumes.": "Đã nhập %(n)d số liệu hồ sơ.",
+    "A valid API key is required.": "Cần khóa API hợp lệ.",
+    "Send the volumes as JSON.": "Vui lòng gửi số hồ sơ dưới dạng JSON.",
+    'The body must be {"rows": [ ... ]}.': 'Nội dung phải có dạng {"rows": [ ... ]}.',
 }

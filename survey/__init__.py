@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import errors
     from . import integrity
     from . import security
+    from .views import district
     from .views import health
     from .views import integrity as integrity_views
     from .views import officer
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(tokens.bp)
     app.register_blueprint(integrity_views.bp)
+    app.register_blueprint(district.bp)
     errors.init_app(app)
     security.init_app(app)
     integrity.init_app(app)

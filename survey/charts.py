@@ -363,6 +363,7 @@ def funnel_chart(
     target_label: str | None = None,
     limit_labels: tuple[str, str] = ("Giới hạn 95%", "Giới hạn 99,8%"),
     figsize: tuple[float, float] = (10.0, 6.0),
+    zones: Sequence[str] | None = None,
 ) -> Figure:
     """A funnel plot: each unit's rate against its number of answers, around a target.
 
@@ -383,6 +384,11 @@ def funnel_chart(
         Axis and legend text; ``target_label`` defaults to "Mục tiêu 90%".
     figsize : (float, float), optional
         Size in inches.
+    zones : sequence of str, optional
+        Per point, where it lies: "above998", "below998", "above95", "below95"
+        or "inside", from an exact binomial test of its own counts. Without it
+        the points are compared with the drawn (interpolated) limits, which can
+        flag a small unit at 100 % that no exact test would.
 
     Returns
     -------
@@ -425,11 +431,15 @@ def funnel_chart(
         ax.plot(ns, grid[:, 4] * 100, color="#333333", linewidth=1.3)
         ax.axhline(target * 100, color=_TARGET_COLOURS[0], linewidth=1.4, label=target_label)
 
-        for label, n, rate in units:
+        for index, (label, n, rate) in enumerate(units):
             low95, high95 = np.interp(n, ns, grid[:, 1]), np.interp(n, ns, grid[:, 2])
             low998, high998 = np.interp(n, ns, grid[:, 3]), np.interp(n, ns, grid[:, 4])
-            if rate < low998 or rate > high998:
-                colour = "#c0392b" if rate < low998 else "#1e8449"
+            zone = zones[index] if zones is not None else None
+            below998 = zone == "below998" if zone else rate < low998
+            above998 = zone == "above998" if zone else rate > high998
+            outside95 = zone in ("below95", "above95") if zone else (rate < low95 or rate > high95)
+            if below998 or above998:
+                colour = "#c0392b" if below998 else "#1e8449"
                 ax.annotate(
                     label,
                     (n, rate * 100),
@@ -441,7 +451,7 @@ def funnel_chart(
                     fontweight="bold",
                     bbox=_HALO,
                 )
-            elif rate < low95 or rate > high95:
+            elif outside95:
                 colour = "#d68910"
             else:
                 colour = _BLUE

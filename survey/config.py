@@ -12,6 +12,7 @@ from pathlib import Path
 
 #: Settings that come straight from the environment, with their defaults.
 ENVIRONMENTS = ("development", "production", "testing")
+CI_METHODS = ("exact", "wilson", "jeffreys")
 
 
 class ConfigError(RuntimeError):
@@ -58,6 +59,12 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
             )
         secret = _dev_secret(instance_path)
 
+    ci_method = env.get("SURVEY_CI_METHOD", "exact")
+    if ci_method not in CI_METHODS:
+        raise ConfigError(
+            f"SURVEY_CI_METHOD ({ci_method!r}) must be one of {', '.join(CI_METHODS)}"
+        )
+
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'survey.db'}"
     production = survey_env == "production"
     return {
@@ -68,6 +75,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # Absolute base of the public form URLs that QR codes encode. Posters
         # stay on walls for years, so set it to the service's stable public name.
         "SURVEY_PUBLIC_BASE_URL": env.get("SURVEY_PUBLIC_BASE_URL", "").rstrip("/"),
+        "SURVEY_CI_METHOD": ci_method,
         "SURVEY_DEMO": _bool(env.get("SURVEY_DEMO"), default=not production),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

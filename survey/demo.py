@@ -179,4 +179,48 @@ def load_responses(
             if progress:
                 progress(added)
     db.session.commit()
+    load_volumes(now=now, months=months, seed=seed)
     return added
+
+
+def load_volumes(now: datetime | None = None, months: int = 12, seed: int = 2024) -> None:
+    """Dossier volumes for the demo communes: a few times their number of responses.
+
+    The month two months back is left empty on purpose, so the district page
+    shows how it falls back to response counts and says so.
+    """
+    from .models import DossierVolume
+    from .periods import last_months
+    from .periods import period_containing
+
+    rng = random.Random(seed + 1)
+    now = now or datetime.now(UTC)
+    for code, *_ in COMMUNES:
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == code))
+        current = period_containing(now.date(), "month", unit.report_cutoff_day)
+        for index, month in enumerate(last_months(current, months)):
+            if index == months - 3:
+                continue
+            start, end = month.utc_bounds()
+            responses = db.session.scalar(
+                sa.select(sa.func.count(Response.id)).where(
+                    Response.unit_id == unit.id,
+                    Response.submitted_at >= start,
+                    Response.submitted_at < end,
+                )
+            )
+            exists = db.session.scalar(
+                sa.select(DossierVolume.id).where(
+                    DossierVolume.unit_id == unit.id,
+                    DossierVolume.month == month.code,
+                    DossierVolume.procedure_field == "",
+                )
+            )
+            if exists is None:
+                dossiers = max(responses, 1) * rng.randint(3, 9)
+                db.session.add(
+                    DossierVolume(
+                        unit_id=unit.id, month=month.code, dossiers=dossiers, source="demo"
+                    )
+                )
+    db.session.commit()

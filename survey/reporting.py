@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask import current_app
 
 from .extensions import db
 from .models import Answer
@@ -100,6 +101,15 @@ class UnitSummary:
         return self.overall.satisfied
 
 
+def interval_method() -> str:
+    """The interval behind every rate and verdict (setting ``SURVEY_CI_METHOD``).
+
+    Clopper–Pearson ("exact") by default: a target is declared met or missed
+    only on clear evidence, even for a commune with a handful of responses.
+    """
+    return current_app.config.get("SURVEY_CI_METHOD", "exact")
+
+
 def _scope(unit_ids: list[int], period: Period, *, include_flagged: bool = False):
     """The responses a report counts: flagged ones (see survey/integrity.py) are left out."""
     start, end = period.utc_bounds()
@@ -145,7 +155,7 @@ def _scale_counts(raw: dict[str, int]) -> QuestionCounts:
 
 
 def _compare(rate: QuestionRate, target: float) -> TargetComparison:
-    return compare_to_target(rate.satisfied, rate.valid, target)
+    return compare_to_target(rate.satisfied, rate.valid, target, method=interval_method())
 
 
 def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
@@ -161,7 +171,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     field_codes = [o.value for o in field_q.options] if field_q else []
     targets = effective_targets(unit, period.end.year, field_codes)
 
-    overall = question_rate(_scale_counts(counts.get(overall_q.id, {})))
+    overall = question_rate(_scale_counts(counts.get(overall_q.id, {})), method=interval_method())
     elements = {
         q.element: {"overall": q.id, "criteria": []}
         for q in definition.scale_questions
@@ -174,12 +184,15 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
             if qid in {q.id for q in definition.scale_questions}
         },
         elements,
+        method=interval_method(),
     )
 
     fields = []
     by_field = _field_counts(unit_ids, period, overall_q.id)
     for option in field_q.options if field_q else ():
-        rate = question_rate(_scale_counts(by_field.get(option.value, {})))
+        rate = question_rate(
+            _scale_counts(by_field.get(option.value, {})), method=interval_method()
+        )
         target = targets[option.value]
         fields.append(
             FieldRow(option.value, option.label, rate, target, _compare(rate, target.rate))
@@ -223,7 +236,10 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
         trend_rows = tuple(
             TrendRow(
                 month,
-                question_rate(_scale_counts(_answer_counts(unit_ids, month).get(overall_q.id, {}))),
+                question_rate(
+                    _scale_counts(_answer_counts(unit_ids, month).get(overall_q.id, {})),
+                    method=interval_method(),
+                ),
             )
             for month in last_months(period, TREND_MONTHS)
         )
@@ -306,8 +322,8 @@ def source_split(unit: Unit, period: Period) -> SourceSplit:
         )
     )
     return SourceSplit(
-        verified=question_rate(_scale_counts(counts[True])),
-        open=question_rate(_scale_counts(counts[False])),
+        verified=question_rate(_scale_counts(counts[True]), method=interval_method()),
+        open=question_rate(_scale_counts(counts[False]), method=interval_method()),
         verified_responses=sum(n for k, n in responses.items() if k),
         open_responses=sum(n for k, n in responses.items() if not k),
         flagged=flagged,

@@ -223,7 +223,8 @@ def funnel_limits(
     .. math:: \\alpha = \\frac{F(r_p) - p}{F(r_p) - F(r_p - 1)}, \\qquad
               \\text{limit} = \\frac{r_p - \\alpha}{n}
 
-    clipped to [0, 1]. The interpolation gives a smooth funnel instead of the
+    clipped to [0, 1] and so that the lower limit never exceeds the target nor
+    the upper falls below it. The interpolation gives a smooth funnel instead of the
     staircase of plain binomial quantiles. A unit outside the 99.8 % funnel is
     unlikely to differ from the target by chance alone; a league table of raw
     rates would rank noise.
@@ -250,8 +251,11 @@ def funnel_limits(
         raise ValueError(f"n ({n!r}) must not be empty")
     sizes = tuple(check_count(v, "n", minimum=1) for v in values)
     grid = np.asarray(sizes, dtype=float)
-    lower = _binomial_limit((1.0 - coverage) / 2.0, grid, target)
-    upper = _binomial_limit((1.0 + coverage) / 2.0, grid, target)
+    # The interpolation can cross the target for one or two responses at an
+    # extreme target (n = 1, target 0.984: upper 0.975); a funnel must still
+    # contain its target, so the limits are clipped to it.
+    lower = np.minimum(_binomial_limit((1.0 - coverage) / 2.0, grid, target), target)
+    upper = np.maximum(_binomial_limit((1.0 + coverage) / 2.0, grid, target), target)
     return FunnelLimits(
         target=target,
         coverage=coverage,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import flash
+from flask import jsonify
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -19,6 +20,7 @@ from ..district import DistrictSummary
 from ..district import funnel_data
 from ..district import summarise_children
 from ..exports import Table
+from ..extensions import csrf
 from ..extensions import db
 from ..forms.officer import EmptyForm
 from ..i18n import current_lang
@@ -361,3 +363,56 @@ def import_volumes(unit_code: str):
         posted={},
         tab="volumes",
     ), status
+
+
+class _KeyScope:
+    """The reach of an API key: its unit and the units below it (like an officer's)."""
+
+    def __init__(self, unit) -> None:
+        self.unit = unit
+
+    def can_see(self, unit) -> bool:
+        return unit.id == self.unit.id or any(a.id == self.unit.id for a in unit.ancestors())
+
+
+@bp.post("/api/v1/volumes")
+@csrf.exempt  # a machine client authenticated by its API key, not a browser session
+def api_volumes():
+    """Post dossier volumes from the one-stop software: all rows or none.
+
+    ``Authorization: Bearer <key>`` of the unit (or of a unit above it); body
+    ``{"rows": [{"unit_code": "HD-CG-LC", "month": "2025-03", "dossiers": 420,
+    "field": ""}]}``.
+    """
+    from ..tokens import api_key_for
+
+    key = api_key_for(request.headers.get("Authorization"))
+    if key is None:
+        return jsonify(error=_("A valid API key is required."), status=401), 401
+    if not request.is_json:
+        return jsonify(error=_("Send the volumes as JSON."), status=415), 415
+    body = request.get_json(silent=True)
+    rows = body.get("rows") if isinstance(body, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return jsonify(error=_('The body must be {"rows": [ ... ]}.'), status=422), 422
+    table = [["unit_code", "month", "dossiers", "field"]] + [
+        [
+            str(r.get("unit_code", "")),
+            str(r.get("month", "")),
+            str(r.get("dossiers", "")),
+            str(r.get("field") or ""),
+        ]
+        for r in rows
+    ]
+    # Messages say "line N": line 2 is the first row sent (line 1 is the header).
+    good, errors = check_rows(table, _KeyScope(key.unit), _field_codes())
+    if errors:
+        return jsonify(
+            error=_("Nothing was saved. Please correct:"), problems=errors, status=422
+        ), 422
+    if not good:
+        return jsonify(error=_("The file has no rows of volumes."), status=422), 422
+    saved = save_rows(good, "api")
+    record("volumes", unit=key.unit, detail=f"{saved} rows from API key {key.prefix}")
+    db.session.commit()
+    return jsonify(saved=saved), 200

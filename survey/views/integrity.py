@@ -298,4 +298,3 @@ def active_desks(unit: Unit) -> list[Desk]:
             .order_by(Unit.name, Desk.code)
         )
     )
-

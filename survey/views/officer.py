@@ -142,6 +142,10 @@ def dashboard(unit_code: str):
     """A unit's satisfaction for a period, against its targets."""
     unit = visible_unit_or_404(unit_code)
     period = resolve_period(unit, request.args.get("period"))
+    if unit.children:
+        from .district import district_dashboard
+
+        return district_dashboard(unit, period)
     summary = summarise(unit, period)
     children = sorted(unit.children, key=lambda u: u.name)
     return render_template(

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from .. import charts
+from ..district import summarise_children
 from ..exports import Table
 from ..exports import to_csv
 from ..exports import to_xlsx
@@ -30,6 +31,10 @@ from ..reporting import UnitSummary
 from ..reporting import responses_in
 from ..reporting import source_split
 from ..reporting import summarise
+from .district import district_json
+from .district import district_report
+from .district import district_tables
+from .district import funnel_figure
 from .integrity import sources_json
 from .officer import resolve_period
 from .officer import today_in_vietnam
@@ -88,6 +93,11 @@ def trend_figure(s: UnitSummary):
 def chart(unit_code: str, period: str, fmt: str):
     """The trend chart ending with ``period``."""
     unit = visible_unit_or_404(unit_code)
+    if unit.children:
+        # A district's chart compares its communes (funnel plot).
+        d = summarise_children(unit, resolve_period(unit, period))
+        name = f"sipas-{unit.code}-{d.period.code}-funnel"
+        return _download(charts.render(funnel_figure(d), fmt), fmt, name, inline=fmt != "pdf")
     summary = summarise(unit, resolve_period(unit, period))
     data = charts.render(trend_figure(summary), fmt)
     return _download(data, fmt, _filename(summary, "chart"), inline=fmt != "pdf")
@@ -283,6 +293,15 @@ def report_pdf(s: UnitSummary) -> bytes:
 def report(unit_code: str, period: str, fmt: str):
     """The period's report as a spreadsheet (summary and responses) or a printable PDF."""
     unit = visible_unit_or_404(unit_code)
+    if unit.children:
+        d = summarise_children(unit, resolve_period(unit, period))
+        name = f"sipas-{unit.code}-{d.period.code}-communes"
+        if fmt == "pdf":
+            return _download(render_report(district_report(d)), fmt, name)
+        tables = district_tables(d)
+        if fmt == "xlsx":
+            return _download(to_xlsx(tables, sheet_names=[_("Summary"), _("Communes")]), fmt, name)
+        return _download(to_csv(tables), fmt, name)
     summary = summarise(unit, resolve_period(unit, period))
     if fmt == "pdf":
         return _download(report_pdf(summary), fmt, _filename(summary, "report"))
@@ -309,7 +328,9 @@ def api_summary(unit_code: str):
     """The period's figures as JSON (same permissions as the pages)."""
     unit = visible_unit_or_404(unit_code)
     s = summarise(unit, resolve_period(unit, request.args.get("period")), trend=False)
+    extra = district_json(summarise_children(unit, s.period)) if unit.children else {}
     return jsonify(
+        **extra,
         unit={"code": unit.code, "name": unit.name, "level": unit.level},
         period={
             "code": s.period.code,

@@ -145,3 +145,11 @@ def test_funnel_limits_bracket_the_target(target, n, coverage):
 def test_funnel_invalid_input(args, message):
     with pytest.raises(ValueError, match=message):
         funnel_limits(*args)
+
+
+def test_funnel_limits_contain_an_extreme_target_for_one_response():
+    # Found by hypothesis: Spiegelhalter's interpolation gives an upper limit of
+    # 0.9746 < 0.984375 for n = 1; the funnel is clipped to contain its target.
+    limits = funnel_limits(0.984375, [1, 2], 0.95)
+    assert all(high >= 0.984375 for high in limits.upper)
+    assert all(low <= 0.984375 for low in limits.lower)

@@ -52,3 +52,21 @@ def test_dashboard_reads_at_laptop_and_phone_width(
     assert "Hồ sơ đất đai trả chậm 3 ngày." in page.inner_text("main")
     page.screenshot(path=artifacts / f"feedback-{name}-{suffix}.png", full_page=True)
     context.close()
+
+
+def test_district_page_in_the_browser(served, browser, artifacts, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{served.url}/login")
+    page.fill("#username", "camgiang")
+    page.fill("#password", "demo-camgiang")
+    page.click("button.primary")
+    page.goto(f"{served.url}/units/HD-CG?period=2025-03")
+    assert page.locator("h1").inner_text() == "Huyện Cẩm Giàng"
+    assert "gia quyền theo số hồ sơ" in page.inner_text("#district-figure")
+    page.wait_for_function("document.querySelector('img.chart').naturalWidth > 0")
+    rows = page.locator("#communes tbody tr")
+    assert rows.count() == 6
+    suffix = request.node.callspec.id
+    page.screenshot(path=artifacts / f"district-{suffix}.png", full_page=True)
+    context.close()

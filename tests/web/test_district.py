@@ -29,8 +29,14 @@ COUNTS = {  # desk: (satisfied, not satisfied)
     "CH-01": (12, 8),
     "CA-01": (18, 2),
 }
-DOSSIERS = {"HD-CG-LC": 300, "HD-CG-CH": 900, "HD-CG-CA": 400, "HD-CG-CGI": 200,
-            "HD-CG-TT": 250, "HD-CG-LD": 150}
+DOSSIERS = {
+    "HD-CG-LC": 300,
+    "HD-CG-CH": 900,
+    "HD-CG-CA": 400,
+    "HD-CG-CGI": 200,
+    "HD-CG-TT": 250,
+    "HD-CG-LD": 150,
+}
 
 
 def set_volumes(app, month: str = "2025-03") -> None:
@@ -52,9 +58,13 @@ def district(officers, client):
 def test_district_figure_is_the_stratified_estimate(client, district):
     set_volumes(district)
     data = client.get("/api/v1/units/HD-CG/summary?period=2025-03").get_json()
-    expected = stratified_proportion([
-        Stratum(95, 100, 300), Stratum(12, 20, 900), Stratum(18, 20, 400),
-    ])
+    expected = stratified_proportion(
+        [
+            Stratum(95, 100, 300),
+            Stratum(12, 20, 900),
+            Stratum(18, 20, 400),
+        ]
+    )
     strat = data["stratified"]
     assert strat["weights"] == "dossiers"
     assert strat["rate"] == pytest.approx(expected.rate, rel=1e-12)
@@ -159,15 +169,20 @@ def test_volume_import_xlsx(app, client, district):
             "unit_code,month,dossiers\nHD-CG-LC,2025-03,500\nHD-CG-CH,2025-03,-5\n"
             "HD-XX,2025-03,10\nHD-CG-CA,2025-13,10\nHD-CG-CA,2025-03,abc\nHD-CG-CA,2025-03,5\n"
             "HD-CG-LC,2025-03,99\n",
-            ["Dòng 3:", "“-5” không phải số nguyên", "Dòng 4: mã đơn vị “HD-XX” không có",
-             "Dòng 5: tháng “2025-13”", "Dòng 6:", "Dòng 7: 5 hồ sơ ít hơn 20 phiếu",
-             "Dòng 8: trùng với dòng 2"],
+            [
+                "Dòng 3:",
+                "“-5” không phải số nguyên",
+                "Dòng 4: mã đơn vị “HD-XX” không có",
+                "Dòng 5: tháng “2025-13”",
+                "Dòng 6:",
+                "Dòng 7: 5 hồ sơ ít hơn 20 phiếu",
+                "Dòng 8: trùng với dòng 2",
+            ],
         ),
         ("unit_code,month,dossiers\nHD-BG-KS,2025-03,10\n", ["mã đơn vị “HD-BG-KS” không có"]),
     ],
 )
-def test_bad_volume_rows_are_rejected_with_line_numbers(app, client, district, csv_text,
-                                                        messages):
+def test_bad_volume_rows_are_rejected_with_line_numbers(app, client, district, csv_text, messages):
     reply = _upload(client, "export.csv", csv_text.encode())
     html = reply.get_data(as_text=True)
     assert reply.status_code == 422
@@ -185,13 +200,68 @@ def test_volume_file_of_wrong_type(app, client, district):
 
 def test_volume_form(app, client, district):
     token = csrf_of(client, "/units/HD-CG/volumes?month=2025-03")
-    reply = client.post("/units/HD-CG/volumes?month=2025-03",
-                        data={"csrf_token": token, "month": "2025-03", "v_HD-CG-LC": "120",
-                              "v_HD-CG-CH": "oops"})
+    reply = client.post(
+        "/units/HD-CG/volumes?month=2025-03",
+        data={"csrf_token": token, "month": "2025-03", "v_HD-CG-LC": "120", "v_HD-CG-CH": "oops"},
+    )
     assert reply.status_code == 422
     assert "“oops” không phải số nguyên" in reply.get_data(as_text=True)
     assert _volume_count(app) == 0
-    reply = client.post("/units/HD-CG/volumes?month=2025-03",
-                        data={"csrf_token": token, "month": "2025-03", "v_HD-CG-LC": "120"})
+    reply = client.post(
+        "/units/HD-CG/volumes?month=2025-03",
+        data={"csrf_token": token, "month": "2025-03", "v_HD-CG-LC": "120"},
+    )
     assert reply.status_code == 303
     assert _volume_count(app) == 1
+
+
+def test_volumes_api(app, district):
+    from survey.tokens import create_api_key
+
+    with app.app_context():
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG"))
+        key, _row = create_api_key(unit, "one-stop software")
+    client = app.test_client()
+    rows = {
+        "rows": [
+            {"unit_code": "HD-CG-LC", "month": "2025-03", "dossiers": 420},
+            {"unit_code": "HD-CG-CH", "month": "2025-03", "dossiers": 900},
+        ]
+    }
+    assert client.post("/api/v1/volumes", json=rows).status_code == 401
+    bad_key = client.post("/api/v1/volumes", json=rows, headers={"Authorization": "Bearer nope"})
+    assert bad_key.status_code == 401
+    auth = {"Authorization": f"Bearer {key}"}
+    wrong = client.post(
+        "/api/v1/volumes",
+        json={
+            "rows": [
+                {"unit_code": "HD-CG-LC", "month": "2025-03", "dossiers": 420},
+                {"unit_code": "HD-BG-KS", "month": "2025-03", "dossiers": 10},
+            ]
+        },
+        headers=auth,
+    )
+    assert wrong.status_code == 422
+    assert any("HD-BG-KS" in p for p in wrong.get_json()["problems"])
+    assert _volume_count(app) == 0
+    assert client.post("/api/v1/volumes", data="x", headers=auth).status_code == 415
+    ok = client.post("/api/v1/volumes", json=rows, headers=auth)
+    assert ok.status_code == 200 and ok.get_json() == {"saved": 2}
+    assert _volume_count(app) == 2
+
+
+def test_two_tier_province_aggregates_communes_directly(app, district, runner):
+    runner.invoke(args=["survey", "add-unit", "BN", "Tỉnh Bắc Ninh", "--level", "province"])
+    for code, name in [("BN-DT", "Xã Đông Tiến"), ("BN-PL", "Phường Phù Lãng")]:
+        runner.invoke(
+            args=["survey", "add-unit", code, name, "--level", "commune", "--parent", "BN"]
+        )
+        runner.invoke(args=["survey", "add-desk", f"{code[3:]}-01", "Trung tâm", "--unit", code])
+    add_responses(app, "DT-01", WHEN, {"5": 30, "3": 2})
+    add_responses(app, "PL-01", WHEN, {"5": 10})
+    client = app.test_client()
+    sign_in(client, "quantri")
+    data = client.get("/api/v1/units/BN/summary?period=2025-03").get_json()
+    assert [c["code"] for c in data["communes"]] == ["BN-DT", "BN-PL"]
+    assert data["pooled"]["valid"] == 42

@@ -51,7 +51,7 @@ def test_dashboard_shows_rate_interval_and_verdict(client, lai_cach):
     assert "Tháng 3/2025" in html and "15/02/2025 – 14/03/2025" in html
     assert "89,1%" in html
     assert "49 hài lòng trên 55 câu trả lời hợp lệ; 56 phiếu" in html
-    assert "KTC 95%: 78,2% – 94,9%" in html
+    assert "KTC 95%: 77,8% – 95,9%" in html  # Clopper–Pearson, the default
     assert "Chưa đủ dữ liệu để kết luận so với mục tiêu 90%" in html
     assert "cần thêm" in html
     # The land field has its own 85% target.
