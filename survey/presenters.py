@@ -20,6 +20,13 @@ def interval_text(low: float | None, high: float | None) -> str:
     return _("95%% CI: %(low)s – %(high)s", low=percent(low), high=percent(high))
 
 
+def range_text(low: float | None, high: float | None) -> str:
+    """``85,2% – 95,1%``: an interval in a table whose header already names it."""
+    if low is None or high is None:
+        return ""
+    return f"{percent(low)} – {percent(high)}"
+
+
 def verdict_text(comparison: TargetComparison) -> str:
     """Met, not met, or not yet known — with the responses still needed."""
     target = target_text(comparison.target)

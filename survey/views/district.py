@@ -28,6 +28,7 @@ from ..i18n import percent
 from ..models import DossierVolume
 from ..periods import Period
 from ..presenters import interval_text
+from ..presenters import range_text
 from ..presenters import target_text
 from ..presenters import verdict_text
 from ..report_pdf import ReportContent
@@ -174,7 +175,7 @@ def district_report(s: DistrictSummary) -> ReportContent:
                 c.unit.name,
                 str(c.rate.valid),
                 percent(c.rate.rate),
-                interval_text(c.rate.low, c.rate.high),
+                range_text(c.rate.low, c.rate.high),
                 verdict_text(c.verdict) if c.rate.valid else _("No responses"),
             ]
             for c in s.children

@@ -23,6 +23,7 @@ from ..i18n import local_datetime
 from ..i18n import percent
 from ..i18n import pick
 from ..presenters import interval_text
+from ..presenters import range_text
 from ..presenters import target_text
 from ..presenters import verdict_text
 from ..report_pdf import ReportContent
@@ -234,7 +235,7 @@ def report_pdf(s: UnitSummary) -> bytes:
                 pick(s.definition.elements[e.element]),
                 str(e.overall.valid if e.overall else 0),
                 percent(e.rate),
-                interval_text(e.overall.low, e.overall.high)
+                range_text(e.overall.low, e.overall.high)
                 if e.overall and e.overall.valid
                 else "",
             ]
