@@ -70,3 +70,39 @@ def test_missing_answers_are_marked_without_javascript(live_server, browser, art
     context.close()
     with live_server.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 0
+
+
+def test_form_weight_and_slow_3g_first_render(live_server, browser, artifacts, request):
+    """Measured in Chromium: bytes the phone downloads, and first paint on slow 3G.
+
+    The weight is asserted (a product limit, 30 KB, no third-party requests);
+    the time is only recorded in tests/artifacts for docs/PERFORMANCE.md, never
+    asserted (these machines are noisy).
+    """
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    # Chrome DevTools' "Slow 3G" preset: 400 ms latency, 400 kbit/s down and up.
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 400,
+        "downloadThroughput": 400 * 1024 / 8, "uploadThroughput": 400 * 1024 / 8,
+    })
+    sizes = {}
+    page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())))
+    page.goto(f"{live_server.url}/s/LC-01", wait_until="load")
+    timing = page.evaluate(
+        """() => {
+            const nav = performance.getEntriesByType('navigation')[0];
+            const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+            return {fcp: fcp ? fcp.startTime : null, dcl: nav.domContentLoadedEventEnd,
+                    load: nav.loadEventEnd};
+        }"""
+    )
+    total = sum(sizes.values())
+    assert all(url.startswith(live_server.url) for url in sizes), sizes
+    assert total < 30 * 1024, sizes
+    (artifacts / f"form-weight-{request.node.callspec.id}.txt").write_text(
+        f"requests={len(sizes)} bytes={total} slow3g_ms={timing}\n"
+    )
+    context.close()
