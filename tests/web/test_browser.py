@@ -84,10 +84,15 @@ def test_form_weight_and_slow_3g_first_render(live_server, browser, artifacts, r
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
     # Chrome DevTools' "Slow 3G" preset: 400 ms latency, 400 kbit/s down and up.
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 400,
-        "downloadThroughput": 400 * 1024 / 8, "uploadThroughput": 400 * 1024 / 8,
-    })
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 400,
+            "downloadThroughput": 400 * 1024 / 8,
+            "uploadThroughput": 400 * 1024 / 8,
+        },
+    )
     sizes = {}
     page.on("response", lambda r: sizes.__setitem__(r.url, len(r.body())))
     page.goto(f"{live_server.url}/s/LC-01", wait_until="load")

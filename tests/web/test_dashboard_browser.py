@@ -70,3 +70,27 @@ def test_district_page_in_the_browser(served, browser, artifacts, request):
     suffix = request.node.callspec.id
     page.screenshot(path=artifacts / f"district-{suffix}.png", full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize(
+    "path, heading_part",
+    [
+        ("/units/HD-CG-LC/desks?period=2025-03", "LC-01"),
+        ("/units/HD-CG/flagged", "Huyện Cẩm Giàng"),
+    ],
+)
+def test_desk_and_flagged_pages_on_a_phone(served, browser, artifacts, request, path, heading_part):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{served.url}/login")
+    page.fill("#username", "camgiang")
+    page.fill("#password", "demo-camgiang")
+    page.click("button.primary")
+    page.goto(f"{served.url}{path}")
+    assert heading_part in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    name = path.split("/")[3].split("?")[0]
+    page.screenshot(
+        path=artifacts / f"{name}-{request.node.callspec.id.split('-')[0]}.png", full_page=True
+    )
+    context.close()
