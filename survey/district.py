@@ -114,7 +114,7 @@ def dossiers_in(unit: Unit, period: Period) -> int | None:
     """
     months = [m.code for m in period.months()]
     total = 0
-    leaves = [u for u in _subtree(unit) if not u.children]
+    leaves = unit.leaves()
     for leaf in leaves:
         rows = dict(
             db.session.execute(
@@ -129,15 +129,6 @@ def dossiers_in(unit: Unit, period: Period) -> int | None:
             return None
         total += sum(rows.values())
     return total
-
-
-def _subtree(unit: Unit) -> list[Unit]:
-    found, stack = [], [unit]
-    while stack:
-        u = stack.pop()
-        found.append(u)
-        stack.extend(u.children)
-    return found
 
 
 def summarise_children(unit: Unit, period: Period) -> DistrictSummary:

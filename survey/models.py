@@ -92,14 +92,22 @@ class Unit(db.Model):
             unit = unit.parent
         return chain
 
-    def subtree_ids(self) -> list[int]:
-        """This unit's id and those of every unit below it."""
-        ids, stack = [], [self]
+    def subtree(self) -> list[Unit]:
+        """This unit and every unit below it."""
+        found, stack = [], [self]
         while stack:
             unit = stack.pop()
-            ids.append(unit.id)
+            found.append(unit)
             stack.extend(unit.children)
-        return ids
+        return found
+
+    def subtree_ids(self) -> list[int]:
+        """This unit's id and those of every unit below it."""
+        return [unit.id for unit in self.subtree()]
+
+    def leaves(self) -> list[Unit]:
+        """The units at the bottom of this unit's tree (its communes), by name."""
+        return sorted((u for u in self.subtree() if not u.children), key=lambda u: u.name)
 
 
 class Desk(db.Model):

@@ -246,17 +246,6 @@ def _field_codes() -> set[str]:
     return {o.value for o in field_q.options} if field_q else set()
 
 
-def _leaves(unit):
-    found, stack = [], [unit]
-    while stack:
-        u = stack.pop()
-        if u.children:
-            stack.extend(u.children)
-        else:
-            found.append(u)
-    return sorted(found, key=lambda u: u.name)
-
-
 @bp.route("/units/<unit_code>/volumes", methods=["GET", "POST"])
 @login_required
 def volumes(unit_code: str):
@@ -265,7 +254,7 @@ def volumes(unit_code: str):
     month = resolve_period(unit, request.args.get("month") or request.form.get("month"))
     if month.kind != "month":
         month = month.months()[-1]
-    leaves = _leaves(unit)
+    leaves = unit.leaves()
     errors: list[str] = []
     status = 200
     if request.method == "POST":
@@ -352,7 +341,7 @@ def import_volumes(unit_code: str):
                 return redirect(url_for("district.volumes", unit_code=unit.code), 303)
             errors = list(result.errors)
     month = resolve_period(unit, None)
-    leaves = _leaves(unit)
+    leaves = unit.leaves()
     return render_template(
         "district/volumes.html",
         unit=unit,
