@@ -19,8 +19,9 @@ from .models import DossierVolume
 from .models import Response
 from .models import Unit
 from .periods import Period
-from .reporting import _scope
+from .reporting import counted_in
 from .reporting import interval_method
+from .reporting import scale_counts
 from .services import current_questionnaire
 from .services import definition_of
 from .stats import QuestionCounts
@@ -97,13 +98,14 @@ def _child_counts(child: Unit, period: Period, question_id: str) -> tuple[Questi
         db.session.execute(
             sa.select(Answer.value, sa.func.count())
             .join(Response, Response.id == Answer.response_id)
-            .where(*_scope(ids, period), Answer.question_id == question_id)
+            .where(*counted_in(ids, period), Answer.question_id == question_id)
             .group_by(Answer.value)
         ).all()
     )
-    known = {k: v for k, v in raw.items() if k in {"1", "2", "3", "4", "5", "na"}}
-    responses = db.session.scalar(sa.select(sa.func.count(Response.id)).where(*_scope(ids, period)))
-    return question_rate(QuestionCounts.from_mapping(known), method=interval_method()), responses
+    responses = db.session.scalar(
+        sa.select(sa.func.count(Response.id)).where(*counted_in(ids, period))
+    )
+    return question_rate(scale_counts(raw), method=interval_method()), responses
 
 
 def dossiers_in(unit: Unit, period: Period) -> int | None:

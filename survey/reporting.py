@@ -110,7 +110,7 @@ def interval_method() -> str:
     return current_app.config.get("SURVEY_CI_METHOD", "exact")
 
 
-def _scope(unit_ids: list[int], period: Period, *, include_flagged: bool = False):
+def counted_in(unit_ids: list[int], period: Period, *, include_flagged: bool = False):
     """The responses a report counts: flagged ones (see survey/integrity.py) are left out."""
     start, end = period.utc_bounds()
     conditions = (
@@ -127,7 +127,7 @@ def _answer_counts(unit_ids: list[int], period: Period) -> dict[str, dict[str, i
     rows = db.session.execute(
         sa.select(Answer.question_id, Answer.value, sa.func.count())
         .join(Response, Response.id == Answer.response_id)
-        .where(*_scope(unit_ids, period))
+        .where(*counted_in(unit_ids, period))
         .group_by(Answer.question_id, Answer.value)
     )
     counts: dict[str, dict[str, int]] = {}
@@ -140,7 +140,7 @@ def _field_counts(unit_ids: list[int], period: Period, question_id: str) -> dict
     rows = db.session.execute(
         sa.select(Response.procedure_field, Answer.value, sa.func.count())
         .join(Response, Response.id == Answer.response_id)
-        .where(*_scope(unit_ids, period), Answer.question_id == question_id)
+        .where(*counted_in(unit_ids, period), Answer.question_id == question_id)
         .group_by(Response.procedure_field, Answer.value)
     )
     counts: dict[str, dict[str, int]] = {}
@@ -149,7 +149,7 @@ def _field_counts(unit_ids: list[int], period: Period, question_id: str) -> dict
     return counts
 
 
-def _scale_counts(raw: dict[str, int]) -> QuestionCounts:
+def scale_counts(raw: dict[str, int]) -> QuestionCounts:
     known = {k: v for k, v in raw.items() if k in {"1", "2", "3", "4", "5", "na"}}
     return QuestionCounts.from_mapping(known)
 
@@ -171,7 +171,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     field_codes = [o.value for o in field_q.options] if field_q else []
     targets = effective_targets(unit, period.end.year, field_codes)
 
-    overall = question_rate(_scale_counts(counts.get(overall_q.id, {})), method=interval_method())
+    overall = question_rate(scale_counts(counts.get(overall_q.id, {})), method=interval_method())
     elements = {
         q.element: {"overall": q.id, "criteria": []}
         for q in definition.scale_questions
@@ -179,7 +179,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     }
     sipas = sipas_index(
         {
-            qid: _scale_counts(c)
+            qid: scale_counts(c)
             for qid, c in counts.items()
             if qid in {q.id for q in definition.scale_questions}
         },
@@ -190,9 +190,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     fields = []
     by_field = _field_counts(unit_ids, period, overall_q.id)
     for option in field_q.options if field_q else ():
-        rate = question_rate(
-            _scale_counts(by_field.get(option.value, {})), method=interval_method()
-        )
+        rate = question_rate(scale_counts(by_field.get(option.value, {})), method=interval_method())
         target = targets[option.value]
         fields.append(
             FieldRow(option.value, option.label, rate, target, _compare(rate, target.rate))
@@ -222,11 +220,11 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     harassment = Share(raw.get("yes", 0), raw.get("yes", 0) + raw.get("no", 0))
 
     responses = db.session.scalar(
-        sa.select(sa.func.count(Response.id)).where(*_scope(unit_ids, period))
+        sa.select(sa.func.count(Response.id)).where(*counted_in(unit_ids, period))
     )
     comment_rows = db.session.execute(
         sa.select(Response.feedback_status, sa.func.count())
-        .where(*_scope(unit_ids, period), Response.comment.is_not(None))
+        .where(*counted_in(unit_ids, period), Response.comment.is_not(None))
         .group_by(Response.feedback_status)
     ).all()
     comments = dict(comment_rows)
@@ -237,7 +235,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
             TrendRow(
                 month,
                 question_rate(
-                    _scale_counts(_answer_counts(unit_ids, month).get(overall_q.id, {})),
+                    scale_counts(_answer_counts(unit_ids, month).get(overall_q.id, {})),
                     method=interval_method(),
                 ),
             )
@@ -268,7 +266,7 @@ def responses_in(unit: Unit, period: Period) -> list[Response]:
     return list(
         db.session.scalars(
             sa.select(Response)
-            .where(*_scope(unit.subtree_ids(), period))
+            .where(*counted_in(unit.subtree_ids(), period))
             .order_by(Response.submitted_at.desc())
         )
     )
@@ -303,7 +301,7 @@ def source_split(unit: Unit, period: Period) -> SourceSplit:
     rows = db.session.execute(
         sa.select(verified.label("verified"), Answer.value, sa.func.count())
         .join(Response, Response.id == Answer.response_id)
-        .where(*_scope(unit_ids, period), Answer.question_id == overall_q.id)
+        .where(*counted_in(unit_ids, period), Answer.question_id == overall_q.id)
         .group_by(verified, Answer.value)
     )
     counts: dict[bool, dict[str, int]] = {True: {}, False: {}}
@@ -312,18 +310,18 @@ def source_split(unit: Unit, period: Period) -> SourceSplit:
     responses = dict(
         db.session.execute(
             sa.select(verified, sa.func.count(Response.id))
-            .where(*_scope(unit_ids, period))
+            .where(*counted_in(unit_ids, period))
             .group_by(verified)
         ).all()
     )
     flagged = db.session.scalar(
         sa.select(sa.func.count(Response.id)).where(
-            *_scope(unit_ids, period, include_flagged=True), Response.flagged.is_(True)
+            *counted_in(unit_ids, period, include_flagged=True), Response.flagged.is_(True)
         )
     )
     return SourceSplit(
-        verified=question_rate(_scale_counts(counts[True]), method=interval_method()),
-        open=question_rate(_scale_counts(counts[False]), method=interval_method()),
+        verified=question_rate(scale_counts(counts[True]), method=interval_method()),
+        open=question_rate(scale_counts(counts[False]), method=interval_method()),
         verified_responses=sum(n for k, n in responses.items() if k),
         open_responses=sum(n for k, n in responses.items() if not k),
         flagged=flagged,
