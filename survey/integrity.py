@@ -36,6 +36,8 @@ from .models import DeskScanDay
 from .models import RateEvent
 from .models import Response
 from .models import utcnow
+from .params import DB_INT_MAX
+from .params import bounded_int
 
 DEVICE_COOKIE = "dev"
 SCAN_COOKIE = "seen"
@@ -233,7 +235,7 @@ def count_scan(desk_id: int) -> bool:
     today = local_today().isoformat()
     raw = request.cookies.get(SCAN_COOKIE, "")
     day, _sep, ids = raw.partition(":")
-    seen = {i for i in ids.split(",") if i.isdigit()} if day == today else set()
+    seen = {i for i in ids.split(",") if bounded_int(i, 1, DB_INT_MAX)} if day == today else set()
     if str(desk_id) in seen:
         return False
     seen.add(str(desk_id))

@@ -21,6 +21,7 @@ from .models import Officer
 from .models import Response
 from .models import Unit
 from .models import utcnow
+from .params import bounded_int
 from .periods import PeriodError
 from .periods import parse_period
 from .targets import OVERALL
@@ -95,6 +96,8 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
+# More dossiers than any unit handles in a month; also within a database INTEGER.
+MAX_COUNT = 1_000_000_000
 _THOUSANDS = re.compile(r"^\d{1,3}([.,\s]\d{3})+$")
 
 
@@ -103,7 +106,7 @@ def parse_count(text: str) -> int | None:
     text = text.strip()
     if _THOUSANDS.match(text):
         text = re.sub(r"[.,\s]", "", text)
-    return int(text) if text.isdigit() else None
+    return bounded_int(text, 0, MAX_COUNT)
 
 
 def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:

@@ -39,10 +39,12 @@ from ..models import DeskScanDay
 from ..models import Response
 from ..models import Role
 from ..models import Unit
+from ..params import bounded_int
 from ..periods import Period
 from ..reporting import source_split
 from ..services import current_questionnaire
 from ..services import definition_of
+from .officer import MAX_PAGE
 from .officer import resolve_period
 from .officer import visible_unit_or_404
 from .public import poster_content
@@ -81,7 +83,7 @@ def flagged(unit_code: str):
     """Responses flagged as likely automated or gamed, newest first, with the reason."""
     unit = visible_unit_or_404(unit_code)
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = bounded_int(page, 1, MAX_PAGE) or 1
     query = (
         sa.select(Response)
         .where(Response.unit_id.in_(unit.subtree_ids()), Response.flag_reason.is_not(None))
@@ -101,7 +103,7 @@ def flagged(unit_code: str):
     )
 
 
-@bp.post("/units/<unit_code>/flagged/<int:response_id>")
+@bp.post("/units/<unit_code>/flagged/<int(max=9223372036854775807):response_id>")
 @login_required
 def judge(unit_code: str, response_id: int):
     """Reinstate a flagged response in the statistics, or exclude it again."""

@@ -34,6 +34,7 @@ from ..models import Response
 from ..models import Role
 from ..models import Unit
 from ..models import utcnow
+from ..params import bounded_int
 from ..periods import Period
 from ..periods import PeriodError
 from ..periods import parse_period
@@ -53,6 +54,8 @@ from ..targets import set_target
 bp = Blueprint("officer", __name__)
 
 FEEDBACK_PAGE_SIZE = 50
+# Far beyond any real list (50 a page); a larger page number is just empty.
+MAX_PAGE = 10_000
 LOW_RATINGS = {"1", "2"}
 
 
@@ -169,7 +172,7 @@ def feedback(unit_code: str):
     status = request.args.get("status", "")
     field = request.args.get("field", "")
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = bounded_int(page, 1, MAX_PAGE) or 1
     query = (
         sa.select(Response)
         .where(Response.unit_id.in_(unit.subtree_ids()), Response.comment.is_not(None))
@@ -205,7 +208,7 @@ def feedback(unit_code: str):
     )
 
 
-@bp.post("/units/<unit_code>/feedback/<int:response_id>")
+@bp.post("/units/<unit_code>/feedback/<int(max=9223372036854775807):response_id>")
 @login_required
 def update_feedback(unit_code: str, response_id: int):
     """Change a comment's status and record the reply, in the audit log."""
@@ -255,7 +258,7 @@ def targets(unit_code: str):
     ]
     form.procedure_field.choices = [SelectChoice(value, label) for value, label in field_choices]
     year = request.args.get("year", "")
-    year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else today_in_vietnam().year
+    year = bounded_int(year, 2000, 2100) or today_in_vietnam().year
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():

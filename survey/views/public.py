@@ -31,6 +31,8 @@ from ..forms.response import response_form_class
 from ..i18n import current_lang
 from ..i18n import local_date
 from ..integrity import HONEYPOT_FIELD
+from ..params import DB_INT_MAX
+from ..params import bounded_int
 from ..services import TokenClaimFailed
 from ..services import current_questionnaire
 from ..services import definition_of
@@ -185,7 +187,8 @@ def respond(desk_code: str):
         abort(415)
     current = current_questionnaire()
     version_text = request.form.get("questionnaire_version", "")
-    row = questionnaire_by_version(int(version_text)) if version_text.isdigit() else None
+    version = bounded_int(version_text, 1, DB_INT_MAX)
+    row = questionnaire_by_version(version) if version is not None else None
     if row is None or row.version != current.version:
         # An unknown or superseded version: show the current form, keeping the
         # answers that still fit, and ask the citizen to check and send again.
@@ -274,7 +277,7 @@ def qr_code(desk_code: str, fmt: str):
     url = public_form_url(desk.code)
     if fmt == "png":
         scale = request.args.get("scale", "10")
-        box = int(scale) if scale.isdigit() and 2 <= int(scale) <= 40 else 10
+        box = bounded_int(scale, 2, 40) or 10
         data, mimetype = qr.png(url, box_size=box), "image/png"
     else:
         data, mimetype = qr.svg(url), "image/svg+xml"

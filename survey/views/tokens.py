@@ -25,6 +25,7 @@ from ..extensions import csrf
 from ..extensions import db
 from ..models import ReceiptToken
 from ..models import utcnow
+from ..params import bounded_int
 from ..services import find_desk
 from ..tokens import MAX_TOKEN_DAYS
 from ..tokens import DossierAlreadyRated
@@ -133,7 +134,7 @@ def token_qr(code: str):
     if token is None:
         abort(404)
     scale = request.args.get("scale", "6")
-    box = int(scale) if scale.isdigit() and 2 <= int(scale) <= 40 else 6
+    box = bounded_int(scale, 2, 40) or 6
     response = HttpResponse(qr.png(token_url(token), box_size=box), mimetype="image/png")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
