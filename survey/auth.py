@@ -91,6 +91,10 @@ def _safe_next(target: str | None) -> str | None:
     """Only a local path: an absolute or scheme-relative URL would be an open redirect."""
     if not target:
         return None
+    # Browsers read "/\evil.example" as "//evil.example" and drop tabs and
+    # newlines ("/\t/evil.example"): refuse backslashes and control characters.
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

@@ -124,7 +124,7 @@ def load_responses(
     """
     if db.session.scalar(sa.select(sa.func.count(Response.id))):
         return 0
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # reproducible synthetic demo data, not a secret
     questionnaire = current_questionnaire()
     definition = definition_of(questionnaire)
     now = now or datetime.now(UTC)
@@ -193,7 +193,7 @@ def load_volumes(now: datetime | None = None, months: int = 12, seed: int = 2024
     from .periods import last_months
     from .periods import period_containing
 
-    rng = random.Random(seed + 1)
+    rng = random.Random(seed + 1)  # nosec B311  # reproducible synthetic demo data
     now = now or datetime.now(UTC)
     for code, *_ in COMMUNES:
         unit = db.session.scalar(sa.select(Unit).where(Unit.code == code))

@@ -133,7 +133,7 @@ def _month_range(kind: str, number: int | None) -> tuple[int, int]:
         return 1, 12
     if kind == "nine_months":
         return 1, 9
-    assert number is not None
+    assert number is not None  # nosec B101  # narrows the type; parse_period already validated it
     span = _SPAN[kind]
     return span * (number - 1) + 1, span * number
 
@@ -208,12 +208,12 @@ class Period:
             raise PeriodError(f"lang ({lang!r}) must be 'vi' or 'en'")
         vi = lang == "vi"
         if self.kind == "month":
-            assert self.number is not None
+            assert self.number is not None  # nosec B101  # narrows the type; parse_period already validated it
             if vi:
                 return f"Tháng {self.number}/{self.year}"
             return f"{_MONTHS_EN[self.number - 1]} {self.year}"
         if self.kind == "quarter":
-            assert self.number is not None
+            assert self.number is not None  # nosec B101  # narrows the type; parse_period already validated it
             if vi:
                 return f"Quý {_ROMAN[self.number - 1]}/{self.year}"
             return f"Q{self.number} {self.year}"
@@ -235,7 +235,7 @@ class Period:
             raise PeriodError(f"lang ({lang!r}) must be 'vi' or 'en'")
         if self.kind != "month":
             return self.label(lang)
-        assert self.number is not None
+        assert self.number is not None  # nosec B101  # narrows the type; parse_period already validated it
         if lang == "vi":
             return f"T{self.number}/{self.year}"
         return f"{_MONTHS_EN[self.number - 1][:3]} {self.year}"
@@ -289,7 +289,7 @@ class Period:
 
     def _shift(self, step: int) -> Period:
         if self.kind in _NUMBERS:
-            assert self.number is not None
+            assert self.number is not None  # nosec B101  # narrows the type; parse_period already validated it
             index = self.year * _NUMBERS[self.kind] + self.number - 1 + step
             year, number = divmod(index, _NUMBERS[self.kind])
             return make_period(self.kind, year, number + 1, self.cutoff_day)
@@ -439,7 +439,7 @@ def last_months(end: Period, n: int) -> list[Period]:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise PeriodError(f"n ({n!r}) must be an integer >= 1")
     last = period_containing(end.end, "month", end.cutoff_day)
-    assert last.number is not None
+    assert last.number is not None  # nosec B101  # narrows the type; parse_period already validated it
     months = []
     for back in range(n - 1, -1, -1):
         year, month = _add_months(last.year, last.number, -back)
