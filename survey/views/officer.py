@@ -54,7 +54,7 @@ from ..targets import set_target
 bp = Blueprint("officer", __name__)
 
 FEEDBACK_PAGE_SIZE = 50
-# Far beyond any real list (50 a page); a larger page number is just empty.
+# Far beyond any real list (50 a page); any other page number shows the first page.
 MAX_PAGE = 10_000
 LOW_RATINGS = {"1", "2"}
 

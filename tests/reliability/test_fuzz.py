@@ -78,7 +78,9 @@ def _segment(values):
     """A path segment: a known value, or something malformed, percent-encoded or raw."""
     return st.one_of(
         st.sampled_from(values),
-        weird_text.map(lambda text: text if "%" in text else quote(text, safe="")),
+        # Percent escapes stay as they are (invalid UTF-8, NUL); anything else
+        # that would end the path (?, #, /) is escaped.
+        weird_text.map(lambda text: quote(text, safe="%")),
     )
 
 
@@ -207,7 +209,7 @@ def requests_(draw, api_key: str):
         )
     )
     query_string = "&".join(
-        quote(k, safe="") + "=" + (v if "%" in v else quote(v, safe="")) for k, v in query
+        quote(k, safe="") + "=" + quote(v, safe="%") for k, v in query
     )
     body_kind = draw(st.sampled_from(["form", "json", "raw", "none"]))
     if body_kind == "form":
