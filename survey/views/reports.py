@@ -235,9 +235,7 @@ def report_pdf(s: UnitSummary) -> bytes:
                 pick(s.definition.elements[e.element]),
                 str(e.overall.valid if e.overall else 0),
                 percent(e.rate),
-                range_text(e.overall.low, e.overall.high)
-                if e.overall and e.overall.valid
-                else "",
+                range_text(e.overall.low, e.overall.high) if e.overall and e.overall.valid else "",
             ]
             for e in s.sipas.elements
         ],
