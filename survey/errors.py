@@ -56,7 +56,23 @@ def render_error(status: int, detail: str | None = None):
     ), status
 
 
+def _release_session(exc: BaseException | None = None) -> None:
+    """End the request's transaction; if the database went away, drop the connection.
+
+    Flask-SQLAlchemy's own teardown rolls back too, but a rollback on a
+    connection the server has just closed (PostgreSQL restarting) raises after
+    the response is built, turning a clear 503 into a bare 500. Registered after
+    the extension, this runs first and leaves it nothing to roll back.
+    """
+    try:
+        db.session.rollback()
+    except sa.exc.DBAPIError:
+        db.session.invalidate()
+
+
 def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_release_session)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return render_error(
@@ -75,12 +91,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(sa.exc.OperationalError)
     @app.errorhandler(sa.exc.InterfaceError)
     def database_error(error: sa.exc.DBAPIError):
-        db.session.rollback()
+        _release_session()
         app.logger.error("database error on %s %s: %s", request.method, request.path, error)
         return render_error(503)
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
-        db.session.rollback()
+        _release_session()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
