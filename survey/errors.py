@@ -56,16 +56,25 @@ def render_error(status: int, detail: str | None = None):
     ), status
 
 
-def _release_session(exc: BaseException | None = None) -> None:
-    """End the request's transaction; if the database went away, drop the connection.
-
-    Flask-SQLAlchemy's own teardown rolls back too, but a rollback on a
-    connection the server has just closed (PostgreSQL restarting) raises after
-    the response is built, turning a clear 503 into a bare 500. Registered after
-    the extension, this runs first and leaves it nothing to roll back.
-    """
+def _rollback_quietly() -> None:
+    """Roll back; if the database just closed the connection, drop it instead of raising."""
     try:
         db.session.rollback()
+    except sa.exc.DBAPIError:
+        db.session.invalidate()
+
+
+def _release_session(exc: BaseException | None = None) -> None:
+    """Close the request's session; if the database went away, drop the connection.
+
+    Flask-SQLAlchemy's own teardown closes the session too, but closing rolls
+    back, and a rollback on a connection the server has just closed (PostgreSQL
+    restarting) raises after the response is built, turning a clear 503 into a
+    bare 500. Registered after the extension, this runs first and leaves it
+    nothing to do.
+    """
+    try:
+        db.session.close()
     except sa.exc.DBAPIError:
         db.session.invalidate()
 
@@ -91,12 +100,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(sa.exc.OperationalError)
     @app.errorhandler(sa.exc.InterfaceError)
     def database_error(error: sa.exc.DBAPIError):
-        _release_session()
+        _rollback_quietly()
         app.logger.error("database error on %s %s: %s", request.method, request.path, error)
         return render_error(503)
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
-        _release_session()
+        _rollback_quietly()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
