@@ -61,7 +61,7 @@ def _rollback_quietly() -> None:
     try:
         db.session.rollback()
     except sa.exc.DBAPIError:
-        db.session.invalidate()
+        db.session().invalidate()
 
 
 def _release_session(exc: BaseException | None = None) -> None:
@@ -76,7 +76,13 @@ def _release_session(exc: BaseException | None = None) -> None:
     try:
         db.session.close()
     except sa.exc.DBAPIError:
-        db.session.invalidate()
+        # The server closed the connection mid-transaction: forget this session
+        # (invalidating what can be) so no later teardown retries the rollback.
+        try:
+            db.session().invalidate()
+        except sa.exc.SQLAlchemyError:
+            pass
+        db.session.registry.clear()
 
 
 def init_app(app: Flask) -> None:
