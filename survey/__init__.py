@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import cli
     from . import errors
     from . import integrity
+    from . import rollup
     from . import security
     from .views import district
     from .views import health
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     integrity.init_app(app)
     cli.init_app(app)
+    rollup.install()
     return app
 
 

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from scipy.stats import binom
 
+from . import rollup
 from .extensions import db
-from .models import Answer
 from .models import DossierVolume
-from .models import Response
 from .models import Unit
 from .periods import Period
-from .reporting import counted_in
 from .reporting import interval_method
 from .reporting import scale_counts
 from .services import current_questionnaire
@@ -34,6 +32,7 @@ from .stats import stratified_proportion
 from .targets import OVERALL
 from .targets import EffectiveTarget
 from .targets import effective_targets
+from .targets import targets_of_units
 
 GROUP_ORDER = {"met": 0, "inconclusive": 1, "not_met": 2, "none": 3}
 
@@ -92,45 +91,48 @@ class DistrictSummary:
         return sum(c.responses for c in self.children)
 
 
-def _child_counts(child: Unit, period: Period, question_id: str) -> tuple[QuestionRate, int]:
-    ids = child.subtree_ids()
-    raw = dict(
-        db.session.execute(
-            sa.select(Answer.value, sa.func.count())
-            .join(Response, Response.id == Answer.response_id)
-            .where(*counted_in(ids, period), Answer.question_id == question_id)
-            .group_by(Answer.value)
-        ).all()
-    )
-    responses = db.session.scalar(
-        sa.select(sa.func.count(Response.id)).where(*counted_in(ids, period))
-    )
-    return question_rate(scale_counts(raw), method=interval_method()), responses
+def _children_counts(unit: Unit, months: list[Period], question_id: str):
+    """Per child of ``unit`` (its whole subtree): {value: count} and the number of responses."""
+    child_of = unit.descendants_by_child()
+    raw: dict[int, dict[str, int]] = {}
+    responses: dict[int, int] = {}
+    for unit_id, question, value, n in rollup.counts(
+        child_of,
+        months,
+        ("unit_id", "question_id", "value"),
+        question_ids=[question_id, rollup.RESPONSES],
+    ):
+        child = child_of[unit_id]
+        if question == rollup.RESPONSES:
+            responses[child] = responses.get(child, 0) + n
+        else:
+            counts = raw.setdefault(child, {})
+            counts[value] = counts.get(value, 0) + n
+    return raw, responses
 
 
-def dossiers_in(unit: Unit, period: Period) -> int | None:
-    """Dossiers the unit (and the units below it) handled in the period, all fields.
+def _dossiers_by_child(unit: Unit, months: list[str]) -> dict[int, int | None]:
+    """Dossiers each child (and the units below it) handled in the months, all fields.
 
-    None when any month of the period lacks a volume for a unit that has no
-    children (the estimate then falls back to response counts and says so).
+    None for a child when any month lacks a volume for one of the units at
+    the bottom of its tree (the estimate then falls back to response counts
+    and says so).
     """
-    months = [m.code for m in period.months()]
-    total = 0
-    leaves = unit.leaves()
-    for leaf in leaves:
-        rows = dict(
-            db.session.execute(
-                sa.select(DossierVolume.month, DossierVolume.dossiers).where(
-                    DossierVolume.unit_id == leaf.id,
-                    DossierVolume.month.in_(months),
-                    DossierVolume.procedure_field == OVERALL,
-                )
-            ).all()
+    leaves = unit.leaf_ids_by_child()
+    volumes: dict[int, dict[str, int]] = {}
+    for unit_id, month, dossiers in db.session.execute(
+        sa.select(DossierVolume.unit_id, DossierVolume.month, DossierVolume.dossiers).where(
+            DossierVolume.unit_id.in_([i for ids in leaves.values() for i in ids]),
+            DossierVolume.month.in_(months),
+            DossierVolume.procedure_field == OVERALL,
         )
-        if set(rows) != set(months):
-            return None
-        total += sum(rows.values())
-    return total
+    ):
+        volumes.setdefault(unit_id, {})[month] = dossiers
+    found: dict[int, int | None] = {}
+    for child, ids in leaves.items():
+        complete = all(set(volumes.get(i, {})) == set(months) for i in ids)
+        found[child] = sum(sum(volumes[i].values()) for i in ids) if complete else None
+    return found
 
 
 def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
@@ -140,12 +142,21 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
     year = period.end.year
     parent_target = effective_targets(unit, year, [])[OVERALL]
 
+    months = period.months()
+    children = sorted(unit.children, key=lambda u: u.name)
+    raw, responses = _children_counts(unit, months, overall_q.id)
+    dossiers = _dossiers_by_child(unit, [m.code for m in months])
+    known = targets_of_units(children, year)
     rows = []
-    for child in sorted(unit.children, key=lambda u: u.name):
-        rate, responses = _child_counts(child, period, overall_q.id)
-        target = effective_targets(child, year, [])[OVERALL]
+    for child in children:
+        rate = question_rate(scale_counts(raw.get(child.id, {})), method=interval_method())
+        target = effective_targets(child, year, [], known=known)[OVERALL]
         verdict = interval_verdict(rate.low, rate.high, target.rate, rate.valid)
-        rows.append(ChildRow(child, rate, responses, dossiers_in(child, period), target, verdict))
+        rows.append(
+            ChildRow(
+                child, rate, responses.get(child.id, 0), dossiers.get(child.id), target, verdict
+            )
+        )
 
     notes = []
     answered = [r for r in rows if r.rate.valid > 0]

@@ -92,22 +92,57 @@ class Unit(db.Model):
             unit = unit.parent
         return chain
 
+    def _subtree_rows(self) -> list[tuple[int, int | None, int]]:
+        """(id, parent_id, top) of this unit and every unit below it, in one query.
+
+        ``top`` is the child of this unit the row descends from (this unit's own
+        id for itself). A recursive query, so a province with thousands of
+        communes costs one round trip, not one per unit.
+        """
+        session = so.object_session(self) or db.session
+        tree = (
+            sa.select(Unit.id, Unit.parent_id, Unit.id.label("top"))
+            .where(Unit.parent_id == self.id)
+            .cte("tree", recursive=True)
+        )
+        below = sa.orm.aliased(Unit)
+        tree = tree.union_all(
+            sa.select(below.id, below.parent_id, tree.c.top).where(below.parent_id == tree.c.id)
+        )
+        rows = session.execute(sa.select(tree.c.id, tree.c.parent_id, tree.c.top)).all()
+        return [(self.id, self.parent_id, self.id), *(tuple(r) for r in rows)]
+
     def subtree(self) -> list[Unit]:
         """This unit and every unit below it."""
-        found, stack = [], [self]
-        while stack:
-            unit = stack.pop()
-            found.append(unit)
-            stack.extend(unit.children)
-        return found
+        ids = self.subtree_ids()
+        session = so.object_session(self) or db.session
+        by_id = {u.id: u for u in session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+        return [by_id[i] for i in ids]
 
     def subtree_ids(self) -> list[int]:
         """This unit's id and those of every unit below it."""
-        return [unit.id for unit in self.subtree()]
+        return [row[0] for row in self._subtree_rows()]
+
+    def descendants_by_child(self) -> dict[int, int]:
+        """{unit id: id of this unit's child it belongs under} for every unit below this one."""
+        return {uid: top for uid, _, top in self._subtree_rows()[1:]}
+
+    def leaf_ids_by_child(self) -> dict[int, list[int]]:
+        """For each child of this unit, the ids of the units at the bottom of its tree."""
+        rows = self._subtree_rows()[1:]
+        parents = {parent for _, parent, _ in rows}
+        found: dict[int, list[int]] = {}
+        for uid, _, top in rows:
+            if uid not in parents:
+                found.setdefault(top, []).append(uid)
+        return found
 
     def leaves(self) -> list[Unit]:
         """The units at the bottom of this unit's tree (its communes), by name."""
-        return sorted((u for u in self.subtree() if not u.children), key=lambda u: u.name)
+        rows = self._subtree_rows()
+        parents = {parent for _, parent, _ in rows}
+        units = self.subtree()
+        return sorted((u for u in units if u.id not in parents), key=lambda u: u.name)
 
 
 class Desk(db.Model):
@@ -159,31 +194,35 @@ class Response(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     submission_id: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
-    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), active_history=True)
     desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"), index=True)
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaire.id"))
-    submitted_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
-    procedure_field: so.Mapped[str | None] = so.mapped_column(sa.String(40), index=True)
-    comment: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    submitted_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, active_history=True
+    )
+    procedure_field: so.Mapped[str | None] = so.mapped_column(
+        sa.String(40), index=True, active_history=True
+    )
+    comment: so.Mapped[str | None] = so.mapped_column(sa.Text, active_history=True)
     contact: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     contact_consent: so.Mapped[bool] = so.mapped_column(default=False)
     language: so.Mapped[str] = so.mapped_column(sa.String(5), default="vi")
     # Handling of the comment (phản ánh, kiến nghị): mới → đang xử lý → đã phản hồi.
     feedback_status: so.Mapped[str] = so.mapped_column(
-        sa.String(16), default="new", server_default="new"
+        sa.String(16), default="new", server_default="new", active_history=True
     )
     feedback_reply: so.Mapped[str | None] = so.mapped_column(sa.Text)
     feedback_updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     # Set when the rating came with a one-time receipt token (a verified rating).
     receipt_token_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("receipt_token.id"), unique=True
+        sa.ForeignKey("receipt_token.id"), unique=True, active_history=True
     )
     # Why the response looks automated or gamed (``honeypot``, ``too_fast``,
     # ``unsigned``); kept with the reason, and left out of the statistics while
     # ``flagged`` is true. A district officer may reinstate it.
-    flag_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    flag_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20), active_history=True)
     flagged: so.Mapped[bool] = so.mapped_column(
-        default=False, server_default=sa.false(), index=True
+        default=False, server_default=sa.false(), index=True, active_history=True
     )
 
     desk: so.Mapped[Desk] = so.relationship()
@@ -221,6 +260,34 @@ class Answer(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),
     )
+
+
+class Tally(db.Model):
+    """The rollup: how many counted answers of each value, per unit, reporting month,
+    procedure field, source (verified by a receipt token or not) and question.
+
+    Every report is computed from these counts, so its cost depends on the number
+    of units and months shown, not on the number of responses stored. Kept in
+    step with the responses in the same transaction (see :mod:`survey.rollup`);
+    ``flask survey rollup check`` compares it with a full recount.
+
+    ``month`` is the code of the unit's own reporting month (its cut-off day).
+    Besides the questions' answers, three reserved rows per key count responses
+    (``~responses``), comments by handling status (``~comments``) and flagged
+    responses by reason (``~flagged``; a flagged response counts nowhere else).
+    """
+
+    __tablename__ = "tally"
+
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), primary_key=True)
+    month: so.Mapped[str] = so.mapped_column(sa.String(7), primary_key=True)
+    question_id: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    verified: so.Mapped[bool] = so.mapped_column(primary_key=True)
+    value: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
+    count: so.Mapped[int]
+
+    __table_args__ = (sa.CheckConstraint("count >= 0", name="count"),)
 
 
 class Role(enum.StrEnum):

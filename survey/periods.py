@@ -34,6 +34,7 @@ __all__ = [
     "PeriodError",
     "last_months",
     "make_period",
+    "month_code",
     "month_period",
     "parse_period",
     "period_containing",
@@ -424,6 +425,28 @@ def period_containing(d: date, kind: str = "month", cutoff_day: int = 1) -> Peri
     # October to December are in no nine-month period; they get their
     # reporting year's, which has already ended (the 9-month report is then due).
     return make_period(kind, year, None, cutoff_day)
+
+
+def month_code(at: datetime, cutoff_day: int = 1) -> str:
+    """The code of the reporting month containing the instant ``at`` (timezone-aware).
+
+    The same month as ``period_containing(local date of at, "month", cutoff_day)``,
+    without building a Period: it runs once per stored response in the rollup.
+
+    Examples
+    --------
+    >>> month_code(datetime(2025, 3, 14, 17, 30, tzinfo=UTC), cutoff_day=15)
+    '2025-04'
+    >>> month_code(datetime(2025, 3, 31, 16, 59, tzinfo=UTC))
+    '2025-03'
+    """
+    if at.tzinfo is None:
+        raise PeriodError(f"at ({at!r}) must be timezone-aware")
+    local = at.astimezone(LOCAL_TZ)
+    year, month = local.year, local.month
+    if cutoff_day > 1 and local.day >= cutoff_day:
+        year, month = _add_months(year, month, 1)
+    return f"{year:04d}-{month:02d}"
 
 
 def last_months(end: Period, n: int) -> list[Period]:

@@ -1,8 +1,9 @@
-"""What a unit's reports show for a period: counts from the database, statistics
-from :mod:`survey.stats`.
+"""What a unit's reports show for a period: counts from the rollup
+(:mod:`survey.rollup`), statistics from :mod:`survey.stats`.
 
-All the numbers come from answer counts per question, so a report never loads
-individual responses except for the comment list and the spreadsheet.
+All the numbers come from answer counts per question, so a report never reads
+individual responses except for the comment list and the spreadsheet, and
+costs the same however many responses are stored.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
+from . import rollup
 from .extensions import db
-from .models import Answer
 from .models import Response
 from .models import Unit
 from .periods import Period
@@ -124,28 +125,28 @@ def counted_in(unit_ids: list[int], period: Period, *, include_flagged: bool = F
 
 
 def _answer_counts(unit_ids: list[int], period: Period) -> dict[str, dict[str, int]]:
-    rows = db.session.execute(
-        sa.select(Answer.question_id, Answer.value, sa.func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(*counted_in(unit_ids, period))
-        .group_by(Answer.question_id, Answer.value)
-    )
+    """{question id: {value: count}} over the units and the period (reserved rows included)."""
     counts: dict[str, dict[str, int]] = {}
-    for question_id, value, n in rows:
+    for question_id, value, n in rollup.counts(unit_ids, period.months(), ("question_id", "value")):
         counts.setdefault(question_id, {})[value] = n
     return counts
 
 
 def _field_counts(unit_ids: list[int], period: Period, question_id: str) -> dict[str, dict]:
-    rows = db.session.execute(
-        sa.select(Response.procedure_field, Answer.value, sa.func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(*counted_in(unit_ids, period), Answer.question_id == question_id)
-        .group_by(Response.procedure_field, Answer.value)
-    )
     counts: dict[str, dict[str, int]] = {}
-    for field, value, n in rows:
+    for field, value, n in rollup.counts(
+        unit_ids, period.months(), ("procedure_field", "value"), question_ids=[question_id]
+    ):
         counts.setdefault(field or "", {})[value] = n
+    return counts
+
+
+def _trend_counts(unit_ids: list[int], months: list[Period], question_id: str) -> dict:
+    counts: dict[str, dict[str, int]] = {}
+    for month, value, n in rollup.counts(
+        unit_ids, months, ("month", "value"), question_ids=[question_id]
+    ):
+        counts.setdefault(month, {})[value] = n
     return counts
 
 
@@ -219,27 +220,19 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     raw = counts.get(integrity.id, {}) if integrity else {}
     harassment = Share(raw.get("yes", 0), raw.get("yes", 0) + raw.get("no", 0))
 
-    responses = db.session.scalar(
-        sa.select(sa.func.count(Response.id)).where(*counted_in(unit_ids, period))
-    )
-    comment_rows = db.session.execute(
-        sa.select(Response.feedback_status, sa.func.count())
-        .where(*counted_in(unit_ids, period), Response.comment.is_not(None))
-        .group_by(Response.feedback_status)
-    ).all()
-    comments = dict(comment_rows)
+    responses = counts.get(rollup.RESPONSES, {}).get("", 0)
+    comments = counts.get(rollup.COMMENTS, {})
 
     trend_rows = ()
     if trend:
+        months = last_months(period, TREND_MONTHS)
+        by_month = _trend_counts(unit_ids, months, overall_q.id)
         trend_rows = tuple(
             TrendRow(
                 month,
-                question_rate(
-                    scale_counts(_answer_counts(unit_ids, month).get(overall_q.id, {})),
-                    method=interval_method(),
-                ),
+                question_rate(scale_counts(by_month.get(month.code, {})), method=interval_method()),
             )
-            for month in last_months(period, TREND_MONTHS)
+            for month in months
         )
 
     overall_target = targets[OVERALL]
@@ -297,32 +290,25 @@ def source_split(unit: Unit, period: Period) -> SourceSplit:
     definition = definition_of(current_questionnaire())
     overall_q = definition.by_role("overall")
     unit_ids = unit.subtree_ids()
-    verified = Response.receipt_token_id.is_not(None)
-    rows = db.session.execute(
-        sa.select(verified.label("verified"), Answer.value, sa.func.count())
-        .join(Response, Response.id == Answer.response_id)
-        .where(*counted_in(unit_ids, period), Answer.question_id == overall_q.id)
-        .group_by(verified, Answer.value)
-    )
     counts: dict[bool, dict[str, int]] = {True: {}, False: {}}
-    for is_verified, value, n in rows:
-        counts[bool(is_verified)][value] = n
-    responses = dict(
-        db.session.execute(
-            sa.select(verified, sa.func.count(Response.id))
-            .where(*counted_in(unit_ids, period))
-            .group_by(verified)
-        ).all()
-    )
-    flagged = db.session.scalar(
-        sa.select(sa.func.count(Response.id)).where(
-            *counted_in(unit_ids, period, include_flagged=True), Response.flagged.is_(True)
-        )
-    )
+    responses = {True: 0, False: 0}
+    flagged = 0
+    for question_id, verified, value, n in rollup.counts(
+        unit_ids,
+        period.months(),
+        ("question_id", "verified", "value"),
+        question_ids=[overall_q.id, rollup.RESPONSES, rollup.FLAGGED],
+    ):
+        if question_id == rollup.FLAGGED:
+            flagged += n
+        elif question_id == rollup.RESPONSES:
+            responses[bool(verified)] += n
+        else:
+            counts[bool(verified)][value] = counts[bool(verified)].get(value, 0) + n
     return SourceSplit(
         verified=question_rate(scale_counts(counts[True]), method=interval_method()),
         open=question_rate(scale_counts(counts[False]), method=interval_method()),
-        verified_responses=sum(n for k, n in responses.items() if k),
-        open_responses=sum(n for k, n in responses.items() if not k),
+        verified_responses=responses[True],
+        open_responses=responses[False],
         flagged=flagged,
     )

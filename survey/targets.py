@@ -41,14 +41,17 @@ def _targets_of(units: list[Unit], year: int) -> dict[int, dict[str, float]]:
     return found
 
 
-def effective_targets(unit: Unit, year: int, fields: list[str]) -> dict[str, EffectiveTarget]:
+def effective_targets(
+    unit: Unit, year: int, fields: list[str], *, known: dict[int, dict[str, float]] | None = None
+) -> dict[str, EffectiveTarget]:
     """The target for the overall rate and for each procedure field of ``unit`` in ``year``.
 
     For each field: the nearest unit's target for that field; else, for land,
     construction and investment, the 85 % default; else the overall target.
+    ``known`` (from :func:`targets_of_units`) saves the query when many units are asked.
     """
     chain = [unit, *unit.ancestors()]
-    set_by_unit = _targets_of(chain, year)
+    set_by_unit = known if known is not None else _targets_of(chain, year)
 
     def nearest(field: str) -> EffectiveTarget | None:
         for candidate in chain:
@@ -68,6 +71,12 @@ def effective_targets(unit: Unit, year: int, fields: list[str]) -> dict[str, Eff
         else:
             result[field] = EffectiveTarget(field, overall.rate, overall.set_by)
     return result
+
+
+def targets_of_units(units: list[Unit], year: int) -> dict[int, dict[str, float]]:
+    """The targets set by ``units`` and all their ancestors in ``year``, in one query."""
+    chain = {u.id: u for unit in units for u in (unit, *unit.ancestors())}
+    return _targets_of(list(chain.values()), year)
 
 
 def inherited_target(unit: Unit, year: int, field: str, fields: list[str]) -> EffectiveTarget:
