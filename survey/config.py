@@ -101,4 +101,9 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # Number of trusted proxies in front of the service that set
         # X-Forwarded-For (0: none, remote_addr is the client).
         "SURVEY_PROXY_FIX_X_FOR": int(env.get("SURVEY_PROXY_FIX_X_FOR", 0)),
+        # Rendered charts and reports (survey/render_cache.py): a folder shared
+        # by the gunicorn workers, and how many files it may hold.
+        "SURVEY_CACHE": _bool(env.get("SURVEY_CACHE"), True),
+        "SURVEY_CACHE_DIR": env.get("SURVEY_CACHE_DIR") or str(instance_path / "cache"),
+        "SURVEY_CACHE_MAX_ITEMS": int(env.get("SURVEY_CACHE_MAX_ITEMS", 2000)),
     }

@@ -97,12 +97,14 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app(database_url):
+def app(database_url, tmp_path):
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SURVEY_PUBLIC_BASE_URL": "https://khaosat.example.vn",
             "SURVEY_DEMO": True,
+            # Rendered downloads are cached per test, never in instance/.
+            "SURVEY_CACHE_DIR": str(tmp_path / "render-cache"),
         }
     )
     yield app

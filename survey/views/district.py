@@ -31,6 +31,7 @@ from ..presenters import interval_text
 from ..presenters import range_text
 from ..presenters import target_text
 from ..presenters import verdict_text
+from ..render_cache import Drawing
 from ..report_pdf import ReportContent
 from ..services import current_questionnaire
 from ..services import definition_of
@@ -60,24 +61,33 @@ def district_dashboard(unit, period: Period):
     )
 
 
-def funnel_figure(s: DistrictSummary):
+def funnel_drawing(s: DistrictSummary) -> Drawing:
+    """The funnel plot of the communes, as the plain data it is drawn from."""
     points, zones, limits = funnel_data(s)
     lang = current_lang()
-    return charts.funnel_chart(
-        points,
-        s.target.rate,
-        limits,
-        _(
-            "%(unit)s – communes compared with the target, %(period)s",
-            unit=s.unit.name,
-            period=s.period.label(lang),
+    return Drawing(
+        charts.funnel_chart,
+        (
+            points,
+            s.target.rate,
+            limits,
+            _(
+                "%(unit)s – communes compared with the target, %(period)s",
+                unit=s.unit.name,
+                period=s.period.label(lang),
+            ),
         ),
-        decimal_comma=lang == "vi",
-        xlabel=_("Valid answers (n)"),
-        ylabel=_("Satisfied"),
-        target_label=_("Target %(target)s", target=target_text(s.target.rate)),
-        limit_labels=(_("Limits %(level)s", level="95%"), _("Limits %(level)s", level="99,8%")),
-        zones=zones,
+        {
+            "decimal_comma": lang == "vi",
+            "xlabel": _("Valid answers (n)"),
+            "ylabel": _("Satisfied"),
+            "target_label": _("Target %(target)s", target=target_text(s.target.rate)),
+            "limit_labels": (
+                _("Limits %(level)s", level="95%"),
+                _("Limits %(level)s", level="99,8%"),
+            ),
+            "zones": zones,
+        },
     )
 
 
@@ -150,7 +160,8 @@ def district_tables(s: DistrictSummary) -> list[Table]:
     ]
 
 
-def district_report(s: DistrictSummary) -> ReportContent:
+def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
+    """The printable report's content, without its chart, and the funnel plot to put in it."""
     lang = current_lang()
     strat = s.stratified
     summary = [
@@ -192,11 +203,11 @@ def district_report(s: DistrictSummary) -> ReportContent:
         summary=summary,
         verdicts=[verdict_text(s.stratified_verdict), pooled_note()],
         tables=[table],
-        chart=funnel_figure(s),
+        chart=None,
         comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=0),
         comments=[],
         footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
-    )
+    ), funnel_drawing(s)
 
 
 def district_json(s: DistrictSummary) -> dict:

@@ -6,6 +6,8 @@ URLs are stable so that officers can bookmark them:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint
 from flask import Response as HttpResponse
 from flask import jsonify
@@ -26,6 +28,8 @@ from ..presenters import interval_text
 from ..presenters import range_text
 from ..presenters import target_text
 from ..presenters import verdict_text
+from ..render_cache import Drawing
+from ..render_cache import cached
 from ..report_pdf import ReportContent
 from ..report_pdf import render_report
 from ..reporting import UnitSummary
@@ -35,7 +39,7 @@ from ..reporting import summarise
 from .district import district_json
 from .district import district_report
 from .district import district_tables
-from .district import funnel_figure
+from .district import funnel_drawing
 from .integrity import sources_json
 from .officer import resolve_period
 from .officer import today_in_vietnam
@@ -65,7 +69,7 @@ def _filename(s: UnitSummary, kind: str) -> str:
     return f"sipas-{s.unit.code}-{s.period.code}-{kind}"
 
 
-def trend_figure(s: UnitSummary):
+def trend_drawing(s: UnitSummary) -> Drawing:
     """The 12-month trend chart with 95% interval bars and the overall target line."""
     lang = current_lang()
     points = [
@@ -79,14 +83,42 @@ def trend_figure(s: UnitSummary):
         for t in s.trend
     ]
     target = s.overall_target.rate
-    return charts.trend_chart(
-        points,
-        [(_("Target %(target)s", target=target_text(target)), target)],
-        _("%(unit)s – satisfaction rate by month", unit=s.unit.name),
-        ylabel=_("Satisfied"),
-        decimal_comma=lang == "vi",
-        no_data_label=_("no responses"),
+    return Drawing(
+        charts.trend_chart,
+        (
+            points,
+            [(_("Target %(target)s", target=target_text(target)), target)],
+            _("%(unit)s – satisfaction rate by month", unit=s.unit.name),
+        ),
+        {
+            "ylabel": _("Satisfied"),
+            "decimal_comma": lang == "vi",
+            "no_data_label": _("no responses"),
+        },
     )
+
+
+def chart_bytes(drawing: Drawing, fmt: str) -> bytes:
+    """The chart as PNG, SVG or PDF, drawn only when the cache does not have it."""
+    return cached(f"chart.{fmt}", drawing, lambda: charts.render(drawing.figure(), fmt))
+
+
+def report_pdf_bytes(content: ReportContent, chart: Drawing) -> bytes:
+    """The printable report with ``chart`` on its own page, rendered only on a cache miss."""
+    return cached(
+        "report.pdf",
+        (content, chart),
+        lambda: render_report(replace(content, chart=chart.figure())),
+    )
+
+
+def spreadsheet_bytes(tables: list[Table], sheet_names: list[str], fmt: str) -> bytes:
+    """The tables as XLSX (one sheet each) or CSV, rendered only on a cache miss."""
+    if fmt == "xlsx":
+        return cached(
+            "report.xlsx", (tables, sheet_names), lambda: to_xlsx(tables, sheet_names=sheet_names)
+        )
+    return cached("report.csv", tables, lambda: to_csv(tables))
 
 
 @bp.get("/reports/<unit_code>/<period>/chart.<any(png, svg, pdf):fmt>")
@@ -98,10 +130,12 @@ def chart(unit_code: str, period: str, fmt: str):
         # A district's chart compares its communes (funnel plot).
         d = summarise_children(unit, resolve_period(unit, period))
         name = f"sipas-{unit.code}-{d.period.code}-funnel"
-        return _download(charts.render(funnel_figure(d), fmt), fmt, name, inline=fmt != "pdf")
-    summary = summarise(unit, resolve_period(unit, period))
-    data = charts.render(trend_figure(summary), fmt)
-    return _download(data, fmt, _filename(summary, "chart"), inline=fmt != "pdf")
+        drawing = funnel_drawing(d)
+    else:
+        summary = summarise(unit, resolve_period(unit, period))
+        name = _filename(summary, "chart")
+        drawing = trend_drawing(summary)
+    return _download(chart_bytes(drawing, fmt), fmt, name, inline=fmt != "pdf")
 
 
 def summary_tables(s: UnitSummary) -> list[Table]:
@@ -191,22 +225,25 @@ def response_table(s: UnitSummary) -> Table:
         + [_("Comment"), _("Status")]
     )
     status_labels = {"new": _("New"), "in_progress": _("In progress"), "answered": _("Answered")}
+    # Each question's answer labels, looked up once rather than for every response.
+    labels = {q.id: {o.value: pick(o.label) for o in q.options} for q in questions}
+    for q in questions:
+        if q.no_opinion:
+            labels[q.id][q.no_opinion.value] = pick(q.no_opinion.label)
     rows = []
     for r in responses_in(s.unit, s.period):
         answers = r.answer_map()
         cells = [r.id, local_datetime(r.submitted_at), r.unit.name, r.desk.code]
         for q in questions:
             value = answers.get(q.id)
-            labels = {o.value: pick(o.label) for o in q.options}
-            if q.no_opinion:
-                labels[q.no_opinion.value] = pick(q.no_opinion.label)
-            cells.append(labels.get(value, value or ""))
+            cells.append(labels[q.id].get(value, value or ""))
         cells += [r.comment or "", status_labels[r.feedback_status] if r.comment else ""]
         rows.append(cells)
     return Table(_("Responses"), header, rows)
 
 
-def report_pdf(s: UnitSummary) -> bytes:
+def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
+    """The printable report's content, without its chart, and the chart to put in it."""
     lang = current_lang()
     summary = [
         (_("Forms received"), str(s.responses)),
@@ -279,12 +316,12 @@ def report_pdf(s: UnitSummary) -> bytes:
         summary=summary,
         verdicts=verdicts,
         tables=[elements, fields],
-        chart=trend_figure(s),
+        chart=None,
         comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=len(comments)),
         comments=comments,
         footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
     )
-    return render_report(content)
+    return content, trend_drawing(s)
 
 
 @bp.get("/reports/<unit_code>/<period>/report.<any(xlsx, csv, pdf):fmt>")
@@ -296,19 +333,17 @@ def report(unit_code: str, period: str, fmt: str):
         d = summarise_children(unit, resolve_period(unit, period))
         name = f"sipas-{unit.code}-{d.period.code}-communes"
         if fmt == "pdf":
-            return _download(render_report(district_report(d)), fmt, name)
+            return _download(report_pdf_bytes(*district_report(d)), fmt, name)
         tables = district_tables(d)
-        if fmt == "xlsx":
-            return _download(to_xlsx(tables, sheet_names=[_("Summary"), _("Communes")]), fmt, name)
-        return _download(to_csv(tables), fmt, name)
-    summary = summarise(unit, resolve_period(unit, period))
-    if fmt == "pdf":
-        return _download(report_pdf(summary), fmt, _filename(summary, "report"))
-    tables = [*summary_tables(summary), response_table(summary)]
-    if fmt == "xlsx":
-        names = [_("Summary"), _("Elements"), _("Fields"), _("Responses")]
-        return _download(to_xlsx(tables, sheet_names=names), fmt, _filename(summary, "report"))
-    return _download(to_csv(tables), fmt, _filename(summary, "report"))
+        sheet_names = [_("Summary"), _("Communes")]
+    else:
+        summary = summarise(unit, resolve_period(unit, period))
+        name = _filename(summary, "report")
+        if fmt == "pdf":
+            return _download(report_pdf_bytes(*report_content(summary)), fmt, name)
+        tables = [*summary_tables(summary), response_table(summary)]
+        sheet_names = [_("Summary"), _("Elements"), _("Fields"), _("Responses")]
+    return _download(spreadsheet_bytes(tables, sheet_names, fmt), fmt, name)
 
 
 def _rate_json(rate) -> dict:
