@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from . import demo
+from . import rollup
 from .audit import record
 from .auth import check_password_strength
 from .auth import hash_password
@@ -273,6 +274,49 @@ def purge_command() -> None:
         f"Deleted {result.rate_events} rate-limit records; "
         f"cleared {result.contacts} contact details."
     )
+
+
+def _units_from(unit_code: str | None) -> list[Unit]:
+    if unit_code is None:
+        return list(db.session.scalars(sa.select(Unit).order_by(Unit.id)))
+    unit = db.session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise click.ClickException(f"No unit with code {unit_code!r}.")
+    return unit.subtree()
+
+
+@survey_cli.command("rollup-rebuild")
+@click.option("--unit", "unit_code", help="Only this unit and the units below it.")
+def rollup_rebuild(unit_code: str | None) -> None:
+    """Recount the report rollup from the stored responses (idempotent, safe while serving).
+
+    Needed after writing responses or a unit's report_cutoff_day without the
+    application (bulk SQL loads, manual fixes).
+    """
+    units = _units_from(unit_code)
+    with click.progressbar(length=len(units), label="Recounting units") as bar:
+        done = rollup.rebuild(units, progress=lambda _unit: bar.update(1))
+    click.echo(f"Rollup recounted for {done} unit(s).")
+
+
+@survey_cli.command("rollup-check")
+@click.option("--unit", "unit_code", help="Only this unit and the units below it.")
+def rollup_check(unit_code: str | None) -> None:
+    """Compare the report rollup with a full recount; exit status 1 if they differ."""
+    units = _units_from(unit_code)
+    differing = 0
+    for unit in units:
+        for key, (held, fresh) in sorted(rollup.differences(unit).items()):
+            differing += 1
+            month, question, field, verified, value = key
+            click.echo(
+                f"{unit.code} {month} {question}={value!r} field={field!r} "
+                f"verified={verified}: rollup {held}, recount {fresh}"
+            )
+    if differing:
+        click.echo(f"{differing} count(s) differ: run `flask survey rollup-rebuild`.", err=True)
+        sys.exit(1)
+    click.echo(f"Rollup matches a full recount for {len(units)} unit(s).")
 
 
 def init_app(app: Flask) -> None:

@@ -269,7 +269,7 @@ class Tally(db.Model):
     Every report is computed from these counts, so its cost depends on the number
     of units and months shown, not on the number of responses stored. Kept in
     step with the responses in the same transaction (see :mod:`survey.rollup`);
-    ``flask survey rollup check`` compares it with a full recount.
+    ``flask survey rollup-check`` compares it with a full recount.
 
     ``month`` is the code of the unit's own reporting month (its cut-off day).
     Besides the questions' answers, three reserved rows per key count responses

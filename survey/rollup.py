@@ -12,9 +12,9 @@ with its old state and in with its new one.
 
 :func:`rebuild` recounts from the responses (idempotent: run it as often as you
 like) and :func:`differences` compares the table with a full recount; both are
-behind ``flask survey rollup``. A unit's rows are keyed by *its own* reporting
-months (its cut-off day), so after changing a unit's ``report_cutoff_day``,
-rebuild that unit.
+behind ``flask survey rollup-rebuild`` and ``rollup-check``. A unit's rows are
+keyed by *its own* reporting months (its cut-off day); changing a unit's
+``report_cutoff_day`` through the ORM recounts its rows in the same flush.
 """
 
 from __future__ import annotations
@@ -204,8 +204,18 @@ def _after_flush(session, flush_context) -> None:
         if any(state.attrs[name].history.has_changes() for name in WATCHED):
             pending.count(obj, _previous(obj), -1)
             pending.count(obj, _current(obj), +1)
+    recounted = set()
+    for obj in session.dirty:
+        if isinstance(obj, Unit) and sa.inspect(obj).attrs.report_cutoff_day.history.has_changes():
+            # Its rows are keyed by its months: count them again under the new cut-off day.
+            connection = pending.connection
+            connection.execute(sa.delete(Tally.__table__).where(Tally.unit_id == obj.id))
+            keys = _count_directly([obj.id], obj.report_cutoff_day, connection=connection)
+            add(obj.id, Counter({key: n for _, key, n in keys}), connection=connection)
+            recounted.add(obj.id)
     for unit_id, deltas in pending.deltas.items():
-        add(unit_id, deltas, connection=pending.connection)
+        if unit_id not in recounted:  # a recount already includes this flush's responses
+            add(unit_id, deltas, connection=pending.connection)
 
 
 def install() -> None:
@@ -276,24 +286,25 @@ def counts(
 
 
 def _count_directly(
-    unit_ids: list[int], cutoff_day: int, start=None, end=None
+    unit_ids: list[int], cutoff_day: int, start=None, end=None, *, connection=None
 ) -> Iterator[tuple[int, Key, int]]:
     """(unit id, key, count) recomputed from the stored responses, months by ``cutoff_day``.
 
     Only responses submitted in [start, end) when given.
     """
+    connection = connection if connection is not None else db.session.connection()
     where = [Response.unit_id.in_(unit_ids)]
     if start is not None:
         where += [Response.submitted_at >= start, Response.submitted_at < end]
     answers: dict[int, list[tuple[str, str]]] = {}
-    for response_id, question, value in db.session.execute(
+    for response_id, question, value in connection.execute(
         sa.select(Answer.response_id, Answer.question_id, Answer.value)
         .join(Response, Response.id == Answer.response_id)
         .where(*where)
     ):
         answers.setdefault(response_id, []).append((question, value))
     found: dict[int, Counter[Key]] = {}
-    rows = db.session.execute(
+    rows = connection.execute(
         sa.select(
             Response.id,
             Response.unit_id,

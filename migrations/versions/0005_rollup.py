@@ -4,7 +4,7 @@ Creates the ``tally`` table and fills it from the responses already stored, so
 that reports keep their figures across the upgrade. The counting rules are
 copied here (not imported from the application) so that this migration keeps
 doing what it did when later versions change the code; they match
-``survey/rollup.py`` as of this revision, and ``flask survey rollup check``
+``survey/rollup.py`` as of this revision, and ``flask survey rollup-check``
 verifies the result.
 
 Revision ID: 0005

@@ -1,0 +1,198 @@
+"""The rollup (survey/rollup.py) always equals a full recount, and reports read from it
+give the figures a direct count of the stored answers gives."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from survey import rollup
+from survey.extensions import db
+from survey.models import Answer
+from survey.models import Desk
+from survey.models import Response
+from survey.models import Tally
+from survey.models import Unit
+from survey.periods import parse_period
+from survey.reporting import source_split
+from survey.reporting import summarise
+from survey.services import current_questionnaire
+
+from .conftest import add_responses
+
+SCALE = ("1", "2", "3", "4", "5", "na")
+ELEMENTS = ("access", "procedure", "official", "result", "feedback", "overall")
+FIELDS = ("ho_tich", "dat_dai", "chung_thuc", None)
+STATUSES = ("new", "in_progress", "answered")
+# Around month ends and the 15th, in UTC: local dates (UTC+7) straddle cut-offs.
+START = datetime(2025, 1, 10, tzinfo=UTC)
+
+
+def _random_response(rng: random.Random, desks: list[Desk], questionnaire_id: int) -> Response:
+    desk = rng.choice(desks)
+    at = START + timedelta(days=rng.randrange(0, 120), hours=rng.choice([0, 16, 17, 23]))
+    field = rng.choice(FIELDS)
+    answers = {q: rng.choice(SCALE) for q in ELEMENTS if rng.random() > 0.05}
+    answers["wait"] = rng.choice(["lt15", "15_30", "gt60"])
+    if field:
+        answers["field"] = field
+    if rng.random() < 0.3:
+        answers["trouble"] = rng.choice(["yes", "no"])
+    reason = rng.choice(["honeypot", "too_fast"]) if rng.random() < 0.15 else None
+    return Response(
+        submission_id=str(uuid.uuid4()),
+        unit_id=desk.unit_id,
+        desk_id=desk.id,
+        questionnaire_id=questionnaire_id,
+        submitted_at=at,
+        procedure_field=field,
+        comment="Góp ý" if rng.random() < 0.25 else None,
+        language="vi",
+        flag_reason=reason,
+        flagged=reason is not None,
+        answers=[Answer(question_id=q, value=v) for q, v in answers.items()],
+    )
+
+
+def _direct_overall(unit: Unit, period) -> tuple[int, int, int]:
+    """(responses, satisfied, valid) of the overall question, counted from the answer table."""
+    start, end = period.utc_bounds()
+    scope = (
+        Response.unit_id.in_(unit.subtree_ids()),
+        Response.submitted_at >= start,
+        Response.submitted_at < end,
+        Response.flagged.is_(False),
+    )
+    values = dict(
+        db.session.execute(
+            sa.select(Answer.value, sa.func.count())
+            .join(Response, Response.id == Answer.response_id)
+            .where(*scope, Answer.question_id == "overall")
+            .group_by(Answer.value)
+        ).all()
+    )
+    responses = db.session.scalar(sa.select(sa.func.count(Response.id)).where(*scope))
+    satisfied = values.get("4", 0) + values.get("5", 0)
+    return responses, satisfied, sum(n for v, n in values.items() if v != "na")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
+    """Random inserts, flags, reinstatements, comment statuses, deletions and a cut-off
+    change, committed in random batches: after each batch every unit's rollup equals a
+    recount, and the reports equal a direct count of the answers for the exact dates."""
+    app = demo_units
+    rng = random.Random(seed)
+    with app.app_context():
+        questionnaire_id = current_questionnaire().id
+        desks = list(db.session.scalars(sa.select(Desk)))
+        units = list(db.session.scalars(sa.select(Unit)))
+        lai_cach = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+        lai_cach.report_cutoff_day = 15
+        db.session.commit()
+        for batch in range(8):
+            for _ in range(rng.randrange(5, 40)):
+                db.session.add(_random_response(rng, desks, questionnaire_id))
+            db.session.flush()
+            stored = list(db.session.scalars(sa.select(Response)))
+            for response in rng.sample(stored, min(len(stored), 12)):
+                action = rng.choice(["flag", "reinstate", "status", "delete", "nothing"])
+                if action == "flag":
+                    response.flag_reason = response.flag_reason or "too_fast"
+                    response.flagged = True
+                elif action == "reinstate":
+                    response.flagged = False
+                elif action == "status" and response.comment is not None:
+                    response.feedback_status = rng.choice(STATUSES)
+                elif action == "delete":
+                    db.session.delete(response)
+            if batch == 4:  # a unit changes its cut-off day mid-way
+                lai_cach.report_cutoff_day = 1 if lai_cach.report_cutoff_day == 15 else 15
+            if rng.random() < 0.2:
+                db.session.rollback()  # an abandoned transaction changes nothing
+            else:
+                db.session.commit()
+            for unit in units:
+                assert rollup.differences(unit) == {}, (batch, unit.code)
+
+        assert db.session.scalar(sa.select(sa.func.sum(Tally.count))) > 0
+        for unit in units:
+            for code in ("2025-01", "2025-02", "2025-Q1", "2025-04", "2025-H1"):
+                period = parse_period(code, unit.report_cutoff_day)
+                s = summarise(unit, period)
+                assert (s.responses, s.overall.satisfied, s.overall.valid) == _direct_overall(
+                    unit, period
+                ), (unit.code, code)
+                split = source_split(unit, period)
+                assert split.open_responses + split.verified_responses == s.responses
+
+
+def test_new_responses_are_counted_in_the_same_transaction(demo_units):
+    app = demo_units
+    with app.app_context():
+        questionnaire_id = current_questionnaire().id
+        desks = list(db.session.scalars(sa.select(Desk).where(Desk.code == "LC-01")))
+        rng = random.Random(7)
+        response = _random_response(rng, desks, questionnaire_id)
+        response.flagged, response.flag_reason = False, None
+        db.session.add(response)
+        db.session.flush()
+        total = sa.select(sa.func.sum(Tally.count)).where(Tally.question_id == rollup.RESPONSES)
+        assert db.session.scalar(total) == 1
+        db.session.rollback()
+        assert db.session.scalar(total) in (None, 0)
+
+
+def test_cli_check_finds_a_drifted_count_and_rebuild_repairs_it(demo_units, runner):
+    app = demo_units
+    add_responses(app, "LC-01", datetime(2025, 3, 3, 3, tzinfo=UTC), {"5": 4, "2": 1})
+    ok = runner.invoke(args=["survey", "rollup-check"])
+    assert ok.exit_code == 0, ok.output
+    assert "matches a full recount" in ok.output
+    with app.app_context():
+        db.session.execute(
+            sa.update(Tally)
+            .where(Tally.question_id == "overall", Tally.value == "5")
+            .values(count=Tally.count + 3)
+        )
+        db.session.commit()
+    drifted = runner.invoke(args=["survey", "rollup-check"])
+    assert drifted.exit_code == 1
+    assert "overall='5'" in drifted.output and "rollup 7, recount 4" in drifted.output
+    rebuilt = runner.invoke(args=["survey", "rollup-rebuild", "--unit", "HD-CG"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert runner.invoke(args=["survey", "rollup-check"]).exit_code == 0
+    unknown = runner.invoke(args=["survey", "rollup-rebuild", "--unit", "NOPE"])
+    assert unknown.exit_code != 0 and "No unit with code 'NOPE'" in unknown.output
+
+
+def test_upgrading_to_the_rollup_counts_the_responses_already_stored(demo_units):
+    """Migration 0005 fills the table from existing responses (frozen copy of the rules)."""
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    app = demo_units
+    add_responses(app, "LC-01", datetime(2025, 3, 14, 18, tzinfo=UTC), {"5": 3, "1": 2})
+    add_responses(app, "CGI-01", datetime(2025, 3, 31, 18, tzinfo=UTC), {"4": 2}, comment="Chậm")
+    with app.app_context():
+        lai_cach = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+        lai_cach.report_cutoff_day = 15
+        db.session.commit()
+        flagged = db.session.scalars(sa.select(Response).limit(1)).one()
+        flagged.flagged, flagged.flag_reason = True, "honeypot"
+        db.session.commit()
+        before = {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))}
+        assert any(before.values())
+        db.session.remove()  # no open transaction may hold locks the migration needs
+        downgrade(revision="0004")
+        db.session.remove()
+        upgrade()
+        for unit in db.session.scalars(sa.select(Unit)):
+            assert rollup.stored(unit) == before[unit.code], unit.code
+            assert rollup.differences(unit) == {}
