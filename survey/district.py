@@ -34,6 +34,7 @@ from .targets import EffectiveTarget
 from .targets import effective_targets
 from .targets import targets_of_units
 
+NOTE_TOO_FEW = "every commune has a single answer: no weighted interval can be estimated yet"
 GROUP_ORDER = {"met": 0, "inconclusive": 1, "not_met": 2, "none": 3}
 
 
@@ -85,6 +86,7 @@ class DistrictSummary:
     missing_volumes: tuple[Unit, ...]
     without_responses: tuple[Unit, ...]
     notes: tuple[str, ...]
+    too_few_for_interval: bool = False  # every commune has a single answer
 
     @property
     def responses(self) -> int:
@@ -172,7 +174,13 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
         strata.append(Stratum(r.rate.satisfied, r.rate.valid, population, r.unit.code))
 
     stratified = None
-    if strata:
+    census = from_volumes and all(s.n == s.population for s in strata)
+    # With one answer per commune there is no within-commune spread to estimate
+    # (no degrees of freedom): no weighted interval until more responses come.
+    too_few = bool(strata) and not census and sum(s.n for s in strata) - len(strata) < 1
+    if too_few:
+        notes.append(NOTE_TOO_FEW)
+    elif strata:
         stratified = stratified_proportion(strata, fpc=from_volumes, single_response="adjust")
         if stratified.note:
             notes.append(stratified.note)
@@ -205,6 +213,7 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
         missing_volumes=missing,
         without_responses=without,
         notes=tuple(notes),
+        too_few_for_interval=too_few,
     )
 
 

@@ -265,3 +265,20 @@ def test_two_tier_province_aggregates_communes_directly(app, district, runner):
     data = client.get("/api/v1/units/BN/summary?period=2025-03").get_json()
     assert [c["code"] for c in data["communes"]] == ["BN-DT", "BN-PL"]
     assert data["pooled"]["valid"] == 42
+
+
+def test_one_answer_per_commune_shows_no_weighted_interval_but_does_not_fail(officers, client):
+    """Early in a month every commune may have a single answer: no degrees of freedom
+    for a stratified interval. The page, report, chart and API still work and say so."""
+    add_responses(officers, "LC-01", WHEN, {"5": 1})
+    add_responses(officers, "CH-01", WHEN, {"2": 1})
+    add_responses(officers, "CA-01", WHEN, {"4": 1})
+    sign_in(client, "camgiang")
+    page = client.get("/units/HD-CG?period=2025-03")
+    assert page.status_code == 200
+    assert 'id="too-few"' in page.get_data(as_text=True)
+    data = client.get("/api/v1/units/HD-CG/summary?period=2025-03").get_json()
+    assert data["stratified"] is None or data["stratified"].get("rate") is None
+    assert data["pooled"]["rate"] == pytest.approx(2 / 3)
+    for url in ("chart.png", "report.pdf", "report.xlsx"):
+        assert client.get(f"/reports/HD-CG/2025-03/{url}").status_code == 200, url

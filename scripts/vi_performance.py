@@ -1,0 +1,9 @@
+"""Vietnamese for the strings added with the rollup (issue #8)."""
+
+VI = {
+    "Every commune has a single answer so far: a weighted interval cannot be estimated yet. "
+    "The pooled figure is beside.": (
+        "Mỗi xã mới có một câu trả lời: chưa thể ước lượng khoảng tin cậy có gia quyền. "
+        "Xem tỷ lệ gộp bên cạnh."
+    ),
+}
