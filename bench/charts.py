@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -29,6 +27,8 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from machine_info import describe  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 os.environ.setdefault("SURVEY_ENV", "testing")
 os.environ.setdefault("SURVEY_SECRET_KEY", "bench-" + uuid.uuid4().hex)
 
@@ -90,29 +90,6 @@ def empty(folder: Path) -> None:
     """Delete the cached files (and cachelib's counter) between runs."""
     for path in folder.iterdir():
         path.unlink()
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kib / 1024**2:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"{os.cpu_count()} vCPU ({cpu}){memory}, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; "
-        f"load average at the end {load}"
-    )
 
 
 def main() -> None:
@@ -189,7 +166,7 @@ def main() -> None:
             "rendering, storing) and once more (cache hit: summary, digest, reading the file).",
             f"Median of {args.repeat} runs; every repeated download returned the same bytes.",
             "",
-            f"Machine: {machine()}.",
+            f"Machine: {describe()}.",
             f"Date: {when}.",
             "",
             *table,

@@ -95,21 +95,11 @@ class DistrictSummary:
 
 def _children_counts(unit: Unit, months: list[Period], question_id: str):
     """Per child of ``unit`` (its whole subtree): {value: count} and the number of responses."""
-    child_of = unit.descendants_by_child()
-    raw: dict[int, dict[str, int]] = {}
-    responses: dict[int, int] = {}
-    for unit_id, question, value, n in rollup.counts(
-        child_of,
-        months,
-        ("unit_id", "question_id", "value"),
-        question_ids=[question_id, rollup.RESPONSES],
-    ):
-        child = child_of[unit_id]
-        if question == rollup.RESPONSES:
-            responses[child] = responses.get(child, 0) + n
-        else:
-            counts = raw.setdefault(child, {})
-            counts[value] = counts.get(value, 0) + n
+    found = rollup.children_counts(unit, months, [question_id, rollup.RESPONSES])
+    raw = {child: counts.get(question_id, {}) for child, counts in found.items()}
+    responses = {
+        child: counts.get(rollup.RESPONSES, {}).get("", 0) for child, counts in found.items()
+    }
     return raw, responses
 
 

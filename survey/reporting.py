@@ -124,27 +124,27 @@ def counted_in(unit_ids: list[int], period: Period, *, include_flagged: bool = F
     return (*conditions, Response.flagged.is_(False))
 
 
-def _answer_counts(unit_ids: list[int], period: Period) -> dict[str, dict[str, int]]:
+def _answer_counts(unit_id: int, period: Period) -> dict[str, dict[str, int]]:
     """{question id: {value: count}} over the units and the period (reserved rows included)."""
     counts: dict[str, dict[str, int]] = {}
-    for question_id, value, n in rollup.counts(unit_ids, period.months(), ("question_id", "value")):
+    for question_id, value, n in rollup.counts(unit_id, period.months(), ("question_id", "value")):
         counts.setdefault(question_id, {})[value] = n
     return counts
 
 
-def _field_counts(unit_ids: list[int], period: Period, question_id: str) -> dict[str, dict]:
+def _field_counts(unit_id: int, period: Period, question_id: str) -> dict[str, dict]:
     counts: dict[str, dict[str, int]] = {}
     for field, value, n in rollup.counts(
-        unit_ids, period.months(), ("procedure_field", "value"), question_ids=[question_id]
+        unit_id, period.months(), ("procedure_field", "value"), question_ids=[question_id]
     ):
         counts.setdefault(field or "", {})[value] = n
     return counts
 
 
-def _trend_counts(unit_ids: list[int], months: list[Period], question_id: str) -> dict:
+def _trend_counts(unit_id: int, months: list[Period], question_id: str) -> dict:
     counts: dict[str, dict[str, int]] = {}
     for month, value, n in rollup.counts(
-        unit_ids, months, ("month", "value"), question_ids=[question_id]
+        unit_id, months, ("month", "value"), question_ids=[question_id]
     ):
         counts.setdefault(month, {})[value] = n
     return counts
@@ -165,8 +165,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     The unit's own responses and those of every unit below it are counted.
     """
     definition = definition_of(current_questionnaire())
-    unit_ids = unit.subtree_ids()
-    counts = _answer_counts(unit_ids, period)
+    counts = _answer_counts(unit.id, period)
     overall_q = definition.by_role("overall")
     field_q = definition.by_role("procedure_field")
     field_codes = [o.value for o in field_q.options] if field_q else []
@@ -189,7 +188,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     )
 
     fields = []
-    by_field = _field_counts(unit_ids, period, overall_q.id)
+    by_field = _field_counts(unit.id, period, overall_q.id)
     for option in field_q.options if field_q else ():
         rate = question_rate(scale_counts(by_field.get(option.value, {})), method=interval_method())
         target = targets[option.value]
@@ -226,7 +225,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     trend_rows = ()
     if trend:
         months = last_months(period, TREND_MONTHS)
-        by_month = _trend_counts(unit_ids, months, overall_q.id)
+        by_month = _trend_counts(unit.id, months, overall_q.id)
         trend_rows = tuple(
             TrendRow(
                 month,
@@ -289,12 +288,11 @@ def source_split(unit: Unit, period: Period) -> SourceSplit:
     """The overall satisfaction of token-verified and of open-QR responses, separately."""
     definition = definition_of(current_questionnaire())
     overall_q = definition.by_role("overall")
-    unit_ids = unit.subtree_ids()
     counts: dict[bool, dict[str, int]] = {True: {}, False: {}}
     responses = {True: 0, False: 0}
     flagged = 0
     for question_id, verified, value, n in rollup.counts(
-        unit_ids,
+        unit.id,
         period.months(),
         ("question_id", "verified", "value"),
         question_ids=[overall_q.id, rollup.RESPONSES, rollup.FLAGGED],

@@ -1,27 +1,28 @@
 """The rollup: answer counts per unit, reporting month, field, source and question.
 
 Every statistic in the reports needs only counts, so reports read the
-:class:`~survey.models.Tally` table instead of the responses. Its size grows
-with units × months × questions, never with the number of responses, so a
-report costs the same with ten thousand or ten million responses stored.
+:class:`~survey.models.Tally` table instead of the responses. Each response is
+counted at its own unit and again at every unit above it (district,
+province), each in *that* unit's reporting months (its cut-off day). A report
+on any unit therefore reads that unit's own rows: its cost depends on the
+months shown, not on how many responses or communes lie below.
 
 The counts change in the same transaction (the same flush) as the change they
 reflect, for every write through the ORM (see :func:`install`): a stored
 response is counted in; a flagged, reinstated or re-filed one is counted out
-with its old state and in with its new one.
+with its old state and in with its new one; a unit whose cut-off day or parent
+changes is recounted with the units above it.
 
 :func:`rebuild` recounts from the responses (idempotent: run it as often as you
 like) and :func:`differences` compares the table with a full recount; both are
-behind ``flask survey rollup-rebuild`` and ``rollup-check``. A unit's rows are
-keyed by *its own* reporting months (its cut-off day); changing a unit's
-``report_cutoff_day`` through the ORM recounts its rows in the same flush.
+behind ``flask survey rollup-rebuild`` and ``rollup-check``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -75,6 +76,17 @@ class ResponseFacts:
         return found
 
 
+@functools.cache
+def _upsert(dialect_name: str):
+    table = Tally.__table__
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    insert = dialect.insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key],
+        set_={"count": table.c.count + insert.excluded["count"]},
+    )
+
+
 def add(unit_id: int, deltas: Counter[Key], *, connection=None) -> None:
     """Add ``deltas`` (negative to subtract) to the unit's counts, in the current transaction.
 
@@ -100,14 +112,9 @@ def add(unit_id: int, deltas: Counter[Key], *, connection=None) -> None:
         if n < 0
     ]
     if increments:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(table).values(increments)
-        connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[c.name for c in table.primary_key],
-                set_={"count": table.c.count + insert.excluded["count"]},
-            )
-        )
+        # One statement run for many rows (executemany): compiled once and cached,
+        # where a multi-row VALUES would be compiled anew for each number of rows.
+        connection.execute(_upsert(connection.dialect.name), increments)
     if decrements:
         connection.execute(
             sa.update(table)
@@ -159,27 +166,34 @@ def _previous(response: Response) -> dict:
     return values
 
 
+def chain_of(connection, unit_id: int) -> list[tuple[int, int]]:
+    """(id, cut-off day) of the unit and of every unit above it, nearest first."""
+    chain = []
+    while unit_id is not None:
+        row = connection.execute(
+            sa.select(Unit.parent_id, Unit.report_cutoff_day).where(Unit.id == unit_id)
+        ).one()
+        chain.append((unit_id, row.report_cutoff_day))
+        unit_id = row.parent_id
+    return chain
+
+
 class _Pending:
     """Count changes gathered during one flush, per unit id."""
 
     def __init__(self, connection) -> None:
         self.connection = connection
         self.deltas: dict[int, Counter[Key]] = {}
-        self._cutoffs: dict[int, int] = {}
-
-    def cutoff(self, unit_id: int) -> int:
-        if unit_id not in self._cutoffs:
-            self._cutoffs[unit_id] = self.connection.scalar(
-                sa.select(Unit.report_cutoff_day).where(Unit.id == unit_id)
-            )
-        return self._cutoffs[unit_id]
+        self._chains: dict[int, list[tuple[int, int]]] = {}
 
     def count(self, response: Response, values: dict, sign: int) -> None:
         unit_id = values["unit_id"]
-        keys = _facts(response, self.cutoff(unit_id), values).keys()
-        delta = self.deltas.setdefault(unit_id, Counter())
-        for key, n in keys.items():
-            delta[key] += sign * n
+        if unit_id not in self._chains:
+            self._chains[unit_id] = chain_of(self.connection, unit_id)
+        for counted_at, cutoff in self._chains[unit_id]:
+            delta = self.deltas.setdefault(counted_at, Counter())
+            for key, n in _facts(response, cutoff, values).keys().items():
+                delta[key] += sign * n
 
 
 def _before_flush(session, flush_context, instances) -> None:
@@ -189,6 +203,24 @@ def _before_flush(session, flush_context, instances) -> None:
         if isinstance(obj, Response) and obj.id is not None:
             pending.count(obj, _previous(obj), -1)
     session.info["rollup_deleted"] = pending.deltas
+
+
+def _units_to_recount(session) -> set[int]:
+    """Units whose rows no longer line up: a changed cut-off day, or a moved subtree's
+    old and new ancestors."""
+    found: set[int] = set()
+    for obj in session.dirty:
+        if not isinstance(obj, Unit):
+            continue
+        attrs = sa.inspect(obj).attrs
+        if attrs.report_cutoff_day.history.has_changes():
+            found.add(obj.id)
+        parent = attrs.parent_id.history
+        if parent.has_changes():
+            for old_or_new in (*parent.deleted, *parent.added):
+                if old_or_new is not None:
+                    found.update(i for i, _ in chain_of(session.connection(), old_or_new))
+    return found
 
 
 def _after_flush(session, flush_context) -> None:
@@ -204,15 +236,9 @@ def _after_flush(session, flush_context) -> None:
         if any(state.attrs[name].history.has_changes() for name in WATCHED):
             pending.count(obj, _previous(obj), -1)
             pending.count(obj, _current(obj), +1)
-    recounted = set()
-    for obj in session.dirty:
-        if isinstance(obj, Unit) and sa.inspect(obj).attrs.report_cutoff_day.history.has_changes():
-            # Its rows are keyed by its months: count them again under the new cut-off day.
-            connection = pending.connection
-            connection.execute(sa.delete(Tally.__table__).where(Tally.unit_id == obj.id))
-            keys = _count_directly([obj.id], obj.report_cutoff_day, connection=connection)
-            add(obj.id, Counter({key: n for _, key, n in keys}), connection=connection)
-            recounted.add(obj.id)
+    recounted = _units_to_recount(session)
+    for unit_id in recounted:
+        _replace_rows(pending.connection, unit_id)
     for unit_id, deltas in pending.deltas.items():
         if unit_id not in recounted:  # a recount already includes this flush's responses
             add(unit_id, deltas, connection=pending.connection)
@@ -235,51 +261,72 @@ def install() -> None:
 
 
 def counts(
-    unit_ids: Iterable[int],
+    unit_id: int,
     months: list[Period],
     group_by: tuple[str, ...],
     *,
     question_ids: Iterable[str] | None = None,
 ) -> list[tuple]:
-    """Summed counts over the units and the month periods, grouped by Tally columns.
+    """The unit's counts (its whole subtree) over its month periods, grouped by Tally columns.
 
-    Returns rows of ``(*group, n)``. The month periods are those of the unit
-    asking (its cut-off day). A unit below it whose own cut-off day differs
-    (a commune counting from the 15th in a district counting calendar months)
-    has rows that do not line up with those months; its responses in the
-    dates asked are counted directly, with the same rules, so every figure
-    covers exactly the dates it is labelled with.
+    Returns rows of ``(*group, n)``. ``months`` are month periods of the unit's
+    own cut-off day, which its rows are keyed by.
     """
-    unit_ids = list(unit_ids)
-    question_ids = None if question_ids is None else list(question_ids)
-    cutoff = months[0].cutoff_day
-    misaligned = list(
-        db.session.scalars(
-            sa.select(Unit.id).where(Unit.id.in_(unit_ids), Unit.report_cutoff_day != cutoff)
-        )
-    )
-    aligned = sorted(set(unit_ids) - set(misaligned))
     columns = [getattr(Tally, name) for name in group_by]
     query = (
         sa.select(*columns, sa.func.sum(Tally.count))
-        .where(Tally.unit_id.in_(aligned), Tally.month.in_([m.code for m in months]))
+        .where(Tally.unit_id == unit_id, Tally.month.in_([m.code for m in months]))
         .group_by(*columns)
     )
     if question_ids is not None:
-        query = query.where(Tally.question_id.in_(question_ids))
-    rows = [tuple(row) for row in db.session.execute(query)] if aligned else []
-    if misaligned:
-        found: Counter[tuple] = Counter({row[:-1]: row[-1] for row in rows})
-        start, _ = months[0].utc_bounds()
-        _, end = months[-1].utc_bounds()
-        for unit_id, key, n in _count_directly(misaligned, cutoff, start, end):
-            if question_ids is not None and key[1] not in question_ids:
-                continue
-            values = dict(zip(KEY_NAMES, key, strict=True))
-            values["unit_id"] = unit_id
-            found[tuple(values[name] for name in group_by)] += n
-        rows = [(*group, n) for group, n in found.items()]
-    return rows
+        query = query.where(Tally.question_id.in_(list(question_ids)))
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def children_counts(
+    parent: Unit, months: list[Period], question_ids: Iterable[str]
+) -> dict[int, dict[str, dict[str, int]]]:
+    """{child id: {question id: {value: count}}} for each child of ``parent`` over the months.
+
+    ``months`` are the parent's. A child whose cut-off day differs (a commune
+    counting from the 15th in a district counting calendar months) has rows
+    that do not line up with them: its responses in the dates asked are
+    counted directly, with the same rules, so that every figure covers
+    exactly the dates it is labelled with.
+    """
+    question_ids = list(question_ids)
+    cutoff = months[0].cutoff_day
+    children = db.session.execute(
+        sa.select(Unit.id, Unit.report_cutoff_day).where(Unit.parent_id == parent.id)
+    ).all()
+    found: dict[int, dict[str, dict[str, int]]] = {}
+
+    def put(child: int, question: str, value: str, n: int) -> None:
+        values = found.setdefault(child, {}).setdefault(question, {})
+        values[value] = values.get(value, 0) + n
+
+    aligned = [child for child, child_cutoff in children if child_cutoff == cutoff]
+    if aligned:
+        for child, question, value, n in db.session.execute(
+            sa.select(Tally.unit_id, Tally.question_id, Tally.value, sa.func.sum(Tally.count))
+            .where(
+                Tally.unit_id.in_(aligned),
+                Tally.month.in_([m.code for m in months]),
+                Tally.question_id.in_(question_ids),
+            )
+            .group_by(Tally.unit_id, Tally.question_id, Tally.value)
+        ):
+            put(child, question, value, n)
+    codes = {m.code for m in months}
+    start, end = months[0].utc_bounds()[0], months[-1].utc_bounds()[1]
+    for child, child_cutoff in children:
+        if child_cutoff == cutoff:
+            continue
+        below = db.session.get(Unit, child).subtree_ids()
+        for key, n in _count_directly(below, cutoff, start, end).items():
+            if key[0] in codes and key[1] in question_ids:
+                put(child, key[1], key[4], n)
+    return found
 
 
 # --- Recounting ----------------------------------------------------------------------------
@@ -287,8 +334,8 @@ def counts(
 
 def _count_directly(
     unit_ids: list[int], cutoff_day: int, start=None, end=None, *, connection=None
-) -> Iterator[tuple[int, Key, int]]:
-    """(unit id, key, count) recomputed from the stored responses, months by ``cutoff_day``.
+) -> Counter[Key]:
+    """The counts of the responses of ``unit_ids``, recomputed, in months of ``cutoff_day``.
 
     Only responses submitted in [start, end) when given.
     """
@@ -303,11 +350,10 @@ def _count_directly(
         .where(*where)
     ):
         answers.setdefault(response_id, []).append((question, value))
-    found: dict[int, Counter[Key]] = {}
+    found: Counter[Key] = Counter()
     rows = connection.execute(
         sa.select(
             Response.id,
-            Response.unit_id,
             Response.submitted_at,
             Response.procedure_field,
             Response.receipt_token_id.is_not(None),
@@ -317,7 +363,7 @@ def _count_directly(
             Response.flag_reason,
         ).where(*where)
     )
-    for rid, unit_id, at, field, verified, has_comment, status, flagged, reason in rows:
+    for rid, at, field, verified, has_comment, status, flagged, reason in rows:
         facts = ResponseFacts(
             month=month_code(at, cutoff_day),
             procedure_field=field or "",
@@ -328,15 +374,31 @@ def _count_directly(
             flagged=bool(flagged),
             flag_reason=reason,
         )
-        found.setdefault(unit_id, Counter()).update(facts.keys())
-    for unit_id, keys in found.items():
-        for key, n in keys.items():
-            yield unit_id, key, n
+        found.update(facts.keys())
+    return found
+
+
+def _subtree_ids(connection, unit_id: int) -> list[int]:
+    ids, frontier = [unit_id], [unit_id]
+    while frontier:
+        frontier = list(connection.scalars(sa.select(Unit.id).where(Unit.parent_id.in_(frontier))))
+        ids += frontier
+    return ids
 
 
 def recount(unit: Unit) -> Counter[Key]:
-    """The unit's counts recomputed from its stored responses (its own rows only)."""
-    return Counter({key: n for _, key, n in _count_directly([unit.id], unit.report_cutoff_day)})
+    """The unit's counts recomputed from the stored responses of its whole subtree."""
+    connection = db.session.connection()
+    cutoff = connection.scalar(sa.select(Unit.report_cutoff_day).where(Unit.id == unit.id))
+    return _count_directly(_subtree_ids(connection, unit.id), cutoff, connection=connection)
+
+
+def _replace_rows(connection, unit_id: int) -> None:
+    """Replace the unit's rows by a recount of its subtree's responses."""
+    connection.execute(sa.delete(Tally.__table__).where(Tally.unit_id == unit_id))
+    cutoff = connection.scalar(sa.select(Unit.report_cutoff_day).where(Unit.id == unit_id))
+    fresh = _count_directly(_subtree_ids(connection, unit_id), cutoff, connection=connection)
+    add(unit_id, fresh, connection=connection)
 
 
 def stored(unit: Unit) -> Counter[Key]:
@@ -373,8 +435,7 @@ def rebuild(units: Iterable[Unit], progress=None) -> int:
     done = 0
     for unit in units:
         _lock_for_rebuild(unit)
-        db.session.execute(sa.delete(Tally).where(Tally.unit_id == unit.id))
-        add(unit.id, recount(unit))
+        _replace_rows(db.session.connection(), unit.id)
         db.session.commit()
         done += 1
         if progress is not None:

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from survey import rollup
+from survey.district import summarise_children
 from survey.extensions import db
 from survey.models import Answer
 from survey.models import Desk
@@ -84,18 +85,24 @@ def _direct_overall(unit: Unit, period) -> tuple[int, int, int]:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
-    """Random inserts, flags, reinstatements, comment statuses, deletions and a cut-off
-    change, committed in random batches: after each batch every unit's rollup equals a
-    recount, and the reports equal a direct count of the answers for the exact dates."""
+    """Random inserts, flags, reinstatements, comment statuses, deletions, a cut-off
+    change and a commune moving district, committed in random batches: after each batch
+    every unit's rollup equals a recount, and the reports equal a direct count of the
+    answers for the exact dates (the district has a commune with another cut-off day)."""
     app = demo_units
     rng = random.Random(seed)
     with app.app_context():
         questionnaire_id = current_questionnaire().id
         desks = list(db.session.scalars(sa.select(Desk)))
-        units = list(db.session.scalars(sa.select(Unit)))
+        province = db.session.scalar(sa.select(Unit).where(Unit.code == "HD"))
+        other = Unit(code="HD-X", name="Huyện Khác", level="district", parent=province)
+        other.report_cutoff_day = 20
+        db.session.add(other)
         lai_cach = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
         lai_cach.report_cutoff_day = 15
         db.session.commit()
+        units = list(db.session.scalars(sa.select(Unit)))
+        moving = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LD"))
         for batch in range(8):
             for _ in range(rng.randrange(5, 40)):
                 db.session.add(_random_response(rng, desks, questionnaire_id))
@@ -114,6 +121,8 @@ def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
                     db.session.delete(response)
             if batch == 4:  # a unit changes its cut-off day mid-way
                 lai_cach.report_cutoff_day = 1 if lai_cach.report_cutoff_day == 15 else 15
+            if batch == 6:  # a commune moves to another district (a merger)
+                moving.parent = other
             if rng.random() < 0.2:
                 db.session.rollback()  # an abandoned transaction changes nothing
             else:
@@ -131,6 +140,14 @@ def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
                 ), (unit.code, code)
                 split = source_split(unit, period)
                 assert split.open_responses + split.verified_responses == s.responses
+                if unit.children:  # the comparison of its children, in its own dates
+                    for row in summarise_children(unit, period).children:
+                        responses, satisfied, valid = _direct_overall(row.unit, period)
+                        assert (row.responses, row.rate.satisfied, row.rate.valid) == (
+                            responses,
+                            satisfied,
+                            valid,
+                        ), (unit.code, row.unit.code, code)
 
 
 def test_new_responses_are_counted_in_the_same_transaction(demo_units):
@@ -143,10 +160,16 @@ def test_new_responses_are_counted_in_the_same_transaction(demo_units):
         response.flagged, response.flag_reason = False, None
         db.session.add(response)
         db.session.flush()
-        total = sa.select(sa.func.sum(Tally.count)).where(Tally.question_id == rollup.RESPONSES)
-        assert db.session.scalar(total) == 1
+        per_unit = (
+            sa.select(Unit.code, sa.func.sum(Tally.count))
+            .join(Unit, Unit.id == Tally.unit_id)
+            .where(Tally.question_id == rollup.RESPONSES)
+            .group_by(Unit.code)
+        )
+        # Counted once at the commune, and once at each unit above it.
+        assert dict(db.session.execute(per_unit).all()) == {"HD-CG-LC": 1, "HD-CG": 1, "HD": 1}
         db.session.rollback()
-        assert db.session.scalar(total) in (None, 0)
+        assert dict(db.session.execute(per_unit).all()) == {}
 
 
 def test_cli_check_finds_a_drifted_count_and_rebuild_repairs_it(demo_units, runner):
@@ -156,15 +179,18 @@ def test_cli_check_finds_a_drifted_count_and_rebuild_repairs_it(demo_units, runn
     assert ok.exit_code == 0, ok.output
     assert "matches a full recount" in ok.output
     with app.app_context():
+        lai_cach = db.session.scalar(sa.select(Unit.id).where(Unit.code == "HD-CG-LC"))
         db.session.execute(
             sa.update(Tally)
-            .where(Tally.question_id == "overall", Tally.value == "5")
+            .where(Tally.unit_id == lai_cach, Tally.question_id == "overall", Tally.value == "5")
             .values(count=Tally.count + 3)
         )
         db.session.commit()
     drifted = runner.invoke(args=["survey", "rollup-check"])
     assert drifted.exit_code == 1
-    assert "overall='5'" in drifted.output and "rollup 7, recount 4" in drifted.output
+    assert "HD-CG-LC 2025-03 overall='5'" in drifted.output
+    assert "rollup 7, recount 4" in drifted.output
+    assert "HD-CG 2025-03" not in drifted.output  # the district's own rows are intact
     rebuilt = runner.invoke(args=["survey", "rollup-rebuild", "--unit", "HD-CG"])
     assert rebuilt.exit_code == 0, rebuilt.output
     assert runner.invoke(args=["survey", "rollup-check"]).exit_code == 0

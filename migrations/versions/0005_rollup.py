@@ -28,7 +28,12 @@ depends_on = None
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
-unit = sa.table("unit", sa.column("id", sa.Integer), sa.column("report_cutoff_day", sa.Integer))
+unit = sa.table(
+    "unit",
+    sa.column("id", sa.Integer),
+    sa.column("parent_id", sa.Integer),
+    sa.column("report_cutoff_day", sa.Integer),
+)
 response = sa.table(
     "response",
     sa.column("id", sa.Integer),
@@ -60,26 +65,36 @@ def _month(at, cutoff_day):
 
 
 def _backfill(tally):
+    """Count every response at its unit and at each unit above it, in that unit's months."""
     bind = op.get_bind()
-    for unit_id, cutoff in bind.execute(sa.select(unit.c.id, unit.c.report_cutoff_day)).all():
+    units = bind.execute(sa.select(unit.c.id, unit.c.parent_id, unit.c.report_cutoff_day)).all()
+    children = {}
+    for unit_id, parent_id, _ in units:
+        children.setdefault(parent_id, []).append(unit_id)
+    for unit_id, _, cutoff in units:
+        subtree, frontier = [unit_id], [unit_id]
+        while frontier:
+            frontier = [c for f in frontier for c in children.get(f, [])]
+            subtree += frontier
         answers = {}
         for rid, question, value in bind.execute(
             sa.select(answer.c.response_id, answer.c.question_id, answer.c.value)
             .join(response, response.c.id == answer.c.response_id)
-            .where(response.c.unit_id == unit_id)
+            .where(response.c.unit_id.in_(subtree))
         ):
             answers.setdefault(rid, []).append((question, value))
         counts = Counter()
-        for r in bind.execute(sa.select(response).where(response.c.unit_id == unit_id)):
-            key = (_month(r.submitted_at, cutoff), r.procedure_field or "", r.receipt_token_id is not None)
+        for r in bind.execute(sa.select(response).where(response.c.unit_id.in_(subtree))):
+            month = _month(r.submitted_at, cutoff)
+            field, verified = r.procedure_field or "", r.receipt_token_id is not None
             if r.flagged:
-                counts[(*key[:1], "~flagged", *key[1:], r.flag_reason or "")] += 1
+                counts[(month, "~flagged", field, verified, r.flag_reason or "")] += 1
                 continue
             for question, value in answers.get(r.id, ()):
-                counts[(key[0], question, key[1], key[2], value)] += 1
-            counts[(key[0], "~responses", key[1], key[2], "")] += 1
+                counts[(month, question, field, verified, value)] += 1
+            counts[(month, "~responses", field, verified, "")] += 1
             if r.comment is not None:
-                counts[(key[0], "~comments", key[1], key[2], r.feedback_status or "new")] += 1
+                counts[(month, "~comments", field, verified, r.feedback_status or "new")] += 1
         rows = [
             dict(unit_id=unit_id, month=m, question_id=q, procedure_field=f, verified=v, value=val, count=n)
             for (m, q, f, v, val), n in counts.items()

@@ -281,18 +281,25 @@ def _responses_needed(
         low, high = _bounds(k, total, confidence, method)
         return low >= target if above else high < target
 
-    # Cheap check at the end of the search range first: if even n + MAX more
-    # answers are not enough, the answer is None without scanning everything.
-    tail = np.arange(MAX_EXTRA_RESPONSES - 1023, MAX_EXTRA_RESPONSES + 1, dtype=np.int64)
-    if not conclusive(tail).any():
-        return None
-    start = 1
-    for stop in (64, 1024, 16384, MAX_EXTRA_RESPONSES):
-        m = np.arange(start, stop + 1, dtype=np.int64)
-        hits = np.flatnonzero(conclusive(m))
-        if hits.size:
-            return int(m[hits[0]])
-        start = stop + 1
+    # Probe powers of two for the first conclusive one, then scan every m up to
+    # it: the smallest m is found exactly even where rounding k makes the
+    # verdict flip back and forth, at a cost of about twice the answer. Probes
+    # near n + MAX are slow (Beta quantiles with large parameters), so the
+    # range's end is only examined closely when no probe is conclusive.
+    probes = np.unique(np.minimum(2 ** np.arange(0, 18), MAX_EXTRA_RESPONSES))
+    hits = np.flatnonzero(conclusive(probes))
+    if hits.size:
+        stop = int(probes[hits[0]])
+    else:
+        tail = np.arange(MAX_EXTRA_RESPONSES - 1023, MAX_EXTRA_RESPONSES + 1, dtype=np.int64)
+        hits = np.flatnonzero(conclusive(tail))
+        if not hits.size:
+            return None
+        stop = int(tail[hits[0]])
+    m = np.arange(1, stop + 1, dtype=np.int64)
+    hits = np.flatnonzero(conclusive(m))
+    if hits.size:
+        return int(m[hits[0]])
     return None  # pragma: no cover - the tail check above found a hit
 
 
