@@ -109,7 +109,11 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sipas-bench-"))
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "SURVEY_DEMO": True}
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}",
+            "SURVEY_DEMO": True,
+            "SURVEY_CACHE": False,  # time the rendering, not the cache (bench/charts.py does)
+        }
     )
     responses = build(app, args.communes, random.Random(7))
     client = app.test_client()

@@ -37,6 +37,23 @@ def _record(name: str, figures: dict) -> None:
             fh.write(json.dumps({"test": name, **figures}) + "\n")
 
 
+def _rollup_matches_a_recount(url: str) -> None:
+    """The report counts moved with every stored response, through all the kills."""
+    from survey import create_app
+    from survey import rollup
+    from survey.extensions import db
+    from survey.models import Unit
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        try:
+            for unit in db.session.scalars(sa.select(Unit)):
+                assert rollup.differences(unit) == {}, unit.code
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 def _check(engine, result) -> dict:
     """Every acknowledged submission stored once, whole; nothing stored twice or in part."""
     responses, answers = stored_counts(engine)
@@ -86,6 +103,7 @@ def test_sqlite_acknowledged_submissions_survive_worker_kills(tmp_path):
         figures = _check(engine, result)
     finally:
         engine.dispose()
+    _rollup_matches_a_recount(url)
     assert killer.kills >= 20, f"only {killer.kills} workers were killed"
     # A worker killed in the middle of a request resets its connection: the
     # clients must have been through at least some failures and retries.
@@ -136,6 +154,7 @@ def test_postgresql_survives_worker_kills_and_a_server_restart(tmp_path, pg_serv
         figures = _check(engine, result)
     finally:
         engine.dispose()
+    _rollup_matches_a_recount(url)
     with pg_server.admin.connect() as conn:
         conn.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
     assert result.unavailable > 0, "no 503 was seen while the database was down"
