@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from . import rollup
 from .extensions import db
 from .models import DossierVolume
 from .models import Officer
-from .models import Response
 from .models import Unit
 from .models import utcnow
 from .params import bounded_int
@@ -123,16 +123,10 @@ def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
 
 
 def _responses_in(unit: Unit, month_code: str, field: str) -> int:
+    """Responses already received by the unit (and below) in the month, for one field or all."""
     period = parse_period(month_code, unit.report_cutoff_day)
-    start, end = period.utc_bounds()
-    query = sa.select(sa.func.count(Response.id)).where(
-        Response.unit_id.in_(unit.subtree_ids()),
-        Response.submitted_at >= start,
-        Response.submitted_at < end,
-    )
-    if field:
-        query = query.where(Response.procedure_field == field)
-    return db.session.scalar(query)
+    rows = rollup.counts(unit.id, [period], ("procedure_field",), question_ids=[rollup.RESPONSES])
+    return sum(n for row_field, n in rows if not field or row_field == field)
 
 
 def check_rows(
