@@ -42,6 +42,8 @@ STATUS_LABELS_VI: dict[str, str] = {
 
 #: :func:`compare_to_target` searches at most this many additional responses.
 MAX_EXTRA_RESPONSES = 100_000
+#: responses_needed scans every m up to this; beyond, only this many below the boundary.
+_SCAN_ALL = 4096
 
 
 @dataclass(frozen=True)
@@ -278,14 +280,24 @@ def _responses_needed(
     def conclusive(m: np.ndarray) -> np.ndarray:
         total = n + m
         k = total if n == 0 else _round_half_up(successes * total, n)
+        if method == "exact":
+            # The Clopper-Pearson bounds through their binomial tails, without
+            # inverting the Beta function (4 times faster): low >= target exactly
+            # when P(X >= k | target) <= alpha/2, and high < target exactly when
+            # P(X <= k | target) < alpha/2.
+            half = (1.0 - confidence) / 2.0
+            k, total = k.astype(float), total.astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if above:
+                    return (k > 0) & (special.betainc(k, total - k + 1.0, target) <= half)
+                upper_tail = special.betainc(k + 1.0, total - k, target)
+                return (k < total) & (1.0 - upper_tail < half)
         low, high = _bounds(k, total, confidence, method)
         return low >= target if above else high < target
 
-    # Probe powers of two for the first conclusive one, then scan every m up to
-    # it: the smallest m is found exactly even where rounding k makes the
-    # verdict flip back and forth, at a cost of about twice the answer. Probes
-    # near n + MAX are slow (Beta quantiles with large parameters), so the
-    # range's end is only examined closely when no probe is conclusive.
+    # Probe powers of two for the first conclusive one. Probes near n + MAX
+    # are slow (Beta quantiles with large parameters), so the range's end is
+    # only examined closely when no probe is conclusive.
     probes = np.unique(np.minimum(2 ** np.arange(0, 18), MAX_EXTRA_RESPONSES))
     hits = np.flatnonzero(conclusive(probes))
     if hits.size:
@@ -296,7 +308,23 @@ def _responses_needed(
         if not hits.size:
             return None
         stop = int(tail[hits[0]])
-    m = np.arange(1, stop + 1, dtype=np.int64)
+    if stop > _SCAN_ALL:
+        # Bisect down to a point where the verdict turns conclusive, assuming
+        # it stays so; rounding k can make it flip back and forth only in a
+        # band of about 2 sqrt(N) / (z sqrt(p(1-p))) answers (about 1 100 at
+        # N = 100 000), so scanning _SCAN_ALL below that point finds the
+        # smallest m while costing a few thousand evaluations, not 100 000.
+        low_m, high_m = max(1, stop // 2), stop
+        while high_m - low_m > 1:
+            middle = (low_m + high_m) // 2
+            if conclusive(np.array([middle], dtype=np.int64))[0]:
+                high_m = middle
+            else:
+                low_m = middle
+        start = max(1, high_m - _SCAN_ALL)
+        m = np.arange(start, high_m + 1, dtype=np.int64)
+    else:
+        m = np.arange(1, stop + 1, dtype=np.int64)
     hits = np.flatnonzero(conclusive(m))
     if hits.size:
         return int(m[hits[0]])

@@ -389,3 +389,32 @@ def test_compare_never_returns_nan(n, fraction, target, method):
 def test_compare_to_target_invalid_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         compare_to_target(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "target"),
+    [
+        (905, 1000, 0.90),
+        (1896, 2000, 0.95),
+        (893, 1000, 0.90),
+        (9030, 10000, 0.90),
+        (452, 500, 0.9),
+    ],
+)
+def test_responses_needed_in_the_thousands_matches_a_full_scan(k, n, target):
+    """Beyond 4 096 the search bisects and scans only near the boundary: it must still
+    give the smallest m of a scan of every m, made here with Clopper-Pearson's Beta
+    quantiles (the definition), not the binomial tails the search uses."""
+    from scipy import special
+
+    result = compare_to_target(k, n, target, method="exact")
+    assert result.status == "inconclusive"
+    m = np.arange(1, 100_001)
+    total = n + m
+    k_m = (2 * k * total + n) // (2 * n)
+    if k / n > target:
+        hits = special.betaincinv(k_m, total - k_m + 1, 0.025) >= target
+    else:
+        hits = special.betaincinv(k_m + 1, total - k_m, 0.975) < target
+    expected = int(m[np.flatnonzero(hits)[0]]) if hits.any() else None
+    assert result.responses_needed == expected
