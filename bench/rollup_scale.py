@@ -16,6 +16,7 @@ Run:
     .venv/bin/python bench/rollup_scale.py                      # 10 000 then 10 000 000
     .venv/bin/python bench/rollup_scale.py --large 1000000      # a quicker run
     .venv/bin/python bench/rollup_scale.py --database-url postgresql://...  # an EMPTY database
+    .venv/bin/python bench/rollup_scale.py --reuse-large sqlite:////tmp/sipas-scale-X/scale.db
 
 The SQLite file of the 10 million run takes about 15 GB in a temporary folder,
 removed at the end unless --keep.
@@ -325,6 +326,12 @@ def main() -> None:
         "--database-url", help="an empty database (default: SQLite in a temp folder)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
+    parser.add_argument(
+        "--reuse-large",
+        metavar="URL",
+        help="time a database an earlier run kept (--keep) as the large size, beside a\n"
+        "freshly loaded small one, without loading it again",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sipas-scale-"))
     url = args.database_url or f"sqlite:///{folder / 'scale.db'}"
@@ -337,7 +344,8 @@ def main() -> None:
     n = len(communes)
     results = {}
     loaded = 0
-    for size, seed in ((args.small, 11), (args.large, 12)):
+    sizes = ((args.small, 11),) if args.reuse_large else ((args.small, 11), (args.large, 12))
+    for size, seed in sizes:
         t0 = time.perf_counter()
         loaded += load(app, communes, spread(size - loaded, n), questionnaire_id, seed)
         load_s = time.perf_counter() - t0
@@ -353,6 +361,16 @@ def main() -> None:
         if differing:
             sys.exit("The rollup differs from a recount.")
         results[size] = time_urls(app, urls(), args.repeat)
+    if args.reuse_large:
+        url = args.reuse_large
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SURVEY_CACHE": False})
+        with app.app_context():
+            admin = db.session.scalar(sa.select(Officer).where(Officer.username == "bench-admin"))
+            admin.password_hash = hash_password(PASSWORD)  # this run's password
+            db.session.commit()
+            args.large = db.session.scalar(sa.select(sa.func.count(Response.id)))
+        print(f"{args.large:,} responses in {url} (kept by an earlier run)", flush=True)
+        results[args.large] = time_urls(app, urls(), args.repeat)
     small, large = results[args.small], results[args.large]
     print()
     print(f"{describe()}; {started:%d/%m/%Y}; {url.split(':')[0]}; median of {args.repeat}")
@@ -363,7 +381,7 @@ def main() -> None:
             f"| {label} | {small[label] * 1000:.1f} | {large[label] * 1000:.1f} | "
             f"{large[label] / small[label]:.2f} |"
         )
-    if args.keep or args.database_url:
+    if args.keep or args.database_url or args.reuse_large:
         print(f"Database kept: {url}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
