@@ -1,0 +1,923 @@
+"""Load test of citizen form submissions through gunicorn, against a floor.
+
+Builds a throwaway SQLite database with the app's own Alembic migrations and
+its own CLI (a province, a commune, optionally a district between them, one
+desk), then serves two apps on loopback ports with the same gunicorn settings:
+
+- the real app (``wsgi:app``);
+- the *floor* (``bench/floor_app.py``): one Flask endpoint that stores the
+  posted form with a single raw INSERT into the same database file.
+
+Simulated phones each open the form once (``GET /s/<desk>``: cookies, CSRF
+token, hidden fields), then client threads post real form submissions over
+keep-alive connections, each with a fresh ``submission_id``. The same request
+bytes go to both targets, one target at a time, in rounds ordered app, floor,
+floor, app, … so drift on a shared machine falls on both. Only ``303``
+answers count; at the end the database must hold exactly the accepted
+submissions (no loss, no doubles) or the script exits with status 1.
+
+The anti-stuffing protections are configured through the app's documented
+settings (printed in the output), never patched:
+
+- ``SURVEY_LIMIT_DEVICE_PER_DAY`` / ``SURVEY_LIMIT_IP_PER_HOUR`` are raised to
+  1 000 000 (``--limits raised``, the default) so the bookkeeping still runs
+  on every post but never refuses; ``--limits off`` sets them to 0 (no
+  bookkeeping), ``--limits default`` keeps 5 and 30 (expect 429s);
+- ``SURVEY_PROXY_FIX_X_FOR=1``, as behind nginx (docs/OPERATIONS.md): each
+  phone sends its own ``X-Forwarded-For`` loopback address, so the per-IP
+  counts stay per phone rather than one key for the whole load;
+- ``SURVEY_MIN_FILL_SECONDS=0`` and a fresh signed start stamp per submission
+  (signed by ``survey.integrity.issue_stamp`` with the bench's secret key, as
+  if the phone had just opened a new form), so no response is flagged
+  ``too_fast`` or ``unsigned``; the honeypot field is sent empty.
+
+Run: .venv/bin/python bench/submissions.py [--duration 10] [--rounds 2]
+     [--concurrency 8] [--config sync:2 --config gthread:2x4 ...]
+     [--profile 2000]   (cProfile of the POST path through the test client)
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import io
+import os
+import pstats
+import random
+import re
+import secrets
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import has_app_context
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.machine_info import describe  # noqa: E402
+
+UNIT = "BENCH-X01"
+DESK = "BENCH-01"
+LIMITS = {"raised": "1000000", "off": "0", "default": None}
+LIMIT_NOTES = {
+    "raised": "rate limits raised, not off: their bookkeeping runs on every post",
+    "off": "rate limits off: no bookkeeping at all",
+    "default": "rate limits at their defaults: expect 429s, which do not count",
+}
+CONFIG_RE = re.compile(r"^(sync|gthread):(\d+)(?:x(\d+))?$")
+COMMENTS = ["Cán bộ nhiệt tình, hướng dẫn rõ ràng.", "Phải chờ hơi lâu.", "Rất hài lòng."]
+
+
+# -- settings ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """A gunicorn worker setting, written ``sync:2`` or ``gthread:2x4``."""
+
+    kind: str
+    workers: int
+    threads: int
+
+    @classmethod
+    def parse(cls, text: str) -> ServerConfig:
+        match = CONFIG_RE.match(text)
+        if not match:
+            raise argparse.ArgumentTypeError(
+                f"config ({text!r}) must look like sync:2 or gthread:2x4"
+            )
+        kind, workers, threads = match.group(1), int(match.group(2)), match.group(3)
+        if kind == "sync" and threads:
+            raise argparse.ArgumentTypeError(f"config ({text!r}): sync workers have no threads")
+        return cls(kind, workers, int(threads or (4 if kind == "gthread" else 1)))
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.workers}" + (
+            f"x{self.threads}" if self.kind == "gthread" else ""
+        )
+
+    def gunicorn_args(self) -> list[str]:
+        args = ["--workers", str(self.workers), "--worker-class", self.kind]
+        if self.kind == "gthread":
+            args += ["--threads", str(self.threads)]
+        return args
+
+
+def server_env(database_url: str, secret: str, limits: str, floor_db: str) -> dict[str, str]:
+    """The environment of both servers: production settings, abuse controls documented."""
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "SURVEY_ENV": "production",
+        "SURVEY_SECRET_KEY": secret,
+        "DATABASE_URL": database_url,
+        # Plain HTTP on loopback: cookies without the Secure flag.
+        "SURVEY_SECURE_COOKIES": "0",
+        "SURVEY_PROXY_FIX_X_FOR": "1",
+        "SURVEY_MIN_FILL_SECONDS": "0",
+        "FLOOR_DATABASE": floor_db,
+    }
+    if LIMITS[limits] is not None:
+        env["SURVEY_LIMIT_DEVICE_PER_DAY"] = LIMITS[limits]
+        env["SURVEY_LIMIT_IP_PER_HOUR"] = LIMITS[limits]
+    else:
+        env.pop("SURVEY_LIMIT_DEVICE_PER_DAY", None)
+        env.pop("SURVEY_LIMIT_IP_PER_HOUR", None)
+    return env
+
+
+def shown_settings(env: dict[str, str]) -> list[str]:
+    names = [
+        "SURVEY_ENV",
+        "SURVEY_LIMIT_DEVICE_PER_DAY",
+        "SURVEY_LIMIT_IP_PER_HOUR",
+        "SURVEY_PROXY_FIX_X_FOR",
+        "SURVEY_MIN_FILL_SECONDS",
+        "SURVEY_SECURE_COOKIES",
+    ]
+    return [f"{name}={env.get(name, '(default)')}" for name in names]
+
+
+# -- database ---------------------------------------------------------------
+
+
+def build_database(path: Path, env: dict[str, str], levels: int = 2):
+    """Migrate a new database and add the units and a desk with the app's own CLI.
+
+    ``levels`` 2 is province → commune (Vietnam's tree since 1/7/2025), 3 is
+    province → district → commune (the demo district): the rollup counts each
+    response once per level.
+
+    Returns the app (built with the servers' settings) so the bench can sign
+    start stamps with ``survey.integrity.issue_stamp``.
+    """
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("SURVEY_", "DATABASE"))})
+    from flask_migrate import upgrade
+
+    from bench import floor_app
+    from survey import create_app
+    from survey.extensions import db
+
+    app = create_app()
+    runner = app.test_cli_runner()
+    with app.app_context():
+        upgrade()
+        parent = "BENCH-P"
+        commands = [
+            ["survey", "sync-questionnaires"],
+            ["survey", "add-unit", parent, "Tỉnh Thử Nghiệm", "--level", "province"],
+        ]
+        if levels == 3:
+            commands.append(
+                ["survey", "add-unit", "BENCH-D", "Huyện Thử Nghiệm", "--level", "district"]
+                + ["--parent", parent]
+            )
+            parent = "BENCH-D"
+        commands += [
+            ["survey", "add-unit", UNIT, "Xã Thử Nghiệm", "--level", "commune", "--parent", parent],
+            ["survey", "add-desk", DESK, "Bộ phận Một cửa", "--unit", UNIT],
+        ]
+        for args in commands:
+            result = runner.invoke(args=args)
+            if result.exit_code != 0:
+                raise SystemExit(f"flask {' '.join(args)} failed: {result.output}")
+        db.engine.dispose()
+    floor_app.create_table(str(path))
+    return app
+
+
+# -- gunicorn ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving ``target`` on a free loopback port."""
+
+    def __init__(self, name: str, target: str, config: ServerConfig, env, log: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.process = subprocess.Popen(
+            [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", *config.gunicorn_args()]
+            + ["--timeout", "60", "--log-level", "warning", "--error-logfile", str(log)]
+            + [target],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name}: gunicorn exited ({self.process.returncode})")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"{self.name}: gunicorn did not answer /healthz in {timeout:.0f} s")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the master and its workers so far."""
+        pid = self.process.pid
+        pids = [pid]
+        try:
+            pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            pass
+        ticks = 0
+        for p in pids:
+            try:
+                fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+# -- phones -----------------------------------------------------------------
+
+
+class FormParser(HTMLParser):
+    """The fields a phone would send: hidden and text inputs, textareas, radio groups."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.radios: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag, attrs) -> None:
+        a = dict(attrs)
+        name = a.get("name")
+        if not name:
+            return
+        if tag == "textarea":
+            self.fields[name] = ""
+        elif tag == "input":
+            kind = (a.get("type") or "text").lower()
+            if kind == "radio":
+                self.radios.setdefault(name, []).append(a.get("value", ""))
+            elif kind in ("hidden", "text", "tel", "email"):
+                self.fields[name] = a.get("value") or ""
+
+
+@dataclass
+class Phone:
+    """One citizen's phone: its cookies, its address and the form it was served."""
+
+    number: int
+    cookies: dict[str, str]
+    fields: dict[str, str]
+    radios: dict[str, list[str]]
+
+    @property
+    def address(self) -> str:
+        # Loopback addresses only, even in a header: one per phone.
+        return f"127.{1 + self.number // 65536}.{self.number // 256 % 256}.{self.number % 256}"
+
+
+def update_cookies(cookies: dict[str, str], response: http.client.HTTPResponse) -> None:
+    for header in response.msg.get_all("Set-Cookie") or []:
+        pair = header.split(";", 1)[0]
+        name, _sep, value = pair.partition("=")
+        cookies[name.strip()] = value.strip()
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def open_phones(port: int, count: int) -> list[Phone]:
+    """Each phone opens the desk's form once, as after scanning the QR code."""
+    phones = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for number in range(count):
+        cookies: dict[str, str] = {}
+        address = Phone(number, {}, {}, {}).address
+        for _attempt in range(3):
+            try:
+                conn.request("GET", f"/s/{DESK}", headers={"X-Forwarded-For": address})
+                response = conn.getresponse()
+                html = response.read().decode()
+                break
+            except (http.client.HTTPException, OSError):
+                conn.close()
+        else:
+            raise SystemExit("could not open the form")
+        if response.status != 200:
+            raise SystemExit(f"GET /s/{DESK} answered {response.status}")
+        update_cookies(cookies, response)
+        parser = FormParser()
+        parser.feed(html)
+        if "submission_id" not in parser.fields or not parser.radios:
+            raise SystemExit("the served form has no submission_id or no questions")
+        phones.append(Phone(number, cookies, parser.fields, parser.radios))
+    conn.close()
+    return phones
+
+
+class Submissions:
+    """Form bodies with fresh submission ids and signed start stamps."""
+
+    def __init__(self, app) -> None:
+        from survey import integrity
+
+        self.app = app
+        self.issue_stamp = integrity.issue_stamp
+
+    def body(self, phone: Phone, rng: random.Random) -> tuple[str, bytes]:
+        sid = str(uuid.uuid4())  # from os.urandom: unique across windows and runs
+        data = dict(phone.fields)
+        data["submission_id"] = sid
+        if has_app_context():
+            data["issued"] = self.issue_stamp(sid)
+        else:
+            with self.app.app_context():
+                data["issued"] = self.issue_stamp(sid)
+        for name, values in phone.radios.items():
+            # Mostly satisfied, as real ratings are.
+            data[name] = (
+                values[-2] if len(values) > 2 and rng.random() < 0.7 else rng.choice(values)
+            )
+        if "q_comment" in data and rng.random() < 0.2:
+            data["q_comment"] = rng.choice(COMMENTS)
+        return sid, urlencode(data).encode()
+
+
+# -- load -------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What one target answered during one window."""
+
+    accepted: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    connection_errors: int = 0
+    seconds: float = 0.0
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
+
+    def merge(self, other: Tally) -> None:
+        self.accepted += other.accepted
+        self.latencies += other.latencies
+        for status, n in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + n
+        self.connection_errors += other.connection_errors
+        self.seconds += other.seconds
+        self.server_cpu += other.server_cpu
+        self.client_cpu += other.client_cpu
+
+    @property
+    def rate(self) -> float:
+        return len(self.accepted) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        """Nearest-rank percentile of the accepted requests' latencies, in ms."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+        return ordered[index] * 1000
+
+    @property
+    def cpu_ms(self) -> float:
+        """Server CPU (master and workers, user + system) per accepted submission."""
+        return self.server_cpu / len(self.accepted) * 1000 if self.accepted else float("nan")
+
+    @property
+    def client_ms(self) -> float:
+        """The load generator's own CPU per accepted submission (it shares the cores)."""
+        return self.client_cpu / len(self.accepted) * 1000 if self.accepted else float("nan")
+
+    @property
+    def cores(self) -> float:
+        """How many cores the server kept busy on average."""
+        return self.server_cpu / self.seconds if self.seconds else 0.0
+
+    def refused(self) -> str:
+        parts = [f"{n}×{s}" for s, n in sorted(self.statuses.items()) if s != 303]
+        if self.connection_errors:
+            parts.append(f"{self.connection_errors} conn. errors")
+        return ", ".join(parts) or "0"
+
+
+def post(conn: http.client.HTTPConnection, path: str, body: bytes, headers) -> int:
+    conn.request("POST", path, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def load(
+    server: Server,
+    phones: list[Phone],
+    submissions: Submissions,
+    concurrency: int,
+    duration: float | None,
+    count: int | None,
+    seed: int,
+) -> Tally:
+    """Post submissions from ``concurrency`` threads until the time or the count is up."""
+    path = f"/s/{DESK}"
+    stop = threading.Event()
+    start = threading.Barrier(concurrency + 1)
+    budget = [count]
+    budget_lock = threading.Lock()
+    tallies = [Tally() for _ in range(concurrency)]
+
+    def claim() -> bool:
+        if stop.is_set() or budget[0] is None:
+            return not stop.is_set()
+        with budget_lock:
+            if budget[0] <= 0:
+                return False
+            budget[0] -= 1
+            return True
+
+    def client(index: int) -> None:
+        try:
+            # One app context per thread, for signing the start stamps cheaply.
+            with submissions.app.app_context():
+                start.wait()
+                post_until_done(index)
+        except threading.BrokenBarrierError:
+            pass
+        except BaseException as exc:  # report it from the main thread
+            failures.append(exc)
+            start.abort()
+            stop.set()
+
+    def post_until_done(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        tally = tallies[index]
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        turn = index
+        while claim():
+            phone = phones[turn % len(phones)]
+            turn += concurrency
+            sid, body = submissions.body(phone, rng)
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": cookie_header(phone.cookies),
+                "X-Forwarded-For": phone.address,
+            }
+            began = time.perf_counter()
+            status = None
+            for attempt in range(5):
+                try:
+                    status = post(conn, path, body, headers)
+                    break
+                except (http.client.HTTPException, OSError):
+                    # A keep-alive connection the server had closed, or a
+                    # reset: send the same form again, as the phone would (the
+                    # submission id makes it safe).
+                    conn.close()
+                    tally.connection_errors += 1
+                    time.sleep(0.05 * attempt)
+            elapsed = time.perf_counter() - began
+            if status is None:
+                continue
+            tally.statuses[status] = tally.statuses.get(status, 0) + 1
+            if status == 303:
+                tally.accepted.append(sid)
+                tally.latencies.append(elapsed)
+        conn.close()
+
+    failures: list[BaseException] = []
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    cpu_before, client_before = server.cpu_seconds(), time.process_time()
+    try:
+        try:
+            start.wait()
+        except threading.BrokenBarrierError:
+            pass
+        began = time.perf_counter()
+        if duration is not None:
+            stop.wait(duration)
+        else:  # the count runs out by itself
+            for thread in threads:
+                thread.join()
+    finally:
+        stop.set()  # also on Ctrl-C: the clients stop with the servers
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"a client thread failed: {failures[0]!r}") from failures[0]
+    total = Tally()
+    for tally in tallies:
+        total.merge(tally)
+    total.seconds = time.perf_counter() - began
+    total.server_cpu = server.cpu_seconds() - cpu_before
+    total.client_cpu = time.process_time() - client_before
+    return total
+
+
+# -- verification -----------------------------------------------------------
+
+
+def verify(db_path: Path, app_ids: list[str], floor_ids: list[str], questions: int) -> list[str]:
+    """Problems found: every 303 stored exactly once, nothing else stored, nothing flagged."""
+    from bench.floor_app import TABLE
+
+    problems = []
+    conn = sqlite3.connect(db_path)
+    try:
+        for name, ids, table in (("app", app_ids, "response"), ("floor", floor_ids, TABLE)):
+            stored = dict(
+                conn.execute(f"SELECT submission_id, count(*) FROM {table} GROUP BY submission_id")
+            )
+            accepted = set(ids)
+            if len(accepted) != len(ids):
+                problems.append(f"{name}: {len(ids) - len(accepted)} submissions thanked twice")
+            doubles = sum(1 for n in stored.values() if n != 1)
+            missing = len(accepted - stored.keys())
+            extra = len(stored.keys() - accepted)
+            total = sum(stored.values())
+            print(
+                f"- {name}: {len(accepted)} accepted, {total} rows in `{table}`; "
+                f"missing {missing}, not acknowledged {extra}, stored twice {doubles}"
+            )
+            if missing or extra or doubles or total != len(accepted):
+                problems.append(f"{name}: database holds {total} rows for {len(accepted)} accepted")
+        answers, flagged = conn.execute(
+            "SELECT (SELECT count(*) FROM answer), (SELECT count(*) FROM response WHERE flagged)"
+        ).fetchone()
+        expected = len(set(app_ids)) * questions
+        print(f"- app: {answers} answers stored (expected {expected}), {flagged} flagged")
+        if answers != expected:
+            problems.append(f"app: {answers} answers stored, expected {expected}")
+        if flagged:
+            problems.append(f"app: {flagged} responses flagged (the bench must not be flagged)")
+    finally:
+        conn.close()
+    return problems
+
+
+# -- profile ----------------------------------------------------------------
+
+#: Functions whose cumulative time is shown as the sections of one POST.
+SECTIONS = [
+    ("whole request (test client)", "app.py", "wsgi_app"),
+    ("view: respond()", "public.py", "respond"),
+    ("find_desk (desk lookup)", "services.py", "find_desk"),
+    ("current_questionnaire", "services.py", "current_questionnaire"),
+    ("questionnaire_by_version", "services.py", "questionnaire_by_version"),
+    ("response_form_class (build form class)", "response.py", "response_form_class"),
+    ("form.validate (incl. CSRF)", "form.py", "validate"),
+    ("existing_response_id", "services.py", "existing_response_id"),
+    ("flag_reason (stamp check)", "integrity.py", "flag_reason"),
+    ("claim_submission_slot (rate limits)", "integrity.py", "claim_submission_slot"),
+    ("store_response", "services.py", "store_response"),
+    ("  session.commit (all)", "scoping.py", "commit"),
+    ("  sqlite3 commit (fsync)", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+    ("redirect + url_for", "helpers.py", "url_for"),
+    ("after_request hooks", "app.py", "process_response"),
+    ("session save (cookie)", "sessions.py", "save_session"),
+    ("teardown (session close)", "app.py", "do_teardown_appcontext"),
+]
+
+
+def statements_of_one_post(app, post_once) -> list[str]:
+    """The SQL statements (first 90 characters) the database sees for one POST."""
+    import sqlalchemy as sa
+
+    from survey.extensions import db
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        text = " ".join(statement.split())
+        seen.append(text[:90] + (" …" if len(text) > 90 else "") + (" (many)" * executemany))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        post_once()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def profile(app, phone: Phone, submissions: Submissions, n: int) -> None:
+    """Time ``n`` POSTs through the Flask test client (no network, no gunicorn),
+    once plain and once under cProfile, and print where the time goes."""
+    client = app.test_client()
+    for name, value in phone.cookies.items():
+        client.set_cookie(name, value)
+    rng = random.Random(99)
+    bodies = [submissions.body(phone, rng)[1] for _ in range(2 * n + 50)]
+    kwargs = {
+        "content_type": "application/x-www-form-urlencoded",
+        "headers": {"X-Forwarded-For": phone.address},
+    }
+    statuses: dict[int, int] = {}
+
+    def send(batch) -> None:
+        for body in batch:
+            status = client.post(f"/s/{DESK}", data=body, **kwargs).status_code
+            statuses[status] = statuses.get(status, 0) + 1
+
+    send(bodies[:49])  # warm-up
+    sql = statements_of_one_post(app, lambda: send(bodies[49:50]))
+    statuses.clear()
+    began, cpu = time.perf_counter(), time.process_time()
+    send(bodies[50 : 50 + n])
+    plain, plain_cpu = time.perf_counter() - began, time.process_time() - cpu
+    profiler = cProfile.Profile()
+    profiler.enable()
+    send(bodies[50 + n :])
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    print(f"\n## Profile: {n} POSTs through the test client, one process\n")
+    print(
+        f"Without the profiler: {plain / n * 1000:.2f} ms a POST "
+        f"({plain_cpu / n * 1000:.2f} ms of CPU; the rest is waiting, mostly fsync). "
+        f"Statuses of all {2 * n} POSTs: {statuses}.\n"
+    )
+
+    print(f"SQL statements of one POST ({len(sql)}):\n\n```")
+    for statement in sql:
+        print(statement)
+    print("```\n")
+
+    def cumulative(filename: str, func: str) -> float:
+        return sum(
+            v[3]
+            for (fname, _line, fn), v in stats.stats.items()
+            if fn == func and (filename == "~" or fname.endswith("/" + filename))
+        )
+
+    whole = cumulative("app.py", "wsgi_app") or 1.0
+    print("Sections under cProfile (its overhead inflates Python code; read the shares):\n")
+    print("| section | ms per POST | share |\n| --- | ---: | ---: |")
+    for label, filename, func in SECTIONS:
+        cum = cumulative(filename, func)
+        print(f"| {label} | {cum / n * 1000:.2f} | {cum / whole:.0%} |")
+    own = sorted(
+        (
+            (v[3], fname, fn)
+            for (fname, _line, fn), v in stats.stats.items()
+            if "/survey/" in fname and "/site-packages/" not in fname
+        ),
+        reverse=True,
+    )[:20]
+    print("\nThe app's own functions by cumulative time:\n")
+    print("| function | ms per POST | share |\n| --- | ---: | ---: |")
+    for cum, fname, fn in own:
+        where = fname.split("/survey/", 1)[1]
+        print(f"| survey/{where}: {fn} | {cum / n * 1000:.2f} | {cum / whole:.0%} |")
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(20)
+    print("\nTop 20 functions by own time:\n\n```")
+    lines = out.getvalue().splitlines()
+    first = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+    for line in lines[first:]:
+        if line.strip():
+            print(line.replace(str(ROOT) + "/", "").replace(sys.prefix + "/", ""))
+    print("```")
+
+
+# -- report -----------------------------------------------------------------
+
+
+def machine() -> list[str]:
+    import gunicorn
+    import sqlalchemy
+
+    return [
+        f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"Machine: {describe()} (at start)",
+        f"SQLAlchemy {sqlalchemy.__version__}, gunicorn {gunicorn.__version__}",
+        f"Code: {code_version()}",
+    ]
+
+
+def code_version() -> str:
+    """The commit the app was served from, and whether survey/ had local changes."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        except OSError:
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "not a git checkout"
+    dirty = git("status", "--porcelain", "--", "survey", "migrations", "wsgi.py")
+    return commit + (" with uncommitted changes in survey/ or migrations/" if dirty else "")
+
+
+def filesystem(path: Path) -> str:
+    best, kind = "", "?"
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            parts = line.split()
+            if str(path).startswith(parts[1]) and len(parts[1]) >= len(best):
+                best, kind = parts[1], parts[2]
+    except OSError:
+        pass
+    return kind
+
+
+def row(name: str, tally: Tally) -> str:
+    return (
+        f"| {name} | {len(tally.accepted)} | {tally.seconds:.1f} | {tally.rate:.0f} "
+        f"| {tally.percentile(50):.1f} | {tally.percentile(99):.1f} | {tally.cpu_ms:.2f} "
+        f"| {tally.cores:.2f} | {tally.client_ms:.2f} | {tally.refused()} |"
+    )
+
+
+TABLE_HEAD = (
+    "| target | accepted | s | subs/s | p50 ms | p99 ms | server CPU ms/sub "
+    "| server cores busy | client CPU ms/sub | refused |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per window")
+    parser.add_argument("--count", type=int, help="submissions per window instead of a duration")
+    parser.add_argument("--rounds", type=int, default=2, help="windows per target (app/floor)")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--phones", type=int, default=200, help="simulated phones (form GETs)")
+    parser.add_argument(
+        "--config",
+        action="append",
+        type=ServerConfig.parse,
+        help="gunicorn workers: sync:N or gthread:NxT; repeat to compare (default sync:2)",
+    )
+    parser.add_argument("--limits", choices=sorted(LIMITS), default="raised")
+    parser.add_argument(
+        "--levels", type=int, choices=(2, 3), default=2, help="unit tree above the desk"
+    )
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds per target, uncounted")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="then profile N POSTs")
+    parser.add_argument("--tmpdir", help="folder for the throwaway database (default: system)")
+    parser.add_argument("--keep", action="store_true", help="keep the database and logs")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    configs = args.config or [ServerConfig("sync", 2, 1)]
+    if args.count is not None and args.count < 1:
+        parser.error("--count must be at least 1")
+    duration = None if args.count else args.duration
+
+    workdir = Path(tempfile.mkdtemp(prefix="sipas-bench-", dir=args.tmpdir))
+    db_path = workdir / "survey.db"
+    env = server_env(f"sqlite:///{db_path}", secrets.token_hex(32), args.limits, str(db_path))
+    print("# Form submissions: app vs floor\n")
+    for line in machine():
+        print(f"- {line}")
+    print(f"- Database: {db_path} ({filesystem(workdir)}), WAL, synchronous=FULL (both targets)")
+    bound = f"{args.count} submissions" if args.count else f"{args.duration:g} s"
+    print(
+        f"- Load: {args.concurrency} client threads (one process, keep-alive http.client), "
+        f"{args.phones} phones, {args.rounds} windows of {bound} per target, "
+        f"warm-up {args.warmup:g} s; loopback only"
+    )
+    tree = "province → district → commune" if args.levels == 3 else "province → commune"
+    print(f"- Units: {tree}, one desk (the rollup counts each response at every level)")
+    print(f"- App settings for the bench: {', '.join(shown_settings(env))}")
+    print(f"  ({LIMIT_NOTES[args.limits]}; the honeypot field is sent empty, and each")
+    print("  submission carries a fresh start stamp signed with the servers' secret key)")
+
+    app = build_database(db_path, env, args.levels)
+    submissions = Submissions(app)
+    questions = None
+    all_app: list[str] = []
+    all_floor: list[str] = []
+    summary = []
+    phones: list[Phone] = []
+    try:
+        for config in configs:
+            servers = {
+                "app": Server("app", "wsgi:app", config, env, workdir / f"app-{config}.log"),
+                "floor": Server(
+                    "floor", "bench.floor_app:app", config, env, workdir / f"floor-{config}.log"
+                ),
+            }
+            try:
+                for server in servers.values():
+                    server.wait_ready()
+                if not phones:
+                    phones = open_phones(servers["app"].port, args.phones)
+                    questions = len(phones[0].radios)
+                for name, server in servers.items():
+                    if args.warmup > 0:
+                        warm = load(
+                            server,
+                            phones,
+                            submissions,
+                            args.concurrency,
+                            args.warmup,
+                            None,
+                            seed=args.seed * 100 + 99,
+                        )
+                        (all_app if name == "app" else all_floor).extend(warm.accepted)
+                totals = {"app": Tally(), "floor": Tally()}
+                print(f"\n## gunicorn {config} ({config.kind} workers)\n")
+                print(TABLE_HEAD)
+                for round_ in range(args.rounds):
+                    order = ["app", "floor"] if round_ % 2 == 0 else ["floor", "app"]
+                    for name in order:
+                        tally = load(
+                            servers[name],
+                            phones,
+                            submissions,
+                            args.concurrency,
+                            duration,
+                            args.count,
+                            seed=args.seed * 100 + round_ * 2 + (name == "floor"),
+                        )
+                        (all_app if name == "app" else all_floor).extend(tally.accepted)
+                        totals[name].merge(tally)
+                        print(row(f"{name} (window {round_ + 1})", tally), flush=True)
+                print(row("**app, all windows**", totals["app"]))
+                print(row("**floor, all windows**", totals["floor"]))
+                ratio = totals["app"].rate / totals["floor"].rate if totals["floor"].rate else 0
+                print(f"\napp/floor throughput: **{ratio:.0%}**")
+                if any(set(t.statuses) - {303} or t.connection_errors for t in totals.values()):
+                    print("\nSome posts were refused or failed: run with --keep to read the logs.")
+                summary.append((config, totals["app"], totals["floor"], ratio))
+            finally:
+                for server in servers.values():
+                    server.stop()
+
+        print("\n## Summary\n")
+        print(
+            "| gunicorn | app subs/s | floor subs/s | app/floor | app p50/p99 ms "
+            "| floor p50/p99 ms | app CPU ms/sub | floor CPU ms/sub |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for config, a, f, ratio in summary:
+            print(
+                f"| {config} | {a.rate:.0f} | {f.rate:.0f} | {ratio:.0%} "
+                f"| {a.percentile(50):.1f} / {a.percentile(99):.1f} "
+                f"| {f.percentile(50):.1f} / {f.percentile(99):.1f} "
+                f"| {a.cpu_ms:.2f} | {f.cpu_ms:.2f} |"
+            )
+        best = max(summary, key=lambda item: item[1].rate)
+        print(
+            f"\nGoals of issue #8, best config ({best[0]}): app at least 60 % of the floor: "
+            f"{'yes' if best[3] >= 0.6 else 'no'} ({best[3]:.0%}); at least 500 subs/s: "
+            f"{'yes' if best[1].rate >= 500 else 'no'} ({best[1].rate:.0f}/s)."
+        )
+        print(f"\nLoad average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print("\n## Verification\n")
+        problems = verify(db_path, all_app, all_floor, questions or 0)
+        if args.profile:
+            profile(app, phones[0], submissions, args.profile)
+    finally:
+        if args.keep:
+            print(f"\nKept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if problems:
+        print("\nVERIFICATION FAILED:\n" + "\n".join(f"- {p}" for p in problems))
+        return 1
+    print("\nVerified: every accepted submission stored exactly once, nothing else stored.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
