@@ -9,6 +9,7 @@ This module is pure Python: no Flask, no database.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from dataclasses import field
@@ -162,8 +163,12 @@ def parse(definition: dict[str, Any]) -> Questionnaire:
     )
 
 
+@functools.cache
 def bundled_definitions() -> dict[int, dict[str, Any]]:
-    """The questionnaire definitions shipped with the package, by version."""
+    """The questionnaire definitions shipped with the package, by version.
+
+    Read once per process (the files ship with the code); do not modify the result.
+    """
     found = {}
     folder = resources.files("survey") / "questionnaires"
     for entry in folder.iterdir():

@@ -25,8 +25,16 @@ def _parse_cached(version: int, definition_json: str) -> QuestionnaireDefinition
 
 
 def definition_of(row: Questionnaire) -> QuestionnaireDefinition:
-    """The parsed definition of a stored questionnaire (stored versions never change)."""
-    return _parse_cached(row.version, json.dumps(row.definition, sort_keys=True))
+    """The parsed definition of a stored questionnaire (stored versions never change).
+
+    Kept on the row object too: a form post asks for it several times, and
+    serialising the definition for the cache key is the costly part.
+    """
+    parsed = row.__dict__.get("_parsed_definition")
+    if parsed is None:
+        parsed = _parse_cached(row.version, json.dumps(row.definition, sort_keys=True))
+        row.__dict__["_parsed_definition"] = parsed
+    return parsed
 
 
 def ensure_questionnaire(definition: dict | None = None) -> Questionnaire:
@@ -34,8 +42,10 @@ def ensure_questionnaire(definition: dict | None = None) -> Questionnaire:
 
     Safe when two workers race: the loser of the insert reads the winner's row.
     """
-    definition = definition or latest_bundled()
-    parse(definition)  # refuse a malformed definition before storing it
+    if definition is None:
+        definition = latest_bundled()  # shipped with the code and checked by its tests
+    else:
+        parse(definition)  # refuse a malformed definition before storing it
     version = definition["version"]
     row = db.session.scalar(sa.select(Questionnaire).where(Questionnaire.version == version))
     if row is not None:
