@@ -11,4 +11,5 @@ for attempt in 1 2 3 4 5 6 7 8 9 10; do
 done
 flask survey sync-questionnaires
 exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" \
-  --worker-class gthread --threads 4 --access-logfile - --error-logfile - wsgi:app
+  --worker-class "${GUNICORN_WORKER_CLASS:-gthread}" --threads "${GUNICORN_THREADS:-4}" \
+  --access-logfile - --error-logfile - wsgi:app
