@@ -93,24 +93,9 @@ class Unit(db.Model):
         return chain
 
     def _subtree_rows(self) -> list[tuple[int, int | None, int]]:
-        """(id, parent_id, top) of this unit and every unit below it, in one query.
-
-        ``top`` is the child of this unit the row descends from (this unit's own
-        id for itself). A recursive query, so a province with thousands of
-        communes costs one round trip, not one per unit.
-        """
+        """(id, parent_id, top) of this unit and every unit below it (see :func:`rows_below`)."""
         session = so.object_session(self) or db.session
-        tree = (
-            sa.select(Unit.id, Unit.parent_id, Unit.id.label("top"))
-            .where(Unit.parent_id == self.id)
-            .cte("tree", recursive=True)
-        )
-        below = sa.orm.aliased(Unit)
-        tree = tree.union_all(
-            sa.select(below.id, below.parent_id, tree.c.top).where(below.parent_id == tree.c.id)
-        )
-        rows = session.execute(sa.select(tree.c.id, tree.c.parent_id, tree.c.top)).all()
-        return [(self.id, self.parent_id, self.id), *(tuple(r) for r in rows)]
+        return [(self.id, self.parent_id, self.id), *rows_below(session, self.id)]
 
     def subtree(self) -> list[Unit]:
         """This unit and every unit below it."""
@@ -143,6 +128,25 @@ class Unit(db.Model):
         parents = {parent for _, parent, _ in rows}
         units = self.subtree()
         return sorted((u for u in units if u.id not in parents), key=lambda u: u.name)
+
+
+def rows_below(executor, unit_id: int) -> list[tuple[int, int | None, int]]:
+    """(id, parent_id, top) of every unit below ``unit_id``, in one query.
+
+    ``top`` is the child of ``unit_id`` the row descends from. A recursive
+    query, so a province with thousands of communes costs one round trip, not
+    one per unit. ``executor`` is a Session or a Connection (inside a flush).
+    """
+    tree = (
+        sa.select(Unit.id, Unit.parent_id, Unit.id.label("top"))
+        .where(Unit.parent_id == unit_id)
+        .cte("tree", recursive=True)
+    )
+    below = so.aliased(Unit)
+    tree = tree.union_all(
+        sa.select(below.id, below.parent_id, tree.c.top).where(below.parent_id == tree.c.id)
+    )
+    return [tuple(r) for r in executor.execute(sa.select(tree.c.id, tree.c.parent_id, tree.c.top))]
 
 
 class Desk(db.Model):

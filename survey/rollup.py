@@ -35,6 +35,7 @@ from .models import Answer
 from .models import Response
 from .models import Tally
 from .models import Unit
+from .models import rows_below
 from .periods import Period
 from .periods import month_code
 
@@ -378,27 +379,22 @@ def _count_directly(
     return found
 
 
-def _subtree_ids(connection, unit_id: int) -> list[int]:
-    ids, frontier = [unit_id], [unit_id]
-    while frontier:
-        frontier = list(connection.scalars(sa.select(Unit.id).where(Unit.parent_id.in_(frontier))))
-        ids += frontier
-    return ids
+def _recount(connection, unit_id: int) -> Counter[Key]:
+    """The unit's counts from the stored responses of its whole subtree, in its months."""
+    ids = [unit_id, *(uid for uid, _, _ in rows_below(connection, unit_id))]
+    cutoff = connection.scalar(sa.select(Unit.report_cutoff_day).where(Unit.id == unit_id))
+    return _count_directly(ids, cutoff, connection=connection)
 
 
 def recount(unit: Unit) -> Counter[Key]:
     """The unit's counts recomputed from the stored responses of its whole subtree."""
-    connection = db.session.connection()
-    cutoff = connection.scalar(sa.select(Unit.report_cutoff_day).where(Unit.id == unit.id))
-    return _count_directly(_subtree_ids(connection, unit.id), cutoff, connection=connection)
+    return _recount(db.session.connection(), unit.id)
 
 
 def _replace_rows(connection, unit_id: int) -> None:
     """Replace the unit's rows by a recount of its subtree's responses."""
     connection.execute(sa.delete(Tally.__table__).where(Tally.unit_id == unit_id))
-    cutoff = connection.scalar(sa.select(Unit.report_cutoff_day).where(Unit.id == unit_id))
-    fresh = _count_directly(_subtree_ids(connection, unit_id), cutoff, connection=connection)
-    add(unit_id, fresh, connection=connection)
+    add(unit_id, _recount(connection, unit_id), connection=connection)
 
 
 def stored(unit: Unit) -> Counter[Key]:
