@@ -189,7 +189,9 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
         total_valid,
     )
     pooled_verdict = interval_verdict(pooled.low, pooled.high, parent_target.rate, pooled.valid)
-    ordered = sorted(rows, key=lambda r: (GROUP_ORDER[r.group], -(r.rate.low or 0), r.unit.name))
+    ordered = sorted(
+        rows, key=lambda r: (GROUP_ORDER[r.group], -(r.rate.low or 0), r.unit.name, r.unit.code)
+    )
     return DistrictSummary(
         unit=unit,
         period=period,

@@ -254,12 +254,16 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
 
 
 def responses_in(unit: Unit, period: Period) -> list[Response]:
-    """The period's responses of ``unit`` and the units below it, newest first."""
+    """The period's responses of ``unit`` and the units below it, newest first.
+
+    Ties (a batch submitted in the same second) are broken by id, so that a report
+    lists them in the same order every time and its cache key does not change.
+    """
     return list(
         db.session.scalars(
             sa.select(Response)
             .where(*counted_in(unit.subtree_ids(), period))
-            .order_by(Response.submitted_at.desc())
+            .order_by(Response.submitted_at.desc(), Response.id.desc())
         )
     )
 

@@ -271,3 +271,27 @@ def test_district_sets_targets_for_its_communes(app, client, officers):
     assert reply.status_code == 303
     data = client.get("/api/v1/units/HD-CG-CH/summary?period=2025-03").get_json()
     assert next(f for f in data["fields"] if f["field"] == "dat_dai")["target"] == 0.8
+
+
+
+def test_responses_of_the_same_second_come_in_one_order(officers):
+    """Responses stored in the same second are listed newest id first whatever plan the
+    database picks: the report's comment pages and its cache key depend on that order.
+
+    A CI run once saw two downloads of one report differ after PostgreSQL re-planned
+    the query between them; dropping the index here forces the other plan.
+    """
+    from survey.models import Unit
+    from survey.periods import parse_period
+    from survey.reporting import responses_in
+
+    add_responses(officers, "LC-01", IN_MARCH, {"5": 6, "2": 6}, comment="Cùng một giây")
+    with officers.app_context():
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+        period = parse_period("2025-03", unit.report_cutoff_day)
+        through_index = [r.id for r in responses_in(unit, period)]
+        db.session.execute(sa.text("DROP INDEX ix_response_unit_id_submitted_at"))
+        without_index = [r.id for r in responses_in(unit, period)]
+        db.session.rollback()
+    assert len(through_index) == 12
+    assert through_index == without_index == sorted(through_index, reverse=True)
