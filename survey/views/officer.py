@@ -188,7 +188,9 @@ def feedback(unit_code: str):
     ids = [r.id for r in pagination.items]
     if ids:
         for entry in db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.response_id.in_(ids)).order_by(AuditEntry.at, AuditEntry.id)
+            sa.select(AuditEntry)
+            .where(AuditEntry.response_id.in_(ids))
+            .order_by(AuditEntry.at, AuditEntry.id)
         ):
             history.setdefault(entry.response_id, []).append(entry)
     return render_template(
