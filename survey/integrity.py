@@ -179,44 +179,58 @@ def limits_for_request() -> list[Limit]:
 
 
 def claim_submission_slot(desk_id: int, limits: list[Limit]) -> Limit | None:
-    """Record one submission against each limit; return the first limit exceeded.
+    """Record one submission against each limit, in the caller's transaction; return the
+    first limit exceeded (after rolling the transaction back) or ``None``.
 
-    The events are inserted and committed *before* counting, so two workers
-    racing for the last slot can both be refused but never both accepted. When
-    a limit is exceeded the events just added are deleted again, so a refused
-    attempt does not lengthen the wait.
+    The caller stores the response in the same transaction and commits once, so a
+    response and its events are kept or lost together: a double tap that loses
+    the unique-id race rolls its events back, and so does a refused attempt, which
+    therefore does not lengthen the wait.
+
+    Two workers racing for the last slot must not both be accepted. Each counts
+    after its own insert while holding a lock the other needs: on SQLite the
+    insert takes the database's write lock until commit; on PostgreSQL a
+    transaction-scoped advisory lock per (desk, kind, key) is taken first, so the
+    second count runs after the first transaction ended and sees its event.
     """
     if not limits:
         return None
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Sorted, so two submissions sharing both keys lock them in the same order.
+        for key in sorted(_lock_key(desk_id, lim) for lim in limits):
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
     now = utcnow()
-    events = [
-        RateEvent(desk_id=desk_id, kind=lim.kind, key_hash=lim.key_hash, at=now) for lim in limits
-    ]
-    db.session.add_all(events)
-    db.session.commit()
-    ids = [e.id for e in events]
-    for lim in limits:
-        used = db.session.scalar(
-            sa.select(sa.func.count(RateEvent.id)).where(
-                RateEvent.desk_id == desk_id,
-                RateEvent.kind == lim.kind,
-                RateEvent.key_hash == lim.key_hash,
-                RateEvent.at > now - lim.window,
+    events = RateEvent.__table__
+    rows = [{"desk_id": desk_id, "kind": x.kind, "key_hash": x.key_hash, "at": now} for x in limits]
+    connection.execute(events.insert(), rows)
+    counts = connection.execute(
+        sa.select(
+            *(
+                sa.select(sa.func.count())
+                .where(
+                    events.c.desk_id == desk_id,
+                    events.c.kind == lim.kind,
+                    events.c.key_hash == lim.key_hash,
+                    events.c.at > now - lim.window,
+                )
+                .scalar_subquery()
+                for lim in limits
             )
         )
+    ).one()
+    for lim, used in zip(limits, counts, strict=True):
         if used > lim.limit:
-            release_submission_slot(ids)
+            db.session.rollback()
             return lim
-    g.rate_event_ids = ids
     return None
 
 
-def release_submission_slot(ids: list[int] | None = None) -> None:
-    """Delete the events of a submission that was not stored after all."""
-    ids = ids if ids is not None else g.pop("rate_event_ids", [])
-    if ids:
-        db.session.execute(sa.delete(RateEvent).where(RateEvent.id.in_(ids)))
-        db.session.commit()
+def _lock_key(desk_id: int, limit: Limit) -> int:
+    """A signed 64-bit advisory-lock key for one desk and limit key (collisions only
+    make two unrelated submissions wait for each other, never both pass)."""
+    digest = hashlib.sha256(f"{desk_id}:{limit.kind}:{limit.key_hash}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 # -- scans ------------------------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Container
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -139,12 +140,12 @@ WATCHED = (
 )
 
 
-def _facts(response: Response, cutoff_day: int, values: dict) -> ResponseFacts:
+def _facts(answers: tuple[tuple[str, str], ...], cutoff_day: int, values: dict) -> ResponseFacts:
     return ResponseFacts(
         month=month_code(values["submitted_at"], cutoff_day),
         procedure_field=values["procedure_field"] or "",
         verified=values["receipt_token_id"] is not None,
-        answers=tuple(sorted((a.question_id, a.value) for a in response.answers)),
+        answers=answers,
         has_comment=values["comment"] is not None,
         feedback_status=values["feedback_status"] or "new",
         flagged=bool(values["flagged"]),
@@ -188,13 +189,34 @@ class _Pending:
         self._chains: dict[int, list[tuple[int, int]]] = {}
 
     def count(self, response: Response, values: dict, sign: int) -> None:
+        answers = tuple(sorted((a.question_id, a.value) for a in response.answers))
+        self.count_values(answers, values, sign)
+
+    def count_values(self, answers: tuple[tuple[str, str], ...], values: dict, sign: int) -> None:
         unit_id = values["unit_id"]
         if unit_id not in self._chains:
             self._chains[unit_id] = chain_of(self.connection, unit_id)
         for counted_at, cutoff in self._chains[unit_id]:
             delta = self.deltas.setdefault(counted_at, Counter())
-            for key, n in _facts(response, cutoff, values).keys().items():
+            for key, n in _facts(answers, cutoff, values).keys().items():
                 delta[key] += sign * n
+
+    def write(self, skip: Container[int] = ()) -> None:
+        for unit_id, deltas in self.deltas.items():
+            if unit_id not in skip:
+                add(unit_id, deltas, connection=self.connection)
+
+
+def count_inserted(connection, values: dict, answers: Iterable[tuple[str, str]]) -> None:
+    """Count a response stored without the ORM (the citizen's form post), in its
+    transaction: ``values`` holds the :data:`WATCHED` columns as inserted.
+
+    Flush events count every response the ORM writes; a Core insert bypasses them
+    and must come through here instead.
+    """
+    pending = _Pending(connection)
+    pending.count_values(tuple(sorted(answers)), {name: values.get(name) for name in WATCHED}, +1)
+    pending.write()
 
 
 def _before_flush(session, flush_context, instances) -> None:
@@ -240,9 +262,7 @@ def _after_flush(session, flush_context) -> None:
     recounted = _units_to_recount(session)
     for unit_id in recounted:
         _replace_rows(pending.connection, unit_id)
-    for unit_id, deltas in pending.deltas.items():
-        if unit_id not in recounted:  # a recount already includes this flush's responses
-            add(unit_id, deltas, connection=pending.connection)
+    pending.write(skip=recounted)  # a recount already includes this flush's responses
 
 
 def install() -> None:

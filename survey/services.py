@@ -8,11 +8,13 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
+from . import rollup
 from .extensions import db
 from .models import Answer
 from .models import Desk
 from .models import Questionnaire
 from .models import Response
+from .models import utcnow
 from .questionnaire import Questionnaire as QuestionnaireDefinition
 from .questionnaire import latest_bundled
 from .questionnaire import parse
@@ -103,19 +105,23 @@ def store_response(
 ) -> StoredResponse:
     """Commit one response with its answers, exactly once per ``submission_id``.
 
-    The commit happens before this returns, so the caller may acknowledge it.
-    A second call with the same ``submission_id`` (a double tap, a retried
-    post) stores nothing and reports ``created=False``.
+    The commit happens before this returns, so the caller may acknowledge it;
+    whatever the caller wrote before in the same transaction (its rate-limit
+    events) is committed or rolled back with it. A second call with the same
+    ``submission_id`` (a double tap, a retried post) stores nothing, rolls the
+    transaction back and reports ``created=False``: the unique submission id
+    decides, so two racing workers cannot both store it.
 
     With ``receipt_token_id`` the token is claimed in the same transaction, so
     it verifies exactly one response. A response with a ``flag_reason`` is
     stored but left out of the statistics.
 
+    This is the hot path of the service (one call per citizen), so it writes
+    with Core statements, the answers in one executemany, and counts the
+    response in the rollup itself (ORM flush events do that for other writes).
+
     :raise TokenClaimFailed: the token was used by another response meanwhile.
     """
-    existing = existing_response_id(submission_id)
-    if existing is not None:
-        return StoredResponse(existing, created=False)
     if receipt_token_id is not None and not claim(receipt_token_id):
         db.session.rollback()
         existing = existing_response_id(submission_id)
@@ -124,24 +130,25 @@ def store_response(
         raise TokenClaimFailed(receipt_token_id)
     definition = definition_of(questionnaire)
     field_question = definition.by_role("procedure_field")
-    response = Response(
-        submission_id=submission_id,
-        unit_id=desk.unit_id,
-        desk_id=desk.id,
-        questionnaire_id=questionnaire.id,
-        procedure_field=answers.get(field_question.id) if field_question else None,
-        comment=comment,
-        contact=contact if contact_consent else None,
-        contact_consent=bool(contact and contact_consent),
-        language=language,
-        receipt_token_id=receipt_token_id,
-        flag_reason=flag_reason,
-        flagged=flag_reason is not None,
-        answers=[Answer(question_id=q, value=v) for q, v in answers.items()],
-    )
-    db.session.add(response)
+    values = {
+        "submission_id": submission_id,
+        "unit_id": desk.unit_id,
+        "desk_id": desk.id,
+        "questionnaire_id": questionnaire.id,
+        "submitted_at": utcnow(),
+        "procedure_field": answers.get(field_question.id) if field_question else None,
+        "comment": comment,
+        "contact": contact if contact_consent else None,
+        "contact_consent": bool(contact and contact_consent),
+        "language": language,
+        "feedback_status": "new",
+        "receipt_token_id": receipt_token_id,
+        "flag_reason": flag_reason,
+        "flagged": flag_reason is not None,
+    }
+    connection = db.session.connection()
     try:
-        db.session.commit()
+        response_id = connection.execute(_INSERT_RESPONSE, values).scalar_one()
     except sa.exc.IntegrityError:
         # Another request with the same submission id won the race.
         db.session.rollback()
@@ -151,4 +158,14 @@ def store_response(
                 raise TokenClaimFailed(receipt_token_id) from None
             raise
         return StoredResponse(existing, created=False)
-    return StoredResponse(response.id, created=True)
+    if answers:
+        rows = [
+            {"response_id": response_id, "question_id": q, "value": v} for q, v in answers.items()
+        ]
+        connection.execute(Answer.__table__.insert(), rows)
+    rollup.count_inserted(connection, values, answers.items())
+    db.session.commit()
+    return StoredResponse(response_id, created=True)
+
+
+_INSERT_RESPONSE = Response.__table__.insert().returning(Response.__table__.c.id)

@@ -188,7 +188,10 @@ def respond(desk_code: str):
     current = current_questionnaire()
     version_text = request.form.get("questionnaire_version", "")
     version = bounded_int(version_text, 1, DB_INT_MAX)
-    row = questionnaire_by_version(version) if version is not None else None
+    if version == current.version:
+        row = current
+    else:
+        row = questionnaire_by_version(version) if version is not None else None
     if row is None or row.version != current.version:
         # An unknown or superseded version: show the current form, keeping the
         # answers that still fit, and ask the citizen to check and send again.
@@ -229,7 +232,9 @@ def respond(desk_code: str):
         token = result.token
 
     reason = integrity.flag_reason(request.form, submission_id)
+    thanks_url = url_for("public.thanks", desk_code=desk.code)  # no reload after the commit
     if token is None:
+        # Recorded in the transaction that stores the response (committed with it).
         exceeded = integrity.claim_submission_slot(desk.id, integrity.limits_for_request())
         if exceeded is not None:
             return _too_many(exceeded)
@@ -242,7 +247,7 @@ def respond(desk_code: str):
     comment_q = definition.comment_question
     comment = form[FIELD_PREFIX + comment_q.id].data if comment_q else None
     try:
-        stored = store_response(
+        store_response(
             desk=desk,
             questionnaire=row,
             submission_id=submission_id,
@@ -258,9 +263,7 @@ def respond(desk_code: str):
         form.receipt.data = ""
         result = tokens.check(token.code, desk)
         return _render(desk, row, form, status=409, notice=token_problem_text(result, desk))
-    if not stored.created and token is None:
-        integrity.release_submission_slot()
-    return redirect(url_for("public.thanks", desk_code=desk.code), 303)
+    return redirect(thanks_url, 303)
 
 
 @bp.get("/s/<desk_code>/thanks")

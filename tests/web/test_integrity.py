@@ -248,6 +248,43 @@ def test_purge_deletes_old_hashes_and_closed_contacts(app, runner, officers):
         assert db.session.scalar(sa.select(sa.func.count(RateEvent.id))) == 1
 
 
+def test_the_last_slot_goes_to_one_of_many_simultaneous_posts(app, client, slow_ok, form_post):
+    """Eight posts from one phone at the same moment, with three slots left: exactly
+    three are stored, on both databases (PostgreSQL's read-committed counts need the
+    advisory lock; SQLite's write lock serialises them), and the refused ones leave no
+    rate-limit record behind."""
+    import threading
+
+    from survey.integrity import DEVICE_COOKIE
+
+    app.config["SURVEY_LIMIT_DEVICE_PER_DAY"] = 4
+    assert client.post("/s/LC-01", data=form_post()).status_code == 303
+    posts = [form_post() for _ in range(8)]
+    # The same phone: its device cookie, and the session its forms' CSRF tokens belong to.
+    cookies = {
+        name: client.get_cookie(name).value
+        for name in (DEVICE_COOKIE, app.config["SESSION_COOKIE_NAME"])
+    }
+    start = threading.Barrier(len(posts))
+
+    def send(data):
+        phone = app.test_client()
+        for name, value in cookies.items():
+            phone.set_cookie(name, value)
+        start.wait()
+        return phone.post("/s/LC-01", data=data).status_code
+
+    with ThreadPoolExecutor(len(posts)) as pool:
+        codes = list(pool.map(send, posts))
+    assert sorted(codes) == [303] * 3 + [429] * 5
+    assert len(stored(app)) == 4
+    with app.app_context():
+        kinds = db.session.execute(
+            sa.select(RateEvent.kind, sa.func.count()).group_by(RateEvent.kind)
+        ).all()
+    assert dict(kinds) == {"device": 4, "ip": 4}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

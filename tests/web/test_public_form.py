@@ -209,3 +209,36 @@ def test_multipart_post_is_accepted(app, client, form_post):
 
 def test_wrong_method_is_refused(client, demo_units):
     assert client.put("/s/LC-01").status_code == 405
+
+
+
+def test_posted_forms_are_counted_in_the_rollup_of_every_level(app, client, form_post):
+    """Form posts are stored without the ORM (the hot path) and counted by hand: every
+    unit's counts must equal a recount from the answers, for plain, commented,
+    flagged, double-tapped and other-desk posts alike."""
+    from survey import rollup
+    from survey.models import Unit
+
+    app.config["SURVEY_MIN_FILL_SECONDS"] = 0
+    first = form_post()
+    posts = [
+        ("LC-01", first),
+        ("LC-01", form_post(q_comment=None, q_field="ho_tich", q_overall="1")),
+        ("LC-01", form_post(website="http://spam")),  # honeypot: stored, flagged
+        ("LC-02", form_post("LC-02", q_feedback="5")),
+        ("CH-01", form_post("CH-01", q_overall="na")),
+        ("LC-01", first),  # a double tap stores nothing more
+    ]
+    for desk, data in posts:
+        assert client.post(f"/s/{desk}", data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 5
+        units = db.session.scalars(sa.select(Unit)).all()
+        for unit in units:
+            assert rollup.differences(unit) == {}, unit.code
+        top = next(u for u in units if u.parent_id is None)
+        by_question = {}
+        for key, n in rollup.stored(top).items():
+            by_question[key[1]] = by_question.get(key[1], 0) + n
+    assert by_question["~responses"] == 4 and by_question["~flagged"] == 1
+    assert by_question["~comments"] == 3 and by_question["overall"] == 4
