@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -77,11 +78,17 @@ class ResponseFormBase(FlaskForm):
         return [f for f in self if f.name.startswith(FIELD_PREFIX)]
 
 
+def _lazy(texts: dict[str, str]) -> LazyString:
+    """The text in the language of the request that renders it, not of the one that
+    built the form class (classes are shared by every request of a process)."""
+    return LazyString(pick, texts)
+
+
 def _answer_field(question: Question):
     options = list(question.options)
     if question.no_opinion:
         options.append(question.no_opinion)
-    choices = [SelectChoice(o.value, pick(o.label)) for o in options]
+    choices = [SelectChoice(o.value, _lazy(o.label)) for o in options]
     validators = [
         AnyOf(
             [o.value for o in options],
@@ -93,14 +100,14 @@ def _answer_field(question: Question):
     else:
         validators.insert(0, Optional())
     return RadioField(
-        pick(question.text), choices=choices, validators=validators, validate_choice=False
+        _lazy(question.text), choices=choices, validators=validators, validate_choice=False
     )
 
 
 def _comment_field(question: Question):
     limit = question.max_length or 2000
     return TextAreaField(
-        pick(question.text),
+        _lazy(question.text),
         filters=[clean_text],
         validators=[
             Optional(),
@@ -112,12 +119,24 @@ def _comment_field(question: Question):
     )
 
 
+#: Form classes by questionnaire version, with the definition they were built from.
+_CLASSES: dict[int, tuple[Questionnaire, type[ResponseFormBase]]] = {}
+
+
 def response_form_class(questionnaire: Questionnaire) -> type[ResponseFormBase]:
-    """A form class for one questionnaire version, labelled in the current language."""
-    fields = {}
-    for question in questionnaire.questions:
-        if question.type == "text":
-            fields[FIELD_PREFIX + question.id] = _comment_field(question)
-        else:
-            fields[FIELD_PREFIX + question.id] = _answer_field(question)
-    return type(f"ResponseFormV{questionnaire.version}", (ResponseFormBase,), fields)
+    """The form class of one questionnaire version, built once per process.
+
+    Building it costs more than validating a post; its labels are lazy, so one
+    class serves every language.
+    """
+    built = _CLASSES.get(questionnaire.version)
+    if built is None or (built[0] is not questionnaire and built[0] != questionnaire):
+        fields = {}
+        for question in questionnaire.questions:
+            if question.type == "text":
+                fields[FIELD_PREFIX + question.id] = _comment_field(question)
+            else:
+                fields[FIELD_PREFIX + question.id] = _answer_field(question)
+        cls = type(f"ResponseFormV{questionnaire.version}", (ResponseFormBase,), fields)
+        built = _CLASSES[questionnaire.version] = (questionnaire, cls)
+    return built[1]
