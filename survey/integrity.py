@@ -15,6 +15,7 @@ reinstates them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -201,29 +202,39 @@ def claim_submission_slot(desk_id: int, limits: list[Limit]) -> Limit | None:
         for key in sorted(_lock_key(desk_id, lim) for lim in limits):
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
     now = utcnow()
-    events = RateEvent.__table__
     rows = [{"desk_id": desk_id, "kind": x.kind, "key_hash": x.key_hash, "at": now} for x in limits]
-    connection.execute(events.insert(), rows)
-    counts = connection.execute(
-        sa.select(
-            *(
-                sa.select(sa.func.count())
-                .where(
-                    events.c.desk_id == desk_id,
-                    events.c.kind == lim.kind,
-                    events.c.key_hash == lim.key_hash,
-                    events.c.at > now - lim.window,
-                )
-                .scalar_subquery()
-                for lim in limits
-            )
+    connection.execute(RateEvent.__table__.insert(), rows)
+    params = {"desk_id": desk_id}
+    for n, lim in enumerate(limits):
+        params.update(
+            {f"kind_{n}": lim.kind, f"key_{n}": lim.key_hash, f"since_{n}": now - lim.window}
         )
-    ).one()
+    counts = connection.execute(_count_events(len(limits)), params).one()
     for lim, used in zip(limits, counts, strict=True):
         if used > lim.limit:
             db.session.rollback()
             return lim
     return None
+
+
+@functools.cache
+def _count_events(limits: int) -> sa.Select:
+    """SELECT the event counts of ``limits`` limits in one statement, built once (its
+    compiled form is then cached by SQLAlchemy)."""
+    events = RateEvent.__table__
+    return sa.select(
+        *(
+            sa.select(sa.func.count())
+            .where(
+                events.c.desk_id == sa.bindparam("desk_id"),
+                events.c.kind == sa.bindparam(f"kind_{n}"),
+                events.c.key_hash == sa.bindparam(f"key_{n}"),
+                events.c.at > sa.bindparam(f"since_{n}", type_=events.c.at.type),
+            )
+            .scalar_subquery()
+            for n in range(limits)
+        )
+    )
 
 
 def _lock_key(desk_id: int, limit: Limit) -> int:

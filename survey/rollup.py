@@ -90,14 +90,24 @@ def _upsert(dialect_name: str):
 
 
 def add(unit_id: int, deltas: Counter[Key], *, connection=None) -> None:
-    """Add ``deltas`` (negative to subtract) to the unit's counts, in the current transaction.
+    """Add ``deltas`` (negative to subtract) to the unit's counts, in the current transaction."""
+    add_many({unit_id: deltas}, connection=connection)
 
-    Increments are one upsert; decrements are updates of rows that must exist
-    (the table refuses a count below zero). Keys are sorted so that two
-    transactions touching the same rows lock them in the same order (no
+
+def add_many(deltas_by_unit: dict[int, Counter[Key]], *, connection=None) -> None:
+    """Add each unit's ``deltas`` (negative to subtract), in the current transaction.
+
+    Increments are one upsert for all units; decrements are updates of rows that
+    must exist (the table refuses a count below zero). Rows are sorted so that
+    two transactions touching the same rows lock them in the same order (no
     deadlock on PostgreSQL).
     """
-    items = sorted((key, n) for key, n in deltas.items() if n)
+    items = sorted(
+        (unit_id, key, n)
+        for unit_id, deltas in deltas_by_unit.items()
+        for key, n in deltas.items()
+        if n
+    )
     if not items:
         return
     connection = connection if connection is not None else db.session.connection()
@@ -105,12 +115,12 @@ def add(unit_id: int, deltas: Counter[Key], *, connection=None) -> None:
     names = KEY_NAMES
     increments = [
         {"unit_id": unit_id, **dict(zip(names, key, strict=True)), "count": n}
-        for key, n in items
+        for unit_id, key, n in items
         if n > 0
     ]
     decrements = [
         {"k_unit_id": unit_id, **{f"k_{c}": v for c, v in zip(names, key, strict=True)}, "n": -n}
-        for key, n in items
+        for unit_id, key, n in items
         if n < 0
     ]
     if increments:
@@ -170,14 +180,29 @@ def _previous(response: Response) -> dict:
 
 def chain_of(connection, unit_id: int) -> list[tuple[int, int]]:
     """(id, cut-off day) of the unit and of every unit above it, nearest first."""
-    chain = []
-    while unit_id is not None:
-        row = connection.execute(
-            sa.select(Unit.parent_id, Unit.report_cutoff_day).where(Unit.id == unit_id)
-        ).one()
-        chain.append((unit_id, row.report_cutoff_day))
-        unit_id = row.parent_id
-    return chain
+    return [
+        (row.id, row.cutoff) for row in connection.execute(_chain_query(), {"unit_id": unit_id})
+    ]
+
+
+@functools.cache
+def _chain_query() -> sa.Select:
+    # One recursive query up the tree (a form post runs it once), built once.
+    unit = Unit.__table__
+    chain = (
+        sa.select(
+            unit.c.id, unit.c.parent_id, unit.c.report_cutoff_day, sa.literal(0).label("depth")
+        )
+        .where(unit.c.id == sa.bindparam("unit_id"))
+        .cte("chain", recursive=True)
+    )
+    above = unit.alias("above")
+    chain = chain.union_all(
+        sa.select(
+            above.c.id, above.c.parent_id, above.c.report_cutoff_day, chain.c.depth + 1
+        ).join_from(above, chain, above.c.id == chain.c.parent_id)
+    )
+    return sa.select(chain.c.id, chain.c.report_cutoff_day.label("cutoff")).order_by(chain.c.depth)
 
 
 class _Pending:
@@ -202,9 +227,8 @@ class _Pending:
                 delta[key] += sign * n
 
     def write(self, skip: Container[int] = ()) -> None:
-        for unit_id, deltas in self.deltas.items():
-            if unit_id not in skip:
-                add(unit_id, deltas, connection=self.connection)
+        kept = {unit_id: d for unit_id, d in self.deltas.items() if unit_id not in skip}
+        add_many(kept, connection=self.connection)
 
 
 def count_inserted(connection, values: dict, answers: Iterable[tuple[str, str]]) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import make_transient_to_detached
 
 from . import rollup
 from .extensions import db
@@ -63,8 +65,26 @@ def ensure_questionnaire(definition: dict | None = None) -> Questionnaire:
 
 
 def current_questionnaire() -> Questionnaire:
-    """The questionnaire new forms are served with: the newest shipped version."""
-    return ensure_questionnaire()
+    """The questionnaire new forms are served with: the newest shipped version.
+
+    Looked up once per app: a stored version never changes, so later calls put a
+    copy of the first row into the session without a query (``merge(load=False)``).
+    """
+    cached = current_app.extensions.get(_CURRENT)
+    if cached is None:
+        row = ensure_questionnaire()
+        cached = (row.version, row.id, row.definition, definition_of(row))
+        current_app.extensions[_CURRENT] = cached
+    version, row_id, definition, parsed = cached
+    detached = Questionnaire(id=row_id, version=version, definition=definition)
+    make_transient_to_detached(detached)
+    # Returns the session's own instance when it already has one.
+    row = db.session.merge(detached, load=False)
+    row.__dict__.setdefault("_parsed_definition", parsed)
+    return row
+
+
+_CURRENT = "survey.current_questionnaire"
 
 
 def questionnaire_by_version(version: int) -> Questionnaire | None:
@@ -87,7 +107,14 @@ class TokenClaimFailed(Exception):
 
 
 def existing_response_id(submission_id: str) -> int | None:
-    return db.session.scalar(sa.select(Response.id).where(Response.submission_id == submission_id))
+    """The id of the response stored with this submission id, if any (a Core query:
+    it runs on every form post)."""
+    return db.session.connection().scalar(_EXISTING, {"submission_id": submission_id})
+
+
+_EXISTING = sa.select(Response.__table__.c.id).where(
+    Response.__table__.c.submission_id == sa.bindparam("submission_id")
+)
 
 
 def store_response(
