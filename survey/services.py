@@ -67,11 +67,12 @@ def ensure_questionnaire(definition: dict | None = None) -> Questionnaire:
 def current_questionnaire() -> Questionnaire:
     """The questionnaire new forms are served with: the newest shipped version.
 
-    Looked up once per app: a stored version never changes, so later calls put a
-    copy of the first row into the session without a query (``merge(load=False)``).
+    Looked up once per app and shipped version: a stored version never changes,
+    so later calls put a copy of the row into the session without a query
+    (``merge(load=False)``).
     """
     cached = current_app.extensions.get(_CURRENT)
-    if cached is None:
+    if cached is None or cached[0] != latest_bundled()["version"]:  # a new one is shipped
         row = ensure_questionnaire()
         cached = (row.version, row.id, row.definition, definition_of(row))
         current_app.extensions[_CURRENT] = cached
