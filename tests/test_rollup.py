@@ -222,3 +222,42 @@ def test_upgrading_to_the_rollup_counts_the_responses_already_stored(demo_units)
         for unit in db.session.scalars(sa.select(Unit)):
             assert rollup.stored(unit) == before[unit.code], unit.code
             assert rollup.differences(unit) == {}
+
+
+def test_the_key_ordered_rollup_table_keeps_every_count_both_ways(demo_units):
+    """Migration 0006 rebuilds the table WITHOUT ROWID on SQLite (rows in key order)
+    and back on downgrade; no count is lost either way, on either database."""
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    app = demo_units
+    add_responses(
+        app, "LC-01", datetime(2025, 3, 5, 3, tzinfo=UTC), {"5": 3, "2": 1}, comment="Tốt"
+    )
+    add_responses(app, "CH-01", datetime(2025, 4, 5, 3, tzinfo=UTC), {"4": 2}, field="dat_dai")
+
+    def layout() -> str | None:
+        if db.engine.dialect.name != "sqlite":
+            return None
+        sql = db.session.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = 'tally'"))
+        return "key order" if "WITHOUT ROWID" in sql else "rowid"
+
+    with app.app_context():
+        before = {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))}
+        assert sum(sum(c.values()) for c in before.values()) > 0
+        assert layout() in ("key order", None)
+        db.session.remove()
+        downgrade(revision="0005")
+        assert layout() in ("rowid", None)
+        assert {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))} == before
+        db.session.remove()
+        upgrade()
+        assert layout() in ("key order", None)
+        for unit in db.session.scalars(sa.select(Unit)):
+            assert rollup.stored(unit) == before[unit.code], unit.code
+        # Still written to after the rebuild.
+        db.session.remove()
+    add_responses(app, "LC-01", datetime(2025, 3, 6, 3, tzinfo=UTC), {"1": 1})
+    with app.app_context():
+        for unit in db.session.scalars(sa.select(Unit)):
+            assert rollup.differences(unit) == {}, unit.code
