@@ -279,6 +279,8 @@ class Tally(db.Model):
     Besides the questions' answers, three reserved rows per key count responses
     (``~responses``), comments by handling status (``~comments``) and flagged
     responses by reason (``~flagged``; a flagged response counts nowhere else).
+    Every count is kept twice: split by field and source, and in a total row
+    (``procedure_field`` ``"*"``, see ``rollup.TOTAL``); sum one kind, never both.
     """
 
     __tablename__ = "tally"

@@ -45,6 +45,14 @@ RESPONSES = "~responses"
 COMMENTS = "~comments"
 FLAGGED = "~flagged"
 
+#: ``procedure_field`` of the total rows: every count is kept twice, once split by
+#: procedure field and source, and once in a row for all fields and both sources
+#: (``verified`` false). Most reports need no split; reading the total rows keeps
+#: their cost down to a few rows per unit and month however many fields and
+#: sources a busy unit's responses spread over. (Real field codes are lower-case
+#: words: "*" cannot be one.)
+TOTAL = "*"
+
 #: (month, question_id, procedure_field, verified, value) of one count, within a unit.
 Key = tuple[str, str, str, bool, str]
 KEY_NAMES = ("month", "question_id", "procedure_field", "verified", "value")
@@ -64,17 +72,18 @@ class ResponseFacts:
     flag_reason: str | None
 
     def keys(self) -> Counter[Key]:
-        """The counts this response adds: its answers, or only ``~flagged`` when flagged."""
-
-        def key(question: str, value: str) -> Key:
-            return (self.month, question, self.procedure_field, self.verified, value)
-
+        """The counts this response adds: its answers, or only ``~flagged`` when flagged;
+        each in its field-and-source row and again in its :data:`TOTAL` row."""
         if self.flagged:
-            return Counter([key(FLAGGED, self.flag_reason or "")])
-        found = Counter(key(q, v) for q, v in self.answers)
-        found[key(RESPONSES, "")] += 1
-        if self.has_comment:
-            found[key(COMMENTS, self.feedback_status)] += 1
+            counted = [(FLAGGED, self.flag_reason or "")]
+        else:
+            counted = [*self.answers, (RESPONSES, "")]
+            if self.has_comment:
+                counted.append((COMMENTS, self.feedback_status))
+        found: Counter[Key] = Counter()
+        for question, value in counted:
+            found[(self.month, question, self.procedure_field, self.verified, value)] += 1
+            found[(self.month, question, TOTAL, False, value)] += 1
         return found
 
 
@@ -315,12 +324,18 @@ def counts(
     """The unit's counts (its whole subtree) over its month periods, grouped by Tally columns.
 
     Returns rows of ``(*group, n)``. ``months`` are month periods of the unit's
-    own cut-off day, which its rows are keyed by.
+    own cut-off day, which its rows are keyed by. Grouped by field or source, the
+    split rows are read; otherwise the :data:`TOTAL` rows (fewer, same sums).
     """
     columns = [getattr(Tally, name) for name in group_by]
+    split = "procedure_field" in group_by or "verified" in group_by
     query = (
         sa.select(*columns, sa.func.sum(Tally.count))
-        .where(Tally.unit_id == unit_id, Tally.month.in_([m.code for m in months]))
+        .where(
+            Tally.unit_id == unit_id,
+            Tally.month.in_([m.code for m in months]),
+            Tally.procedure_field != TOTAL if split else Tally.procedure_field == TOTAL,
+        )
         .group_by(*columns)
     )
     if question_ids is not None:
@@ -358,6 +373,7 @@ def children_counts(
                 Tally.unit_id.in_(aligned),
                 Tally.month.in_([m.code for m in months]),
                 Tally.question_id.in_(question_ids),
+                Tally.procedure_field == TOTAL,
             )
             .group_by(Tally.unit_id, Tally.question_id, Tally.value)
         ):
@@ -369,7 +385,7 @@ def children_counts(
             continue
         below = db.session.get(Unit, child).subtree_ids()
         for key, n in _count_directly(below, cutoff, start, end).items():
-            if key[0] in codes and key[1] in question_ids:
+            if key[0] in codes and key[1] in question_ids and key[2] == TOTAL:
                 put(child, key[1], key[4], n)
     return found
 

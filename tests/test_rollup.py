@@ -83,6 +83,22 @@ def _direct_overall(unit: Unit, period) -> tuple[int, int, int]:
     return responses, satisfied, sum(n for v, n in values.items() if v != "na")
 
 
+def _totals_of_split_rows(unit: Unit) -> dict:
+    """{(month, question, value): n} summed over the unit's field-and-source rows."""
+    found: dict = {}
+    for (month, question, field, _verified, value), n in rollup.stored(unit).items():
+        if field != rollup.TOTAL:
+            found[(month, question, value)] = found.get((month, question, value), 0) + n
+    return found
+
+
+def _total_rows(unit: Unit) -> dict:
+    """{(month, question, value): n} of the unit's total rows (all marked unverified)."""
+    totals = {key: n for key, n in rollup.stored(unit).items() if key[2] == rollup.TOTAL}
+    assert not any(verified for _m, _q, _f, verified, _v in totals), unit.code
+    return {(month, question, value): n for (month, question, _f, _v, value), n in totals.items()}
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
     """Random inserts, flags, reinstatements, comment statuses, deletions, a cut-off
@@ -129,6 +145,7 @@ def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
                 db.session.commit()
             for unit in units:
                 assert rollup.differences(unit) == {}, (batch, unit.code)
+                assert _totals_of_split_rows(unit) == _total_rows(unit), (batch, unit.code)
 
         assert db.session.scalar(sa.select(sa.func.sum(Tally.count))) > 0
         for unit in units:
@@ -160,16 +177,24 @@ def test_new_responses_are_counted_in_the_same_transaction(demo_units):
         response.flagged, response.flag_reason = False, None
         db.session.add(response)
         db.session.flush()
-        per_unit = (
-            sa.select(Unit.code, sa.func.sum(Tally.count))
-            .join(Unit, Unit.id == Tally.unit_id)
-            .where(Tally.question_id == rollup.RESPONSES)
-            .group_by(Unit.code)
-        )
-        # Counted once at the commune, and once at each unit above it.
-        assert dict(db.session.execute(per_unit).all()) == {"HD-CG-LC": 1, "HD-CG": 1, "HD": 1}
+
+        def per_unit(*, totals: bool):
+            kind = Tally.procedure_field == rollup.TOTAL
+            return (
+                sa.select(Unit.code, sa.func.sum(Tally.count))
+                .join(Unit, Unit.id == Tally.unit_id)
+                .where(Tally.question_id == rollup.RESPONSES, kind if totals else ~kind)
+                .group_by(Unit.code)
+            )
+
+        # Counted once at the commune, and once at each unit above it, in its split
+        # row and in its total row.
+        once = {"HD-CG-LC": 1, "HD-CG": 1, "HD": 1}
+        assert dict(db.session.execute(per_unit(totals=False)).all()) == once
+        assert dict(db.session.execute(per_unit(totals=True)).all()) == once
         db.session.rollback()
-        assert dict(db.session.execute(per_unit).all()) == {}
+        assert dict(db.session.execute(per_unit(totals=False)).all()) == {}
+        assert dict(db.session.execute(per_unit(totals=True)).all()) == {}
 
 
 def test_cli_check_finds_a_drifted_count_and_rebuild_repairs_it(demo_units, runner):
@@ -247,9 +272,11 @@ def test_the_key_ordered_rollup_table_keeps_every_count_both_ways(demo_units):
         assert sum(sum(c.values()) for c in before.values()) > 0
         assert layout() in ("key order", None)
         db.session.remove()
-        downgrade(revision="0005")
+        downgrade(revision="0005")  # through 0007, which takes the total rows away
         assert layout() in ("rowid", None)
-        assert {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))} == before
+        assert {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))} == {
+            code: _split_only(counts) for code, counts in before.items()
+        }
         db.session.remove()
         upgrade()
         assert layout() in ("key order", None)
@@ -259,5 +286,37 @@ def test_the_key_ordered_rollup_table_keeps_every_count_both_ways(demo_units):
         db.session.remove()
     add_responses(app, "LC-01", datetime(2025, 3, 6, 3, tzinfo=UTC), {"1": 1})
     with app.app_context():
+        for unit in db.session.scalars(sa.select(Unit)):
+            assert rollup.differences(unit) == {}, unit.code
+
+
+def _split_only(counts):
+    return type(counts)({key: n for key, n in counts.items() if key[2] != rollup.TOTAL})
+
+
+def test_upgrading_adds_total_rows_equal_to_the_split_rows(demo_units):
+    """Migration 0007 adds each count's total row (all fields, both sources) from the
+    split rows already stored, and downgrading takes exactly those away."""
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    app = demo_units
+    add_responses(app, "LC-01", datetime(2025, 3, 5, 3, tzinfo=UTC), {"5": 3, "2": 1}, comment="Ý")
+    add_responses(app, "LC-01", datetime(2025, 3, 6, 3, tzinfo=UTC), {"4": 2}, field="dat_dai")
+    add_responses(app, "CH-01", datetime(2025, 4, 5, 3, tzinfo=UTC), {"1": 2}, field="ho_tich")
+    with app.app_context():
+        before = {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))}
+        lai_cach = before["HD-CG-LC"]
+        # Two fields in March at Lai Cách: one total row per answer value.
+        assert lai_cach[("2025-03", "overall", rollup.TOTAL, False, "5")] == 3
+        assert lai_cach[("2025-03", "overall", rollup.TOTAL, False, "4")] == 2
+        assert lai_cach[("2025-03", rollup.RESPONSES, rollup.TOTAL, False, "")] == 6
+        db.session.remove()
+        downgrade(revision="0006")
+        after_downgrade = {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))}
+        assert after_downgrade == {code: _split_only(c) for code, c in before.items()}
+        db.session.remove()
+        upgrade()
+        assert {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))} == before
         for unit in db.session.scalars(sa.select(Unit)):
             assert rollup.differences(unit) == {}, unit.code

@@ -211,7 +211,6 @@ def test_wrong_method_is_refused(client, demo_units):
     assert client.put("/s/LC-01").status_code == 405
 
 
-
 def test_posted_forms_are_counted_in_the_rollup_of_every_level(app, client, form_post):
     """Form posts are stored without the ORM (the hot path) and counted by hand: every
     unit's counts must equal a recount from the answers, for plain, commented,
@@ -237,8 +236,10 @@ def test_posted_forms_are_counted_in_the_rollup_of_every_level(app, client, form
         for unit in units:
             assert rollup.differences(unit) == {}, unit.code
         top = next(u for u in units if u.parent_id is None)
-        by_question = {}
+        by_question, split_sums = {}, {}
         for key, n in rollup.stored(top).items():
-            by_question[key[1]] = by_question.get(key[1], 0) + n
+            sums = by_question if key[2] == rollup.TOTAL else split_sums
+            sums[key[1]] = sums.get(key[1], 0) + n
+    assert split_sums == by_question  # each count in its split row and its total row
     assert by_question["~responses"] == 4 and by_question["~flagged"] == 1
     assert by_question["~comments"] == 3 and by_question["overall"] == 4
