@@ -41,21 +41,28 @@ def clean_text(value: str | None) -> str | None:
 
 
 class ResponseFormBase(FlaskForm):
-    """Fields every questionnaire version has; the questions are added per version."""
+    """Fields every questionnaire version has; the questions are added per version.
+
+    The hidden fields have an empty label: they are never shown, and a field without
+    one makes WTForms translate a label made from its name on every post (loading
+    its message catalogue from disk once per request).
+    """
 
     submission_id = HiddenField(
+        "",
         validators=[
             InputRequired(message=_l("The form is incomplete. Please open it again.")),
             Regexp(UUID_RE, message=_l("The form is incomplete. Please open it again.")),
         ]
     )
     questionnaire_version = HiddenField(
+        "",
         validators=[InputRequired(message=_l("The form is incomplete. Please open it again."))]
     )
     # Signed time the form was served (survey.integrity.issue_stamp): the fill time.
-    issued = HiddenField()
+    issued = HiddenField("")
     # The one-time receipt code the form was opened with, if it was valid.
-    receipt = HiddenField()
+    receipt = HiddenField("")
     contact = StringField(
         _l("Phone or email, if you want a reply (optional)"),
         filters=[clean_text],
