@@ -31,8 +31,15 @@ settings (printed in the output), never patched:
   if the phone had just opened a new form), so no response is flagged
   ``too_fast`` or ``unsigned``; the honeypot field is sent empty.
 
+With ``--baseline REV`` a third target joins the rotation: the app as it was
+at git revision REV, served from a temporary ``git worktree`` with its own
+database built by its own code (migrations and CLI), posted the same request
+bytes. The ratio app/baseline then measures a change in one run, which this
+noisy machine cannot do across runs.
+
 Run: .venv/bin/python bench/submissions.py [--duration 10] [--rounds 2]
      [--concurrency 8] [--config sync:2 --config gthread:2x4 ...]
+     [--baseline HEAD~3]  (the same load on an earlier revision, side by side)
      [--profile 2000]   (cProfile of the POST path through the test client)
 """
 
@@ -200,6 +207,57 @@ def build_database(path: Path, env: dict[str, str], levels: int = 2):
     return app
 
 
+class Baseline:
+    """The app at an earlier git revision, checked out in a temporary worktree, with
+    its own database built by that revision's code."""
+
+    def __init__(self, revision: str, workdir: Path, env: dict[str, str], levels: int) -> None:
+        self.tree = workdir / "baseline"
+        self.db_path = workdir / "baseline.db"
+        done = subprocess.run(
+            ["git", "worktree", "add", "--detach", str(self.tree), revision],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"--baseline {revision}: {done.stderr.strip()}")
+        self.commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=self.tree,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        self.env = {**env, "DATABASE_URL": f"sqlite:///{self.db_path}"}
+        self.env["FLOOR_DATABASE"] = str(self.db_path)
+        # That revision's build_database, migrations and CLI, in a process of its own.
+        build = (
+            "import sys; from pathlib import Path; sys.path.insert(0, '.'); "
+            "from bench.submissions import build_database; "
+            "build_database(Path(sys.argv[1]), dict(__import__('os').environ), int(sys.argv[2]))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", build, str(self.db_path), str(levels)],
+            cwd=self.tree,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            self.remove()
+            raise SystemExit(f"--baseline {revision}: building its database failed:\n{done.stderr}")
+
+    def server(self, config: ServerConfig, log: Path) -> Server:
+        return Server("baseline", "wsgi:app", config, self.env, log, cwd=self.tree)
+
+    def remove(self) -> None:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(self.tree)],
+            cwd=ROOT,
+            capture_output=True,
+        )
+
+
 # -- gunicorn ---------------------------------------------------------------
 
 
@@ -212,7 +270,9 @@ def free_port() -> int:
 class Server:
     """gunicorn serving ``target`` on a free loopback port."""
 
-    def __init__(self, name: str, target: str, config: ServerConfig, env, log: Path) -> None:
+    def __init__(
+        self, name: str, target: str, config: ServerConfig, env, log: Path, cwd: Path = ROOT
+    ) -> None:
         self.name = name
         self.port = free_port()
         gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -220,7 +280,7 @@ class Server:
             [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", *config.gunicorn_args()]
             + ["--timeout", "60", "--log-level", "warning", "--error-logfile", str(log)]
             + [target],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -552,14 +612,25 @@ def load(
 # -- verification -----------------------------------------------------------
 
 
-def verify(db_path: Path, app_ids: list[str], floor_ids: list[str], questions: int) -> list[str]:
-    """Problems found: every 303 stored exactly once, nothing else stored, nothing flagged."""
+def verify(
+    db_path: Path,
+    app_ids: list[str],
+    floor_ids: list[str] | None,
+    questions: int,
+    app_name: str = "app",
+) -> list[str]:
+    """Problems found: every 303 stored exactly once, nothing else stored, nothing flagged.
+
+    ``floor_ids`` None: the database has no floor to check (the baseline's)."""
     from bench.floor_app import TABLE
 
     problems = []
     conn = sqlite3.connect(db_path)
+    targets = [(app_name, app_ids, "response")]
+    if floor_ids is not None:
+        targets.append(("floor", floor_ids, TABLE))
     try:
-        for name, ids, table in (("app", app_ids, "response"), ("floor", floor_ids, TABLE)):
+        for name, ids, table in targets:
             stored = dict(
                 conn.execute(f"SELECT submission_id, count(*) FROM {table} GROUP BY submission_id")
             )
@@ -580,11 +651,11 @@ def verify(db_path: Path, app_ids: list[str], floor_ids: list[str], questions: i
             "SELECT (SELECT count(*) FROM answer), (SELECT count(*) FROM response WHERE flagged)"
         ).fetchone()
         expected = len(set(app_ids)) * questions
-        print(f"- app: {answers} answers stored (expected {expected}), {flagged} flagged")
+        print(f"- {app_name}: {answers} answers stored (expected {expected}), {flagged} flagged")
         if answers != expected:
-            problems.append(f"app: {answers} answers stored, expected {expected}")
+            problems.append(f"{app_name}: {answers} answers stored, expected {expected}")
         if flagged:
-            problems.append(f"app: {flagged} responses flagged (the bench must not be flagged)")
+            problems.append(f"{app_name}: {flagged} responses flagged (the bench must not be)")
     finally:
         conn.close()
     return problems
@@ -796,6 +867,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmpdir", help="folder for the throwaway database (default: system)")
     parser.add_argument("--keep", action="store_true", help="keep the database and logs")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also serve the app at git revision REV (a worktree) and compare with it",
+    )
     args = parser.parse_args(argv)
     configs = args.config or [ServerConfig("sync", 2, 1)]
     if args.count is not None and args.count < 1:
@@ -824,11 +900,14 @@ def main(argv: list[str] | None = None) -> int:
     app = build_database(db_path, env, args.levels)
     submissions = Submissions(app)
     questions = None
-    all_app: list[str] = []
-    all_floor: list[str] = []
+    accepted: dict[str, list[str]] = {"app": [], "floor": [], "baseline": []}
     summary = []
     phones: list[Phone] = []
+    baseline = None
     try:
+        if args.baseline:
+            baseline = Baseline(args.baseline, workdir, env, args.levels)
+            print(f"- Baseline: the app at {args.baseline} ({baseline.commit}), own database")
         for config in configs:
             servers = {
                 "app": Server("app", "wsgi:app", config, env, workdir / f"app-{config}.log"),
@@ -836,6 +915,9 @@ def main(argv: list[str] | None = None) -> int:
                     "floor", "bench.floor_app:app", config, env, workdir / f"floor-{config}.log"
                 ),
             }
+            if baseline is not None:
+                servers["baseline"] = baseline.server(config, workdir / f"baseline-{config}.log")
+            names = list(servers)
             try:
                 for server in servers.values():
                     server.wait_ready()
@@ -853,12 +935,13 @@ def main(argv: list[str] | None = None) -> int:
                             None,
                             seed=args.seed * 100 + 99,
                         )
-                        (all_app if name == "app" else all_floor).extend(warm.accepted)
-                totals = {"app": Tally(), "floor": Tally()}
+                        accepted[name].extend(warm.accepted)
+                totals = {name: Tally() for name in names}
                 print(f"\n## gunicorn {config} ({config.kind} workers)\n")
                 print(TABLE_HEAD)
                 for round_ in range(args.rounds):
-                    order = ["app", "floor"] if round_ % 2 == 0 else ["floor", "app"]
+                    # app, floor(, baseline), then backwards: drift falls on every target.
+                    order = names if round_ % 2 == 0 else names[::-1]
                     for name in order:
                         tally = load(
                             servers[name],
@@ -867,15 +950,24 @@ def main(argv: list[str] | None = None) -> int:
                             args.concurrency,
                             duration,
                             args.count,
-                            seed=args.seed * 100 + round_ * 2 + (name == "floor"),
+                            seed=args.seed * 100 + round_ * 3 + names.index(name),
                         )
-                        (all_app if name == "app" else all_floor).extend(tally.accepted)
+                        accepted[name].extend(tally.accepted)
                         totals[name].merge(tally)
                         print(row(f"{name} (window {round_ + 1})", tally), flush=True)
-                print(row("**app, all windows**", totals["app"]))
-                print(row("**floor, all windows**", totals["floor"]))
+                for name in names:
+                    print(row(f"**{name}, all windows**", totals[name]))
                 ratio = totals["app"].rate / totals["floor"].rate if totals["floor"].rate else 0
                 print(f"\napp/floor throughput: **{ratio:.0%}**")
+                if baseline is not None:
+                    base = totals["baseline"]
+                    print(
+                        f"\napp/baseline ({baseline.commit}): throughput "
+                        f"**{totals['app'].rate / base.rate:.2f}**, server CPU per submission "
+                        f"**{totals['app'].cpu_ms / base.cpu_ms:.2f}**"
+                        if base.rate and base.cpu_ms
+                        else "\napp/baseline: the baseline accepted nothing"
+                    )
                 if any(set(t.statuses) - {303} or t.connection_errors for t in totals.values()):
                     print("\nSome posts were refused or failed: run with --keep to read the logs.")
                 summary.append((config, totals["app"], totals["floor"], ratio))
@@ -904,10 +996,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"\nLoad average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print("\n## Verification\n")
-        problems = verify(db_path, all_app, all_floor, questions or 0)
+        problems = verify(db_path, accepted["app"], accepted["floor"], questions or 0)
+        if baseline is not None:
+            problems += verify(
+                baseline.db_path, accepted["baseline"], None, questions or 0, app_name="baseline"
+            )
         if args.profile:
             profile(app, phones[0], submissions, args.profile)
     finally:
+        if baseline is not None:
+            baseline.remove()
         if args.keep:
             print(f"\nKept {workdir}")
         else:

@@ -37,3 +37,28 @@ def test_submissions_bench_stores_every_accepted_submission_exactly_once():
     )  # fmt: skip
     assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
     assert "Verified: every accepted submission stored exactly once" in done.stdout
+
+
+def test_submissions_bench_serves_a_baseline_revision_beside_the_app():
+    """``--baseline REV`` serves the app at REV from a git worktree with its own
+    database, checks it stores what it accepted, and removes the worktree."""
+    done = _run(
+        "bench/submissions.py",
+        "--duration", "1", "--rounds", "1", "--warmup", "0",
+        "--phones", "2", "--concurrency", "2", "--baseline", "HEAD",
+    )  # fmt: skip
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    out = done.stdout
+    assert "| **baseline, all windows** |" in out
+    assert "app/baseline (" in out and "throughput **" in out
+    assert "- baseline: " in out and "missing 0, not acknowledged 0, stored twice 0" in out
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    assert "sipas-bench-" not in worktrees
+
+
+def test_submissions_bench_refuses_an_unknown_baseline_revision():
+    done = _run("bench/submissions.py", "--duration", "1", "--baseline", "no-such-revision")
+    assert done.returncode != 0
+    assert "--baseline no-such-revision" in done.stderr
