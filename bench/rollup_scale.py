@@ -18,7 +18,7 @@ Run:
     .venv/bin/python bench/rollup_scale.py --database-url postgresql://...  # an EMPTY database
     .venv/bin/python bench/rollup_scale.py --reuse-large sqlite:////tmp/sipas-scale-X/scale.db
 
-The SQLite file of the 10 million run takes about 15 GB in a temporary folder,
+The SQLite file of the 10 million run takes about 8 GB in a temporary folder,
 removed at the end unless --keep.
 """
 
