@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from dataclasses import field
 from importlib import resources
@@ -18,6 +19,11 @@ from typing import Any
 
 LANGUAGES = ("vi", "en")
 QUESTION_TYPES = ("scale", "choice", "text")
+# Question ids and answer values are stored as they are (answer and rollup columns of
+# 40 and 20 characters), and the rollup reserves ids starting with "~" and the
+# field value "*" for its own rows (survey/rollup.py): lower-case words cannot clash.
+QUESTION_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
+ANSWER_VALUE = re.compile(r"[a-z0-9_]{1,20}")
 
 
 class QuestionnaireError(ValueError):
@@ -88,6 +94,10 @@ def _option(raw: dict, where: str) -> Option:
         label = {lang: raw[lang] for lang in LANGUAGES}
     except KeyError as exc:
         raise QuestionnaireError(f"{where}: option {raw!r} lacks {exc.args[0]!r}") from None
+    if not ANSWER_VALUE.fullmatch(value):
+        raise QuestionnaireError(
+            f"{where}: option value ({value!r}) must be 1 to 20 of a-z, 0-9 and _"
+        )
     return Option(value=value, label=label)
 
 
@@ -108,6 +118,10 @@ def parse(definition: dict[str, Any]) -> Questionnaire:
         qid = raw.get("id")
         if not qid or qid in seen:
             raise QuestionnaireError(f"question id ({qid!r}) is missing or repeated")
+        if not isinstance(qid, str) or not QUESTION_ID.fullmatch(qid):
+            raise QuestionnaireError(
+                f"question id ({qid!r}) must start with a-z and have at most 40 of a-z, 0-9, _"
+            )
         seen.add(qid)
         qtype = raw.get("type")
         if qtype not in QUESTION_TYPES:

@@ -43,6 +43,18 @@ def test_bundled_questionnaire_has_the_sipas_shape():
         (lambda d: d["questions"][1].update(scale="nope"), "unknown scale 'nope'"),
         (lambda d: d["questions"][1].update(element="nope"), "unknown element 'nope'"),
         (lambda d: d["questions"][0].update(options=[]), "a choice needs options"),
+        # The rollup's own rows: "~responses" and the all-fields value "*".
+        (lambda d: d["questions"][1].update(id="~responses"), "question id \\('~responses'\\)"),
+        (lambda d: d["questions"][1].update(id="Access"), "question id \\('Access'\\)"),
+        (lambda d: d["questions"][1].update(id="a" * 41), "at most 40"),
+        (
+            lambda d: d["questions"][0]["options"].append({"value": "*", "vi": "*", "en": "*"}),
+            "option value \\('\\*'\\)",
+        ),
+        (
+            lambda d: d["questions"][0]["options"][0].update(value="x" * 21),
+            "must be 1 to 20",
+        ),
     ],
 )
 def test_malformed_definitions_are_refused(change, message):
