@@ -49,8 +49,8 @@ FLAGGED = "~flagged"
 #: procedure field and source, and once in a row for all fields and both sources
 #: (``verified`` false). Most reports need no split; reading the total rows keeps
 #: their cost down to a few rows per unit and month however many fields and
-#: sources a busy unit's responses spread over. (Real field codes are lower-case
-#: words: "*" cannot be one.)
+#: sources a busy unit's responses spread over. (Answer values are lower-case
+#: words, checked by ``questionnaire.parse``: "*" cannot be a field's code.)
 TOTAL = "*"
 
 #: (month, question_id, procedure_field, verified, value) of one count, within a unit.
