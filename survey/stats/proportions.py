@@ -10,7 +10,6 @@ from typing import Literal
 
 import numpy as np
 from scipy import special
-from scipy import stats
 
 from ._validation import check_choice
 from ._validation import check_confidence
@@ -458,8 +457,11 @@ def compare_to_target(
         high=ci.high,
         target=target,
         status=status,
-        p_value_above=float(stats.binomtest(successes, n, target, alternative="greater").pvalue),
-        p_value_below=float(stats.binomtest(successes, n, target, alternative="less").pvalue),
+        # The binomial tails themselves: what binomtest(..., alternative="greater" /
+        # "less").pvalue returns, without its result objects (40 times faster, and a
+        # dashboard compares a dozen rates).
+        p_value_above=1.0 if successes == 0 else float(special.bdtrc(successes - 1, n, target)),
+        p_value_below=float(special.bdtr(successes, n, target)),
         responses_needed=needed,
         successes=successes,
         n=n,
