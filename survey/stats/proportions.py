@@ -43,6 +43,8 @@ STATUS_LABELS_VI: dict[str, str] = {
 MAX_EXTRA_RESPONSES = 100_000
 #: responses_needed scans every m up to this; beyond, only this many below the boundary.
 _SCAN_ALL = 4096
+#: Points evaluated per round while narrowing down to the boundary (64 intervals).
+_GRID_POINTS = 65
 
 
 @dataclass(frozen=True)
@@ -308,18 +310,19 @@ def _responses_needed(
             return None
         stop = int(tail[hits[0]])
     if stop > _SCAN_ALL:
-        # Bisect down to a point where the verdict turns conclusive, assuming
+        # Narrow down to a point where the verdict turns conclusive, assuming
         # it stays so; rounding k can make it flip back and forth only in a
         # band of about 2 sqrt(N) / (z sqrt(p(1-p))) answers (about 1 100 at
         # N = 100 000), so scanning _SCAN_ALL below that point finds the
         # smallest m while costing a few thousand evaluations, not 100 000.
-        low_m, high_m = max(1, stop // 2), stop
+        # Each round evaluates 64 evenly spaced points at once (a 65 536-wide
+        # range takes 3 rounds): numpy's cost is per call, not per point, so
+        # this is about 4 times faster than bisecting one point at a time.
+        low_m, high_m = max(1, stop // 2), stop  # not conclusive, conclusive
         while high_m - low_m > 1:
-            middle = (low_m + high_m) // 2
-            if conclusive(np.array([middle], dtype=np.int64))[0]:
-                high_m = middle
-            else:
-                low_m = middle
+            grid = np.unique(np.linspace(low_m, high_m, _GRID_POINTS).astype(np.int64))
+            first = int(np.flatnonzero(conclusive(grid[1:]))[0]) + 1  # grid[-1] is high_m
+            low_m, high_m = int(grid[first - 1]), int(grid[first])
         start = max(1, high_m - _SCAN_ALL)
         m = np.arange(start, high_m + 1, dtype=np.int64)
     else:

@@ -399,6 +399,8 @@ def test_compare_to_target_invalid_input(kwargs, message):
         (893, 1000, 0.90),
         (9030, 10000, 0.90),
         (452, 500, 0.9),
+        (125, 140, 0.90),
+        (1250, 1400, 0.90),
     ],
 )
 def test_responses_needed_in_the_thousands_matches_a_full_scan(k, n, target):
@@ -418,3 +420,35 @@ def test_responses_needed_in_the_thousands_matches_a_full_scan(k, n, target):
         hits = special.betaincinv(k_m + 1, total - k_m, 0.975) < target
     expected = int(m[np.flatnonzero(hits)[0]]) if hits.any() else None
     assert result.responses_needed == expected
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "target"),
+    [
+        (905, 1000, 0.90),
+        (1896, 2000, 0.95),
+        (893, 1000, 0.90),
+        (9030, 10000, 0.90),
+        (125, 140, 0.90),
+        (1250, 1400, 0.90),
+        (105, 1000, 0.10),
+    ],
+)
+def test_wilson_responses_needed_in_the_thousands_matches_a_full_scan(k, n, target):
+    """The same with the default Wilson interval, its bounds written out here as in
+    R's prop.test without continuity correction (the reference of the fixtures)."""
+    result = compare_to_target(k, n, target, method="wilson")
+    assert result.status == "inconclusive"
+    m = np.arange(1, 100_001)
+    total = (n + m).astype(float)
+    k_m = ((2 * k * (n + m) + n) // (2 * n)).astype(float)
+    z = 1.959963984540054
+    p = k_m / total
+    centre = p + z * z / (2 * total)
+    spread = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    low = np.where(k_m == 0, 0.0, (centre - spread) / (1 + z * z / total))
+    high = np.where(k_m == total, 1.0, (centre + spread) / (1 + z * z / total))
+    hits = low >= target if k / n > target else high < target
+    expected = int(m[np.flatnonzero(hits)[0]]) if hits.any() else None
+    assert result.responses_needed == expected
+    assert expected is None or expected > 4096  # the narrowing path, not the full scan
