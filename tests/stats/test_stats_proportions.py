@@ -391,63 +391,56 @@ def test_compare_to_target_invalid_input(kwargs, message):
         compare_to_target(**kwargs)
 
 
-@pytest.mark.parametrize(
-    ("k", "n", "target"),
-    [
-        (905, 1000, 0.90),
-        (1896, 2000, 0.95),
-        (893, 1000, 0.90),
-        (9030, 10000, 0.90),
-        (452, 500, 0.9),
-        (125, 140, 0.90),
-        (1250, 1400, 0.90),
-    ],
-)
-def test_responses_needed_in_the_thousands_matches_a_full_scan(k, n, target):
-    """Beyond 4 096 the search bisects and scans only near the boundary: it must still
-    give the smallest m of a scan of every m, made here with Clopper-Pearson's Beta
-    quantiles (the definition), not the binomial tails the search uses."""
+def _exact_bounds(k_m: np.ndarray, total: np.ndarray):
+    """Clopper-Pearson's Beta quantiles (the definition), not the binomial tails the
+    search uses."""
     from scipy import special
 
-    result = compare_to_target(k, n, target, method="exact")
-    assert result.status == "inconclusive"
-    m = np.arange(1, 100_001)
-    total = n + m
-    k_m = (2 * k * total + n) // (2 * n)
-    if k / n > target:
-        hits = special.betaincinv(k_m, total - k_m + 1, 0.025) >= target
-    else:
-        hits = special.betaincinv(k_m + 1, total - k_m, 0.975) < target
-    expected = int(m[np.flatnonzero(hits)[0]]) if hits.any() else None
-    assert result.responses_needed == expected
+    return special.betaincinv(k_m, total - k_m + 1, 0.025), special.betaincinv(
+        k_m + 1, total - k_m, 0.975
+    )
 
 
-@pytest.mark.parametrize(
-    ("k", "n", "target"),
-    [
-        (905, 1000, 0.90),
-        (1896, 2000, 0.95),
-        (893, 1000, 0.90),
-        (9030, 10000, 0.90),
-        (125, 140, 0.90),
-        (1250, 1400, 0.90),
-        (105, 1000, 0.10),
-    ],
-)
-def test_wilson_responses_needed_in_the_thousands_matches_a_full_scan(k, n, target):
-    """The same with the default Wilson interval, its bounds written out here as in
-    R's prop.test without continuity correction (the reference of the fixtures)."""
-    result = compare_to_target(k, n, target, method="wilson")
-    assert result.status == "inconclusive"
-    m = np.arange(1, 100_001)
-    total = (n + m).astype(float)
-    k_m = ((2 * k * (n + m) + n) // (2 * n)).astype(float)
+def _wilson_bounds(k_m: np.ndarray, total: np.ndarray):
+    """Written out as in R's prop.test without continuity correction (the reference
+    of the fixtures), not through the module's own helper."""
     z = 1.959963984540054
     p = k_m / total
     centre = p + z * z / (2 * total)
     spread = z * np.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
     low = np.where(k_m == 0, 0.0, (centre - spread) / (1 + z * z / total))
     high = np.where(k_m == total, 1.0, (centre + spread) / (1 + z * z / total))
+    return low, high
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "target", "method"),
+    [
+        (905, 1000, 0.90, "exact"),
+        (1896, 2000, 0.95, "exact"),
+        (893, 1000, 0.90, "exact"),
+        (9030, 10000, 0.90, "exact"),
+        (452, 500, 0.9, "exact"),
+        (125, 140, 0.90, "exact"),
+        (1250, 1400, 0.90, "exact"),
+        (905, 1000, 0.90, "wilson"),
+        (1896, 2000, 0.95, "wilson"),
+        (893, 1000, 0.90, "wilson"),
+        (9030, 10000, 0.90, "wilson"),
+        (125, 140, 0.90, "wilson"),
+        (1250, 1400, 0.90, "wilson"),
+        (105, 1000, 0.10, "wilson"),
+    ],
+)
+def test_responses_needed_in_the_thousands_matches_a_full_scan(k, n, target, method):
+    """Beyond 4 096 the search narrows down to the boundary and scans only near it: it
+    must still give the smallest m of a scan of every m up to 100 000."""
+    result = compare_to_target(k, n, target, method=method)
+    assert result.status == "inconclusive"
+    m = np.arange(1, 100_001)
+    total = (n + m).astype(float)
+    k_m = ((2 * k * (n + m) + n) // (2 * n)).astype(float)
+    low, high = (_exact_bounds if method == "exact" else _wilson_bounds)(k_m, total)
     hits = low >= target if k / n > target else high < target
     expected = int(m[np.flatnonzero(hits)[0]]) if hits.any() else None
     assert result.responses_needed == expected
