@@ -207,6 +207,14 @@ def build_database(path: Path, env: dict[str, str], levels: int = 2):
     return app
 
 
+def git(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """Run git and capture its output; without git, a failed run (status 127)."""
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    except OSError as exc:
+        return subprocess.CompletedProcess(["git", *args], 127, "", str(exc))
+
+
 class Baseline:
     """The app at an earlier git revision, checked out in a temporary worktree, with
     its own database built by that revision's code."""
@@ -214,27 +222,17 @@ class Baseline:
     def __init__(self, revision: str, workdir: Path, env: dict[str, str], levels: int) -> None:
         self.tree = workdir / "baseline"
         self.db_path = workdir / "baseline.db"
-        done = subprocess.run(
-            ["git", "worktree", "add", "--detach", str(self.tree), revision],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
+        done = git("worktree", "add", "--detach", str(self.tree), revision)
         if done.returncode != 0:
             raise SystemExit(f"--baseline {revision}: {done.stderr.strip()}")
-        self.commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=self.tree,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        self.commit = git("rev-parse", "--short", "HEAD", cwd=self.tree).stdout.strip()
         self.env = {**env, "DATABASE_URL": f"sqlite:///{self.db_path}"}
         self.env["FLOOR_DATABASE"] = str(self.db_path)
         # That revision's build_database, migrations and CLI, in a process of its own.
         build = (
-            "import sys; from pathlib import Path; sys.path.insert(0, '.'); "
+            "import os, sys; from pathlib import Path; sys.path.insert(0, '.'); "
             "from bench.submissions import build_database; "
-            "build_database(Path(sys.argv[1]), dict(__import__('os').environ), int(sys.argv[2]))"
+            "build_database(Path(sys.argv[1]), dict(os.environ), int(sys.argv[2]))"
         )
         done = subprocess.run(
             [sys.executable, "-c", build, str(self.db_path), str(levels)],
@@ -251,11 +249,7 @@ class Baseline:
         return Server("baseline", "wsgi:app", config, self.env, log, cwd=self.tree)
 
     def remove(self) -> None:
-        subprocess.run(
-            ["git", "worktree", "remove", "--force", str(self.tree)],
-            cwd=ROOT,
-            capture_output=True,
-        )
+        git("worktree", "remove", "--force", str(self.tree))
 
 
 # -- gunicorn ---------------------------------------------------------------
@@ -804,17 +798,14 @@ def machine() -> list[str]:
 def code_version() -> str:
     """The commit the app was served from, and whether survey/ had local changes."""
 
-    def git(*args: str) -> str:
-        try:
-            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        except OSError:
-            return ""
+    def output(*args: str) -> str:
+        done = git(*args)
         return done.stdout.strip() if done.returncode == 0 else ""
 
-    commit = git("rev-parse", "--short", "HEAD")
+    commit = output("rev-parse", "--short", "HEAD")
     if not commit:
         return "not a git checkout"
-    dirty = git("status", "--porcelain", "--", "survey", "migrations", "wsgi.py")
+    dirty = output("status", "--porcelain", "--", "survey", "migrations", "wsgi.py")
     return commit + (" with uncommitted changes in survey/ or migrations/" if dirty else "")
 
 
