@@ -2,17 +2,21 @@
 
 Builds a throwaway SQLite database with the app's own Alembic migrations and
 its own CLI (a province, a commune, optionally a district between them, one
-desk), then serves two apps on loopback ports with the same gunicorn settings:
+desk), then serves three apps on loopback ports with the same gunicorn settings:
 
 - the real app (``wsgi:app``);
+- the *stack floor* (``bench/stack_floor_app.py``): the least a post costs in
+  this project's stack, with none of the app's own work: Flask, a Flask-WTF
+  form with the questionnaire's fields (CSRF checked), and the response and
+  its answers stored with SQLAlchemy Core in one transaction;
 - the *floor* (``bench/floor_app.py``): one Flask endpoint that stores the
   posted form with a single raw INSERT into the same database file.
 
 Simulated phones each open the form once (``GET /s/<desk>``: cookies, CSRF
 token, hidden fields), then client threads post real form submissions over
 keep-alive connections, each with a fresh ``submission_id``. The same request
-bytes go to both targets, one target at a time, in rounds ordered app, floor,
-floor, app, … so drift on a shared machine falls on both. Only ``303``
+bytes go to every target, one target at a time, in rounds ordered app, stack
+floor, floor, then backwards, so drift on a shared machine falls on all. Only ``303``
 answers count; at the end the database must hold exactly the accepted
 submissions (no loss, no doubles) or the script exits with status 1.
 
@@ -75,7 +79,12 @@ from flask import has_app_context
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.floor_app import TABLE as FLOOR_TABLE  # noqa: E402
 from bench.machine_info import describe  # noqa: E402
+from bench.stack_floor_app import ANSWERS as STACK_ANSWERS  # noqa: E402
+from bench.stack_floor_app import RESPONSES as STACK_RESPONSES  # noqa: E402
+
+STACK_TABLES = (STACK_RESPONSES, STACK_ANSWERS)
 
 UNIT = "BENCH-X01"
 DESK = "BENCH-01"
@@ -176,6 +185,7 @@ def build_database(path: Path, env: dict[str, str], levels: int = 2):
     from flask_migrate import upgrade
 
     from bench import floor_app
+    from bench import stack_floor_app
     from survey import create_app
     from survey.extensions import db
 
@@ -204,6 +214,7 @@ def build_database(path: Path, env: dict[str, str], levels: int = 2):
                 raise SystemExit(f"flask {' '.join(args)} failed: {result.output}")
         db.engine.dispose()
     floor_app.create_table(str(path))
+    stack_floor_app.create_tables(str(path))
     return app
 
 
@@ -606,25 +617,17 @@ def load(
 # -- verification -----------------------------------------------------------
 
 
-def verify(
-    db_path: Path,
-    app_ids: list[str],
-    floor_ids: list[str] | None,
-    questions: int,
-    app_name: str = "app",
-) -> list[str]:
-    """Problems found: every 303 stored exactly once, nothing else stored, nothing flagged.
+def verify(db_path: Path, targets: list[tuple[str, list[str], str, str | None]], questions: int):
+    """Problems found: every 303 stored exactly once, nothing else stored.
 
-    ``floor_ids`` None: the database has no floor to check (the baseline's)."""
-    from bench.floor_app import TABLE
-
+    ``targets``: (name, accepted submission ids, response table, answer table or
+    None). With an answer table, each stored response must have ``questions``
+    answers; the app's table ``response`` must also hold no flagged response.
+    """
     problems = []
     conn = sqlite3.connect(db_path)
-    targets = [(app_name, app_ids, "response")]
-    if floor_ids is not None:
-        targets.append(("floor", floor_ids, TABLE))
     try:
-        for name, ids, table in targets:
+        for name, ids, table, answer_table in targets:
             stored = dict(
                 conn.execute(f"SELECT submission_id, count(*) FROM {table} GROUP BY submission_id")
             )
@@ -641,15 +644,18 @@ def verify(
             )
             if missing or extra or doubles or total != len(accepted):
                 problems.append(f"{name}: database holds {total} rows for {len(accepted)} accepted")
-        answers, flagged = conn.execute(
-            "SELECT (SELECT count(*) FROM answer), (SELECT count(*) FROM response WHERE flagged)"
-        ).fetchone()
-        expected = len(set(app_ids)) * questions
-        print(f"- {app_name}: {answers} answers stored (expected {expected}), {flagged} flagged")
-        if answers != expected:
-            problems.append(f"{app_name}: {answers} answers stored, expected {expected}")
-        if flagged:
-            problems.append(f"{app_name}: {flagged} responses flagged (the bench must not be)")
+            if answer_table is None:
+                continue
+            answers = conn.execute(f"SELECT count(*) FROM {answer_table}").fetchone()[0]
+            expected = len(accepted) * questions
+            print(f"- {name}: {answers} answers stored (expected {expected})")
+            if answers != expected:
+                problems.append(f"{name}: {answers} answers stored, expected {expected}")
+            if table == "response":
+                flagged = conn.execute("SELECT count(*) FROM response WHERE flagged").fetchone()[0]
+                print(f"- {name}: {flagged} flagged")
+                if flagged:
+                    problems.append(f"{name}: {flagged} responses flagged (the bench must not be)")
     finally:
         conn.close()
     return problems
@@ -821,6 +827,11 @@ def filesystem(path: Path) -> str:
     return kind
 
 
+def share(tally: Tally, of: Tally) -> float:
+    """``tally``'s throughput as a fraction of ``of``'s (0 when ``of`` accepted nothing)."""
+    return tally.rate / of.rate if of.rate else 0.0
+
+
 def row(name: str, tally: Tally) -> str:
     return (
         f"| {name} | {len(tally.accepted)} | {tally.seconds:.1f} | {tally.rate:.0f} "
@@ -891,7 +902,7 @@ def main(argv: list[str] | None = None) -> int:
     app = build_database(db_path, env, args.levels)
     submissions = Submissions(app)
     questions = None
-    accepted: dict[str, list[str]] = {"app": [], "floor": [], "baseline": []}
+    accepted: dict[str, list[str]] = {"app": [], "stack floor": [], "floor": [], "baseline": []}
     summary = []
     phones: list[Phone] = []
     baseline = None
@@ -902,6 +913,13 @@ def main(argv: list[str] | None = None) -> int:
         for config in configs:
             servers = {
                 "app": Server("app", "wsgi:app", config, env, workdir / f"app-{config}.log"),
+                "stack floor": Server(
+                    "stack floor",
+                    "bench.stack_floor_app:app",
+                    config,
+                    env,
+                    workdir / f"stack-floor-{config}.log",
+                ),
                 "floor": Server(
                     "floor", "bench.floor_app:app", config, env, workdir / f"floor-{config}.log"
                 ),
@@ -948,8 +966,12 @@ def main(argv: list[str] | None = None) -> int:
                         print(row(f"{name} (window {round_ + 1})", tally), flush=True)
                 for name in names:
                     print(row(f"**{name}, all windows**", totals[name]))
-                ratio = totals["app"].rate / totals["floor"].rate if totals["floor"].rate else 0
-                print(f"\napp/floor throughput: **{ratio:.0%}**")
+                ratio = share(totals["app"], totals["floor"])
+                stack = share(totals["stack floor"], totals["floor"])
+                print(
+                    f"\napp/floor throughput: **{ratio:.0%}**; stack floor/floor: **{stack:.0%}**;"
+                    f" app/stack floor: **{share(totals['app'], totals['stack floor']):.0%}**"
+                )
                 if baseline is not None:
                     base = totals["baseline"]
                     print(
@@ -961,36 +983,49 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 if any(set(t.statuses) - {303} or t.connection_errors for t in totals.values()):
                     print("\nSome posts were refused or failed: run with --keep to read the logs.")
-                summary.append((config, totals["app"], totals["floor"], ratio))
+                summary.append((config, totals["app"], totals["stack floor"], totals["floor"]))
             finally:
                 for server in servers.values():
                     server.stop()
 
         print("\n## Summary\n")
         print(
-            "| gunicorn | app subs/s | floor subs/s | app/floor | app p50/p99 ms "
-            "| floor p50/p99 ms | app CPU ms/sub | floor CPU ms/sub |"
+            "| gunicorn | target | subs/s | share of the floor | p50 / p99 ms | CPU ms/sub |\n"
+            "| --- | --- | ---: | ---: | ---: | ---: |"
         )
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for config, a, f, ratio in summary:
-            print(
-                f"| {config} | {a.rate:.0f} | {f.rate:.0f} | {ratio:.0%} "
-                f"| {a.percentile(50):.1f} / {a.percentile(99):.1f} "
-                f"| {f.percentile(50):.1f} / {f.percentile(99):.1f} "
-                f"| {a.cpu_ms:.2f} | {f.cpu_ms:.2f} |"
-            )
-        best = max(summary, key=lambda item: item[1].rate)
+        for config, *targets in summary:
+            for name, tally in zip(("app", "stack floor", "floor"), targets, strict=True):
+                print(
+                    f"| {config} | {name} | {tally.rate:.0f} | {share(tally, targets[2]):.0%} "
+                    f"| {tally.percentile(50):.1f} / {tally.percentile(99):.1f} "
+                    f"| {tally.cpu_ms:.2f} |"
+                )
+        config, app_tally, stack_tally, floor_tally = max(summary, key=lambda item: item[1].rate)
+        ratio = share(app_tally, floor_tally)
         print(
-            f"\nGoals of issue #8, best config ({best[0]}): app at least 60 % of the floor: "
-            f"{'yes' if best[3] >= 0.6 else 'no'} ({best[3]:.0%}); at least 500 subs/s: "
-            f"{'yes' if best[1].rate >= 500 else 'no'} ({best[1].rate:.0f}/s)."
+            f"\nGoals of issue #8, best config ({config}): app at least 60 % of the floor: "
+            f"{'yes' if ratio >= 0.6 else 'no'} ({ratio:.0%}); at least 500 subs/s: "
+            f"{'yes' if app_tally.rate >= 500 else 'no'} ({app_tally.rate:.0f}/s). "
+            f"The stack floor (Flask, Flask-WTF, SQLAlchemy Core, nothing of the app) "
+            f"reaches {share(stack_tally, floor_tally):.0%} of the floor "
+            f"({stack_tally.rate:.0f}/s)."
         )
         print(f"\nLoad average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print("\n## Verification\n")
-        problems = verify(db_path, accepted["app"], accepted["floor"], questions or 0)
+        problems = verify(
+            db_path,
+            [
+                ("app", accepted["app"], "response", "answer"),
+                ("stack floor", accepted["stack floor"], STACK_TABLES[0], STACK_TABLES[1]),
+                ("floor", accepted["floor"], FLOOR_TABLE, None),
+            ],
+            questions or 0,
+        )
         if baseline is not None:
             problems += verify(
-                baseline.db_path, accepted["baseline"], None, questions or 0, app_name="baseline"
+                baseline.db_path,
+                [("baseline", accepted["baseline"], "response", "answer")],
+                questions or 0,
             )
         if args.profile:
             profile(app, phones[0], submissions, args.profile)

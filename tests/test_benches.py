@@ -6,6 +6,7 @@ would leave those figures unreproducible.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,15 @@ def test_submissions_bench_stores_every_accepted_submission_exactly_once():
         "--phones", "2", "--concurrency", "2",
     )  # fmt: skip
     assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
-    assert "Verified: every accepted submission stored exactly once" in done.stdout
+    out = done.stdout
+    assert "Verified: every accepted submission stored exactly once" in out
+    # The stack floor accepted the app's own form bytes (its CSRF check passed with
+    # the app's session) and stored every answer of each.
+    assert "| **stack floor, all windows** |" in out
+    stack = re.search(r"- stack floor: (\d+) accepted, (\d+) rows in `bench_stack_response`", out)
+    assert stack and int(stack[1]) > 0 and stack[1] == stack[2]
+    answers = re.search(r"- stack floor: (\d+) answers stored \(expected (\d+)\)", out)
+    assert answers and answers[1] == answers[2] and int(answers[1]) >= int(stack[1])
 
 
 def test_submissions_bench_serves_a_baseline_revision_beside_the_app():
