@@ -2,16 +2,19 @@
 
 A minimal Flask app with one endpoint, ``POST /s/<desk_code>``, that parses the
 posted form and stores it with a single raw ``INSERT`` (one row, the answers as
-JSON) into a small table of its own in the *same* SQLite file as the real app,
-with the app's durability settings (WAL, ``synchronous=FULL``), then answers
-``303`` to a thank-you URL like the real form. No ORM, no CSRF, no rate
-limits, no templates: whatever the real app spends beyond this is its own.
+JSON) through the database's own driver into a small table of its own in the
+*same* database as the real app: the SQLite file with the app's durability
+settings (WAL, ``synchronous=FULL``), or the PostgreSQL database (one
+autocommitted statement, the server's own durability settings). It then
+answers ``303`` to a thank-you URL like the real form. No ORM, no CSRF, no
+rate limits, no templates: whatever the real app spends beyond this is its own.
 
 A repeated ``submission_id`` is answered ``303`` and stored once (the unique
 constraint), as the real app does, so the bench's retry of a dropped
 connection cannot count twice.
 
-Served by gunicorn exactly like the app:
+Served by gunicorn exactly like the app, ``FLOOR_DATABASE`` being a SQLite file
+or a ``postgresql://`` URL:
 ``FLOOR_DATABASE=/path/survey.db gunicorn bench.floor_app:app``.
 """
 
@@ -32,7 +35,7 @@ TABLE = "bench_floor_response"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
-    id INTEGER PRIMARY KEY,
+    id {{id}} PRIMARY KEY,
     submission_id VARCHAR(36) NOT NULL UNIQUE,
     desk_code VARCHAR(32) NOT NULL,
     submitted_at TEXT NOT NULL,
@@ -41,42 +44,67 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 )
 """
 
-INSERT = (
-    f"INSERT INTO {TABLE} (submission_id, desk_code, submitted_at, answers, comment) "
-    "VALUES (?, ?, ?, ?, ?)"
-)
+COLUMNS = "submission_id, desk_code, submitted_at, answers, comment"
 
 
-def connect(path: str) -> sqlite3.Connection:
-    """A connection with the pragmas the real app sets (survey/__init__.py)."""
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=10000")
-    return conn
+def is_postgresql(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgresql+psycopg://"))
 
 
-def create_table(path: str) -> None:
+class Store:
+    """One driver connection per worker thread (opened once) and the INSERT in its
+    parameter style."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.postgresql = is_postgresql(target)
+        marks = ", ".join(["%s" if self.postgresql else "?"] * 5)
+        self.insert = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES ({marks})"
+        self.local = threading.local()
+        if self.postgresql:
+            import psycopg
+
+            self.duplicate: type[Exception] = psycopg.errors.UniqueViolation
+        else:
+            self.duplicate = sqlite3.IntegrityError
+
+    def connect(self):
+        if self.postgresql:
+            import psycopg
+
+            return psycopg.connect(self.target.replace("+psycopg", ""), autocommit=True)
+        # The pragmas the real app sets (survey/__init__.py); autocommit.
+        conn = sqlite3.connect(
+            self.target, timeout=10, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        return conn
+
+    def conn(self):
+        if getattr(self.local, "conn", None) is None:
+            self.local.conn = self.connect()
+        return self.local.conn
+
+
+def create_table(target: str) -> None:
     """Create the floor's table (the bench calls this before starting the servers)."""
-    conn = connect(path)
+    store = Store(target)
+    conn = store.connect()
     try:
-        conn.execute(SCHEMA)
+        identity = "BIGINT GENERATED ALWAYS AS IDENTITY" if store.postgresql else "INTEGER"
+        conn.execute(SCHEMA.format(id=identity))
     finally:
         conn.close()
 
 
-def create_app(path: str | None = None) -> Flask:
-    """The floor app, writing to ``path`` (default: ``FLOOR_DATABASE``)."""
-    path = path or os.environ["FLOOR_DATABASE"]
+def create_app(target: str | None = None) -> Flask:
+    """The floor app, writing to ``target`` (default: ``FLOOR_DATABASE``)."""
+    store = Store(target or os.environ["FLOOR_DATABASE"])
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
-    local = threading.local()  # one connection per worker thread, opened once
-
-    def conn() -> sqlite3.Connection:
-        if getattr(local, "conn", None) is None:
-            local.conn = connect(path)
-        return local.conn
 
     @app.post("/s/<desk_code>")
     def respond(desk_code: str):
@@ -84,8 +112,8 @@ def create_app(path: str | None = None) -> Flask:
         form = request.form
         answers = {k: v for k, v in form.items() if k.startswith("q_") and k != "q_comment"}
         try:
-            conn().execute(
-                INSERT,
+            store.conn().execute(
+                store.insert,
                 (
                     form["submission_id"],
                     desk_code,
@@ -94,14 +122,14 @@ def create_app(path: str | None = None) -> Flask:
                     form.get("q_comment") or None,
                 ),
             )
-        except sqlite3.IntegrityError:
+        except store.duplicate:
             pass  # the same submission again: stored once, thanked again
         return redirect(f"/s/{desk_code}/thanks", 303)
 
     @app.get("/healthz")
     def healthz():
         """Readiness probe for the bench."""
-        conn().execute("SELECT 1").fetchone()
+        store.conn().execute("SELECT 1").fetchone()
         return {"status": "ok"}
 
     return app

@@ -10,8 +10,9 @@ project is built on and nothing of the app's own logic:
   WTForms fields from the bundled definition) checks the CSRF token against
   that session and validates every answer;
 - SQLAlchemy Core stores the response row and its answer rows in one
-  transaction (one durable commit) in tables of its own, in the *same* SQLite
-  file, with the app's durability settings;
+  transaction (one durable commit) in tables of its own, in the *same*
+  database as the app (the SQLite file with the app's durability settings, or
+  the PostgreSQL database);
 - ``303`` to a thank-you URL.
 
 No desk lookup, rate limits, start stamp, receipt token, rollup, translations
@@ -20,7 +21,8 @@ session cookie and CSRF token: both use the servers' ``SURVEY_SECRET_KEY``),
 so whatever the app spends beyond this is the app's own work, and this
 target's share of the raw floor bounds what any app in this stack can reach.
 
-Served by gunicorn exactly like the app:
+Served by gunicorn exactly like the app, ``FLOOR_DATABASE`` being a SQLite file
+or a ``postgresql://`` URL:
 ``FLOOR_DATABASE=/path/survey.db SURVEY_SECRET_KEY=... gunicorn bench.stack_floor_app:app``.
 """
 
@@ -43,6 +45,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
+from bench.floor_app import is_postgresql
 from survey.questionnaire import latest_bundled
 from survey.questionnaire import parse
 
@@ -69,15 +72,18 @@ answers = sa.Table(
 )
 
 
-def engine_for(path: str) -> sa.Engine:
-    """An engine on ``path`` with the app's SQLite pragmas (WAL, synchronous=FULL, busy
-    timeout): importing the ``survey`` package installs its listener on every engine."""
-    return sa.create_engine(f"sqlite:///{path}")
+def engine_for(target: str) -> sa.Engine:
+    """An engine on ``target``, a SQLite file or a PostgreSQL URL. On SQLite it gets the
+    app's pragmas (WAL, synchronous=FULL, busy timeout): importing the ``survey``
+    package installs its listener on every engine."""
+    if is_postgresql(target):
+        return sa.create_engine(target.replace("postgresql://", "postgresql+psycopg://", 1))
+    return sa.create_engine(f"sqlite:///{target}")
 
 
-def create_tables(path: str) -> None:
+def create_tables(target: str) -> None:
     """Create the stack floor's tables (the bench calls this before starting the servers)."""
-    engine = engine_for(path)
+    engine = engine_for(target)
     metadata.create_all(engine)
     engine.dispose()
 
@@ -105,8 +111,8 @@ def form_class() -> type[FlaskForm]:
     return type("StackFloorForm", (FlaskForm,), fields)
 
 
-def create_app(path: str | None = None, secret: str | None = None) -> Flask:
-    """The stack floor, writing to ``path`` (default: ``FLOOR_DATABASE``) and reading
+def create_app(target: str | None = None, secret: str | None = None) -> Flask:
+    """The stack floor, writing to ``target`` (default: ``FLOOR_DATABASE``) and reading
     sessions signed with ``secret`` (default: ``SURVEY_SECRET_KEY``, as the app)."""
     app = Flask(__name__)
     app.config.update(
@@ -114,7 +120,7 @@ def create_app(path: str | None = None, secret: str | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=6 * 3600,
         MAX_CONTENT_LENGTH=64 * 1024,
     )
-    engine = engine_for(path or os.environ["FLOOR_DATABASE"])
+    engine = engine_for(target or os.environ["FLOOR_DATABASE"])
     form_cls = form_class()
     coded = [name for name in form_cls.__dict__ if name.startswith("q_") and name != "q_comment"]
 

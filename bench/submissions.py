@@ -1,8 +1,9 @@
 """Load test of citizen form submissions through gunicorn, against a floor.
 
-Builds a throwaway SQLite database with the app's own Alembic migrations and
-its own CLI (a province, a commune, optionally a district between them, one
-desk), then serves three apps on loopback ports with the same gunicorn settings:
+Builds a throwaway SQLite database (or fills an empty PostgreSQL one given
+with ``--database-url``) with the app's own Alembic migrations and its own CLI
+(a province, a commune, optionally a district between them, one desk), then
+serves three apps on loopback ports with the same gunicorn settings:
 
 - the real app (``wsgi:app``);
 - the *stack floor* (``bench/stack_floor_app.py``): the least a post costs in
@@ -45,6 +46,7 @@ Run: .venv/bin/python bench/submissions.py [--duration 10] [--rounds 2]
      [--concurrency 8] [--config sync:2 --config gthread:2x4 ...]
      [--baseline HEAD~3]  (the same load on an earlier revision, side by side)
      [--profile 2000]   (cProfile of the POST path through the test client)
+     [--database-url postgresql://user@host/empty_db]  (production's database)
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ def shown_settings(env: dict[str, str]) -> list[str]:
 # -- database ---------------------------------------------------------------
 
 
-def build_database(path: Path, env: dict[str, str], levels: int = 2):
+def build_database(target: str | Path, env: dict[str, str], levels: int = 2):
     """Migrate a new database and add the units and a desk with the app's own CLI.
 
     ``levels`` 2 is province → commune (Vietnam's tree since 1/7/2025), 3 is
@@ -213,8 +215,8 @@ def build_database(path: Path, env: dict[str, str], levels: int = 2):
             if result.exit_code != 0:
                 raise SystemExit(f"flask {' '.join(args)} failed: {result.output}")
         db.engine.dispose()
-    floor_app.create_table(str(path))
-    stack_floor_app.create_tables(str(path))
+    floor_app.create_table(str(target))
+    stack_floor_app.create_tables(str(target))
     return app
 
 
@@ -617,20 +619,24 @@ def load(
 # -- verification -----------------------------------------------------------
 
 
-def verify(db_path: Path, targets: list[tuple[str, list[str], str, str | None]], questions: int):
+def verify(
+    database_url: str, targets: list[tuple[str, list[str], str, str | None]], questions: int
+):
     """Problems found: every 303 stored exactly once, nothing else stored.
 
     ``targets``: (name, accepted submission ids, response table, answer table or
     None). With an answer table, each stored response must have ``questions``
     answers; the app's table ``response`` must also hold no flagged response.
     """
+    import sqlalchemy as sa
+
     problems = []
-    conn = sqlite3.connect(db_path)
+    engine = sa.create_engine(database_url)
+    conn = engine.connect()
     try:
         for name, ids, table, answer_table in targets:
-            stored = dict(
-                conn.execute(f"SELECT submission_id, count(*) FROM {table} GROUP BY submission_id")
-            )
+            query = f"SELECT submission_id, count(*) FROM {table} GROUP BY submission_id"
+            stored = dict(conn.exec_driver_sql(query).all())
             accepted = set(ids)
             if len(accepted) != len(ids):
                 problems.append(f"{name}: {len(ids) - len(accepted)} submissions thanked twice")
@@ -646,18 +652,21 @@ def verify(db_path: Path, targets: list[tuple[str, list[str], str, str | None]],
                 problems.append(f"{name}: database holds {total} rows for {len(accepted)} accepted")
             if answer_table is None:
                 continue
-            answers = conn.execute(f"SELECT count(*) FROM {answer_table}").fetchone()[0]
+            answers = conn.exec_driver_sql(f"SELECT count(*) FROM {answer_table}").scalar_one()
             expected = len(accepted) * questions
             print(f"- {name}: {answers} answers stored (expected {expected})")
             if answers != expected:
                 problems.append(f"{name}: {answers} answers stored, expected {expected}")
             if table == "response":
-                flagged = conn.execute("SELECT count(*) FROM response WHERE flagged").fetchone()[0]
+                flagged = conn.exec_driver_sql(
+                    "SELECT count(*) FROM response WHERE flagged"
+                ).scalar_one()
                 print(f"- {name}: {flagged} flagged")
                 if flagged:
                     problems.append(f"{name}: {flagged} responses flagged (the bench must not be)")
     finally:
         conn.close()
+        engine.dispose()
     return problems
 
 
@@ -815,6 +824,28 @@ def code_version() -> str:
     return commit + (" with uncommitted changes in survey/ or migrations/" if dirty else "")
 
 
+def describe_database(database_url: str, workdir: Path) -> str:
+    """The database and its durability settings, as the servers use it."""
+    import sqlalchemy as sa
+
+    if database_url.startswith("sqlite"):
+        path = database_url.removeprefix("sqlite:///")
+        where = f"{path} ({filesystem(workdir)})"
+        return f"SQLite {sqlite3.sqlite_version}, {where}, WAL, synchronous=FULL"
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            settings = {
+                name: conn.exec_driver_sql(f"SHOW {name}").scalar_one()
+                for name in ("server_version", "fsync", "synchronous_commit", "wal_sync_method")
+            }
+    finally:
+        engine.dispose()
+    version = settings.pop("server_version")
+    where = database_url.rsplit("@", 1)[-1]
+    return f"PostgreSQL {version} at {where}, " + ", ".join(f"{k}={v}" for k, v in settings.items())
+
+
 def filesystem(path: Path) -> str:
     best, kind = "", "?"
     try:
@@ -870,23 +901,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database and logs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="an EMPTY PostgreSQL database to run on (default: a throwaway SQLite file)",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="REV",
         help="also serve the app at git revision REV (a worktree) and compare with it",
     )
     args = parser.parse_args(argv)
+    if args.database_url and not args.database_url.startswith(("postgresql://", "postgresql+")):
+        parser.error("--database-url must be a postgresql:// URL (SQLite is the default)")
+    if args.database_url and args.baseline:
+        parser.error("--baseline runs on SQLite only (it builds a database of its own)")
     configs = args.config or [ServerConfig("sync", 2, 1)]
     if args.count is not None and args.count < 1:
         parser.error("--count must be at least 1")
     duration = None if args.count else args.duration
 
     workdir = Path(tempfile.mkdtemp(prefix="sipas-bench-", dir=args.tmpdir))
-    db_path = workdir / "survey.db"
-    env = server_env(f"sqlite:///{db_path}", secrets.token_hex(32), args.limits, str(db_path))
+    if args.database_url:
+        target = args.database_url
+        database_url = target.replace("postgresql://", "postgresql+psycopg://", 1)
+    else:
+        target = str(workdir / "survey.db")
+        database_url = f"sqlite:///{target}"
+    env = server_env(database_url, secrets.token_hex(32), args.limits, target)
     print("# Form submissions: app vs floor\n")
     for line in machine():
         print(f"- {line}")
-    print(f"- Database: {db_path} ({filesystem(workdir)}), WAL, synchronous=FULL (both targets)")
+    print(f"- Database: {describe_database(database_url, workdir)} (every target)")
     bound = f"{args.count} submissions" if args.count else f"{args.duration:g} s"
     print(
         f"- Load: {args.concurrency} client threads (one process, keep-alive http.client), "
@@ -899,7 +944,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ({LIMIT_NOTES[args.limits]}; the honeypot field is sent empty, and each")
     print("  submission carries a fresh start stamp signed with the servers' secret key)")
 
-    app = build_database(db_path, env, args.levels)
+    app = build_database(target, env, args.levels)
     submissions = Submissions(app)
     questions = None
     accepted: dict[str, list[str]] = {"app": [], "stack floor": [], "floor": [], "baseline": []}
@@ -1013,7 +1058,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nLoad average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print("\n## Verification\n")
         problems = verify(
-            db_path,
+            database_url,
             [
                 ("app", accepted["app"], "response", "answer"),
                 ("stack floor", accepted["stack floor"], STACK_TABLES[0], STACK_TABLES[1]),
@@ -1023,7 +1068,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if baseline is not None:
             problems += verify(
-                baseline.db_path,
+                f"sqlite:///{baseline.db_path}",
                 [("baseline", accepted["baseline"], "response", "answer")],
                 questions or 0,
             )

@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from .conftest import skip_or_fail
 
@@ -48,6 +51,48 @@ def test_submissions_bench_stores_every_accepted_submission_exactly_once():
     assert stack and int(stack[1]) > 0 and stack[1] == stack[2]
     answers = re.search(r"- stack floor: (\d+) answers stored \(expected (\d+)\)", out)
     assert answers and answers[1] == answers[2] and int(answers[1]) >= int(stack[1])
+
+
+def test_submissions_bench_runs_on_postgresql(pg_server):
+    """``--database-url`` runs the three targets on an empty PostgreSQL database:
+    each stores what it accepted, and the report names the database it used."""
+    name = "bench_" + uuid.uuid4().hex[:12]
+    with pg_server.admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    try:
+        done = _run(
+            "bench/submissions.py",
+            "--duration", "1", "--rounds", "1", "--warmup", "0",
+            "--phones", "2", "--concurrency", "2",
+            "--database-url", f"{pg_server.base}/{name}",
+        )  # fmt: skip
+        assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+        out = done.stdout
+        assert "- Database: PostgreSQL 15" in out and "synchronous_commit=" in out
+        for target, table in [
+            ("app", "response"),
+            ("stack floor", "bench_stack_response"),
+            ("floor", "bench_floor_response"),
+        ]:
+            stored = re.search(rf"- {target}: (\d+) accepted, (\d+) rows in `{table}`", out)
+            assert stored and int(stored[1]) > 0 and stored[1] == stored[2], target
+        engine = sa.create_engine(f"{pg_server.base}/{name}")
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT count(*) FROM response")).scalar_one()
+        engine.dispose()
+        assert f"- app: {rows} accepted, {rows} rows" in out
+    finally:
+        with pg_server.admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+def test_submissions_bench_refuses_a_baseline_on_postgresql():
+    done = _run(
+        "bench/submissions.py", "--duration", "1",
+        "--database-url", "postgresql://nobody@127.0.0.1:1/none", "--baseline", "HEAD",
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--baseline runs on SQLite only" in done.stderr
 
 
 def test_submissions_bench_serves_a_baseline_revision_beside_the_app():
