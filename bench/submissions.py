@@ -230,25 +230,39 @@ def git(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 class Baseline:
     """The app at an earlier git revision, checked out in a temporary worktree, with
-    its own database built by that revision's code."""
+    its own database built by that revision's code: a SQLite file beside the
+    app's, or on PostgreSQL a database ``<name>_baseline`` on the same server
+    (created here and dropped at the end; the revision's bench must know
+    PostgreSQL, as this one does)."""
 
     def __init__(self, revision: str, workdir: Path, env: dict[str, str], levels: int) -> None:
         self.tree = workdir / "baseline"
-        self.db_path = workdir / "baseline.db"
+        self.created: str | None = None
+        if env["DATABASE_URL"].startswith("sqlite"):
+            self.target = str(workdir / "baseline.db")
+            self.url = f"sqlite:///{self.target}"
+        else:
+            self.url = self.target = env["DATABASE_URL"] + "_baseline"
+            name = self.target.rsplit("/", 1)[1]
+            try:
+                self._admin(f"CREATE DATABASE {name}")
+            except Exception as exc:  # the server's own words: exists, no right, ...
+                raise SystemExit(f"--baseline {revision}: cannot create {name}: {exc}") from exc
+            self.created = name
         done = git("worktree", "add", "--detach", str(self.tree), revision)
         if done.returncode != 0:
+            self.remove()
             raise SystemExit(f"--baseline {revision}: {done.stderr.strip()}")
         self.commit = git("rev-parse", "--short", "HEAD", cwd=self.tree).stdout.strip()
-        self.env = {**env, "DATABASE_URL": f"sqlite:///{self.db_path}"}
-        self.env["FLOOR_DATABASE"] = str(self.db_path)
+        self.env = {**env, "DATABASE_URL": self.url, "FLOOR_DATABASE": self.target}
         # That revision's build_database, migrations and CLI, in a process of its own.
         build = (
-            "import os, sys; from pathlib import Path; sys.path.insert(0, '.'); "
+            "import os, sys; sys.path.insert(0, '.'); "
             "from bench.submissions import build_database; "
-            "build_database(Path(sys.argv[1]), dict(os.environ), int(sys.argv[2]))"
+            "build_database(sys.argv[1], dict(os.environ), int(sys.argv[2]))"
         )
         done = subprocess.run(
-            [sys.executable, "-c", build, str(self.db_path), str(levels)],
+            [sys.executable, "-c", build, self.target, str(levels)],
             cwd=self.tree,
             env=self.env,
             capture_output=True,
@@ -261,8 +275,22 @@ class Baseline:
     def server(self, config: ServerConfig, log: Path) -> Server:
         return Server("baseline", "wsgi:app", config, self.env, log, cwd=self.tree)
 
+    def _admin(self, statement: str) -> None:
+        """Run ``statement`` outside a transaction on the app's PostgreSQL server."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.url.rsplit("/", 1)[0] + "/postgres")
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(statement)
+        finally:
+            engine.dispose()
+
     def remove(self) -> None:
-        git("worktree", "remove", "--force", str(self.tree))
+        if self.tree.exists():
+            git("worktree", "remove", "--force", str(self.tree))
+        if self.created:
+            self._admin(f"DROP DATABASE IF EXISTS {self.created} WITH (FORCE)")
 
 
 # -- gunicorn ---------------------------------------------------------------
@@ -913,8 +941,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.database_url and not args.database_url.startswith(("postgresql://", "postgresql+")):
         parser.error("--database-url must be a postgresql:// URL (SQLite is the default)")
-    if args.database_url and args.baseline:
-        parser.error("--baseline runs on SQLite only (it builds a database of its own)")
     configs = args.config or [ServerConfig("sync", 2, 1)]
     if args.count is not None and args.count < 1:
         parser.error("--count must be at least 1")
@@ -1068,7 +1094,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if baseline is not None:
             problems += verify(
-                f"sqlite:///{baseline.db_path}",
+                baseline.url,
                 [("baseline", accepted["baseline"], "response", "answer")],
                 questions or 0,
             )
