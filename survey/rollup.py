@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
+from . import bulk
 from .extensions import db
 from .models import Answer
 from .models import Response
@@ -87,11 +87,19 @@ class ResponseFacts:
         return found
 
 
+#: The columns of a Tally row, in the order :func:`add_many` writes them.
+TALLY_COLUMNS = ("unit_id", *KEY_NAMES, "count")
+
+
 @functools.cache
 def _upsert(dialect_name: str):
+    """Add the rows' counts to the stored ones: on PostgreSQL all rows in one statement
+    (bound as arrays, see survey/bulk.py), elsewhere one statement run per row."""
     table = Tally.__table__
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    insert = dialect.insert(table)
+    if dialect_name == "postgresql":
+        insert = bulk.arrays_insert(table, TALLY_COLUMNS)
+    else:
+        insert = sqlite.insert(table)
     return insert.on_conflict_do_update(
         index_elements=[c.name for c in table.primary_key],
         set_={"count": table.c.count + insert.excluded["count"]},
@@ -133,9 +141,13 @@ def add_many(deltas_by_unit: dict[int, Counter[Key]], *, connection=None) -> Non
         if n < 0
     ]
     if increments:
-        # One statement run for many rows (executemany): compiled once and cached,
-        # where a multi-row VALUES would be compiled anew for each number of rows.
-        connection.execute(_upsert(connection.dialect.name), increments)
+        # One statement for many rows, compiled once and cached, where a multi-row
+        # VALUES would be compiled anew for each number of rows.
+        dialect = connection.dialect.name
+        if dialect == "postgresql":
+            connection.execute(_upsert(dialect), bulk.as_arrays(increments, TALLY_COLUMNS))
+        else:
+            connection.execute(_upsert(dialect), increments)
     if decrements:
         connection.execute(
             sa.update(table)

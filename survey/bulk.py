@@ -1,0 +1,44 @@
+"""Many rows in one statement: on PostgreSQL, column arrays unnested into rows.
+
+A form post writes a few dozen rows (its answers, its rollup counts). Through
+psycopg an executemany sends and checks each row separately, which costs more
+CPU than the rest of the post's SQL together; on PostgreSQL the rows go instead
+as one array per column in a single ``INSERT … SELECT … FROM unnest(…)``, a
+statement that does not change with the number of rows, so SQLAlchemy compiles
+it once. SQLite runs in the process, where an executemany is already cheap, and
+keeps it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+
+@functools.cache
+def arrays_insert(table: sa.Table, columns: tuple[str, ...]) -> postgresql.Insert:
+    """``INSERT INTO table (columns) SELECT … FROM unnest(<one array per column>)``
+    for PostgreSQL, the rows inserted in their given order; add ``on_conflict_…``
+    as needed, and bind it with :func:`as_arrays`. Built once per table and columns.
+    """
+    arrays = [
+        sa.bindparam(f"{name}_array", type_=postgresql.ARRAY(table.c[name].type))
+        for name in columns
+    ]
+    given = (
+        sa.func.unnest(*arrays)
+        .table_valued(*columns, with_ordinality="position")
+        .render_derived(name="given")
+    )
+    # Rows are locked in this order: callers sort them, so that two transactions
+    # touching the same rows cannot deadlock.
+    rows = sa.select(*(given.c[name] for name in columns)).order_by(given.c.position)
+    return postgresql.insert(table).from_select(list(columns), rows)
+
+
+def as_arrays(rows: Sequence[dict], columns: tuple[str, ...]) -> dict[str, list]:
+    """The parameters of an :func:`arrays_insert`: one list per column."""
+    return {f"{name}_array": [row[name] for row in rows] for name in columns}
