@@ -42,3 +42,15 @@ def arrays_insert(table: sa.Table, columns: tuple[str, ...]) -> postgresql.Inser
 def as_arrays(rows: Sequence[dict], columns: tuple[str, ...]) -> dict[str, list]:
     """The parameters of an :func:`arrays_insert`: one list per column."""
     return {f"{name}_array": [row[name] for row in rows] for name in columns}
+
+
+def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict]) -> None:
+    """Insert ``rows`` (dicts with the same keys) in one statement on PostgreSQL, by
+    executemany elsewhere; in the caller's transaction."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        columns = tuple(rows[0])
+        connection.execute(arrays_insert(table, columns), as_arrays(rows, columns))
+    else:
+        connection.execute(table.insert(), rows)

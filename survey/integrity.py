@@ -31,6 +31,7 @@ from flask import request
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 
+from . import bulk
 from .extensions import db
 from .i18n import LOCAL_TZ
 from .models import DeskScanDay
@@ -198,12 +199,13 @@ def claim_submission_slot(desk_id: int, limits: list[Limit]) -> Limit | None:
         return None
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        # Sorted, so two submissions sharing both keys lock them in the same order.
-        for key in sorted(_lock_key(desk_id, lim) for lim in limits):
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+        # Sorted, so two submissions sharing both keys lock them in the same order
+        # (one statement: its select list is evaluated left to right).
+        keys = sorted(_lock_key(desk_id, lim) for lim in limits)
+        connection.execute(sa.select(*(sa.func.pg_advisory_xact_lock(key) for key in keys)))
     now = utcnow()
     rows = [{"desk_id": desk_id, "kind": x.kind, "key_hash": x.key_hash, "at": now} for x in limits]
-    connection.execute(RateEvent.__table__.insert(), rows)
+    bulk.insert_rows(connection, RateEvent.__table__, rows)
     params = {"desk_id": desk_id}
     for n, lim in enumerate(limits):
         params.update(

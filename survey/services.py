@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import make_transient_to_detached
 
+from . import bulk
 from . import rollup
 from .extensions import db
 from .models import Answer
@@ -190,7 +191,7 @@ def store_response(
         rows = [
             {"response_id": response_id, "question_id": q, "value": v} for q, v in answers.items()
         ]
-        connection.execute(Answer.__table__.insert(), rows)
+        bulk.insert_rows(connection, Answer.__table__, rows)
     rollup.count_inserted(connection, values, answers.items())
     db.session.commit()
     return StoredResponse(response_id, created=True)
