@@ -11,14 +11,15 @@ serves three apps on loopback ports with the same gunicorn settings:
   form with the questionnaire's fields (CSRF checked), and the response and
   its answers stored with SQLAlchemy Core in one transaction;
 - the *floor* (``bench/floor_app.py``): one Flask endpoint that stores the
-  posted form with a single raw INSERT into the same database file.
+  posted form with a single raw INSERT, through the driver, into the same
+  database.
 
 Simulated phones each open the form once (``GET /s/<desk>``: cookies, CSRF
 token, hidden fields), then client threads post real form submissions over
 keep-alive connections, each with a fresh ``submission_id``. The same request
 bytes go to every target, one target at a time, in rounds ordered app, stack
-floor, floor, then backwards, so drift on a shared machine falls on all. Only ``303``
-answers count; at the end the database must hold exactly the accepted
+floor, floor, then backwards, so drift on a shared machine falls on all. Only
+``303`` answers count; at the end the database must hold exactly the accepted
 submissions (no loss, no doubles) or the script exits with status 1.
 
 The anti-stuffing protections are configured through the app's documented
