@@ -51,6 +51,14 @@ def is_postgresql(target: str) -> bool:
     return target.startswith(("postgresql://", "postgresql+psycopg://"))
 
 
+def sqlalchemy_url(target: str) -> str:
+    """The SQLAlchemy URL of a bench target (a SQLite file or a PostgreSQL URL), with
+    the psycopg driver the app uses."""
+    if is_postgresql(target):
+        return target.replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"sqlite:///{target}"
+
+
 class Store:
     """One driver connection per worker thread (opened once) and the INSERT in its
     parameter style."""

@@ -45,7 +45,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
-from bench.floor_app import is_postgresql
+from bench.floor_app import sqlalchemy_url
 from survey.questionnaire import latest_bundled
 from survey.questionnaire import parse
 
@@ -76,9 +76,7 @@ def engine_for(target: str) -> sa.Engine:
     """An engine on ``target``, a SQLite file or a PostgreSQL URL. On SQLite it gets the
     app's pragmas (WAL, synchronous=FULL, busy timeout): importing the ``survey``
     package installs its listener on every engine."""
-    if is_postgresql(target):
-        return sa.create_engine(target.replace("postgresql://", "postgresql+psycopg://", 1))
-    return sa.create_engine(f"sqlite:///{target}")
+    return sa.create_engine(sqlalchemy_url(target))
 
 
 def create_tables(target: str) -> None:

@@ -83,6 +83,7 @@ from flask import has_app_context
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.floor_app import TABLE as FLOOR_TABLE  # noqa: E402
+from bench.floor_app import sqlalchemy_url  # noqa: E402
 from bench.machine_info import describe  # noqa: E402
 from bench.stack_floor_app import ANSWERS as STACK_ANSWERS  # noqa: E402
 from bench.stack_floor_app import RESPONSES as STACK_RESPONSES  # noqa: E402
@@ -241,7 +242,7 @@ class Baseline:
         self.created: str | None = None
         if env["DATABASE_URL"].startswith("sqlite"):
             self.target = str(workdir / "baseline.db")
-            self.url = f"sqlite:///{self.target}"
+            self.url = sqlalchemy_url(self.target)
         else:
             self.url = self.target = env["DATABASE_URL"] + "_baseline"
             name = self.target.rsplit("/", 1)[1]
@@ -948,12 +949,8 @@ def main(argv: list[str] | None = None) -> int:
     duration = None if args.count else args.duration
 
     workdir = Path(tempfile.mkdtemp(prefix="sipas-bench-", dir=args.tmpdir))
-    if args.database_url:
-        target = args.database_url
-        database_url = target.replace("postgresql://", "postgresql+psycopg://", 1)
-    else:
-        target = str(workdir / "survey.db")
-        database_url = f"sqlite:///{target}"
+    target = args.database_url or str(workdir / "survey.db")
+    database_url = sqlalchemy_url(target)
     env = server_env(database_url, secrets.token_hex(32), args.limits, target)
     print("# Form submissions: app vs floor\n")
     for line in machine():

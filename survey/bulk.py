@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql
 def arrays_insert(table: sa.Table, columns: tuple[str, ...]) -> postgresql.Insert:
     """``INSERT INTO table (columns) SELECT … FROM unnest(<one array per column>)``
     for PostgreSQL, the rows inserted in their given order; add ``on_conflict_…``
-    as needed, and bind it with :func:`as_arrays`. Built once per table and columns.
+    as needed, and bind it with :func:`parameters`. Built once per table and columns.
     """
     arrays = [
         sa.bindparam(f"{name}_array", type_=postgresql.ARRAY(table.c[name].type))
@@ -41,9 +41,13 @@ def arrays_insert(table: sa.Table, columns: tuple[str, ...]) -> postgresql.Inser
     return postgresql.insert(table).from_select(list(columns), rows)
 
 
-def as_arrays(rows: Sequence[dict], columns: tuple[str, ...]) -> dict[str, list]:
-    """The parameters of an :func:`arrays_insert`: one list per column."""
-    return {f"{name}_array": [row[name] for row in rows] for name in columns}
+def parameters(dialect_name: str, rows: Sequence[dict], columns: tuple[str, ...]):
+    """``rows`` as the dialect's many-row statement takes them: one list per column
+    for an :func:`arrays_insert` on PostgreSQL, the rows themselves (an
+    executemany) elsewhere."""
+    if dialect_name == "postgresql":
+        return {f"{name}_array": [row[name] for row in rows] for name in columns}
+    return rows
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict]) -> None:
@@ -51,8 +55,6 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict]
     executemany elsewhere; in the caller's transaction."""
     if not rows:
         return
-    if connection.dialect.name == "postgresql":
-        columns = tuple(rows[0])
-        connection.execute(arrays_insert(table, columns), as_arrays(rows, columns))
-    else:
-        connection.execute(table.insert(), rows)
+    dialect, columns = connection.dialect.name, tuple(rows[0])
+    statement = arrays_insert(table, columns) if dialect == "postgresql" else table.insert()
+    connection.execute(statement, parameters(dialect, rows, columns))

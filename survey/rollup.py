@@ -144,10 +144,7 @@ def add_many(deltas_by_unit: dict[int, Counter[Key]], *, connection=None) -> Non
         # One statement for many rows, compiled once and cached, where a multi-row
         # VALUES would be compiled anew for each number of rows.
         dialect = connection.dialect.name
-        if dialect == "postgresql":
-            connection.execute(_upsert(dialect), bulk.as_arrays(increments, TALLY_COLUMNS))
-        else:
-            connection.execute(_upsert(dialect), increments)
+        connection.execute(_upsert(dialect), bulk.parameters(dialect, increments, TALLY_COLUMNS))
     if decrements:
         connection.execute(
             sa.update(table)
