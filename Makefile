@@ -6,7 +6,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-test system-deps lint translations clean
+.PHONY: run test test-quick install install-test system-deps lint translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,15 +41,24 @@ run: install
 	SURVEY_PUBLIC_BASE_URL=$${SURVEY_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
 	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
 
-## Install what the tests need (system packages too, when run as root) and run them all.
+## Install what the tests need (system packages too, when run as root) and run them all,
+## two at a time (PYTEST_WORKERS=1 for one at a time).
+PYTEST_WORKERS ?= 2
 test: install-test system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+## The quick loop while developing: no servers, no browser, SQLite only.
+test-quick: install-test
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not slow and not postgres and not browser"
 
 system-deps:
 	@bash scripts/system-deps.sh
 
+## Style, formatting and the architecture's import rules (docs/ARCHITECTURE.md).
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## Re-extract interface strings, merge them into the Vietnamese catalogue, compile it.
 translations: install

@@ -36,9 +36,9 @@ from flask_migrate import upgrade  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from survey import create_app  # noqa: E402
-from survey import demo  # noqa: E402
-from survey.render_cache import counters  # noqa: E402
-from survey.services import ensure_questionnaire  # noqa: E402
+from survey.cli import demo  # noqa: E402
+from survey.data.queries import ensure_questionnaire  # noqa: E402
+from survey.web.render_cache import counters  # noqa: E402
 
 # Demo data is laid out backwards from "now": fix it so every run draws the same data.
 NOW = datetime(2025, 6, 20, 3, tzinfo=UTC)

@@ -28,14 +28,14 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from survey import create_app  # noqa: E402
-from survey import demo  # noqa: E402
+from survey.cli import demo  # noqa: E402
+from survey.data.models import Answer  # noqa: E402
+from survey.data.models import Desk  # noqa: E402
+from survey.data.models import DossierVolume  # noqa: E402
+from survey.data.models import SurveyResponse  # noqa: E402
+from survey.data.models import Unit  # noqa: E402
+from survey.data.queries import ensure_questionnaire  # noqa: E402
 from survey.extensions import db  # noqa: E402
-from survey.models import Answer  # noqa: E402
-from survey.models import Desk  # noqa: E402
-from survey.models import DossierVolume  # noqa: E402
-from survey.models import Response  # noqa: E402
-from survey.models import Unit  # noqa: E402
-from survey.services import ensure_questionnaire  # noqa: E402
 
 WHEN = datetime(2025, 3, 5, 3, tzinfo=UTC)
 PERIOD = "2025-03"
@@ -72,7 +72,7 @@ def build(app, communes: int, rng: random.Random) -> int:
                 }
                 answers.update(field="ho_tich", wait="lt15", visits="1", trouble="no")
                 db.session.add(
-                    Response(
+                    SurveyResponse(
                         submission_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
                         unit_id=unit.id,
                         desk_id=desk.id,

@@ -50,16 +50,16 @@ from flask_migrate import upgrade  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from survey import create_app  # noqa: E402
-from survey import rollup  # noqa: E402
-from survey.auth import hash_password  # noqa: E402
+from survey.data import rollup  # noqa: E402
+from survey.data.models import Desk  # noqa: E402
+from survey.data.models import Officer  # noqa: E402
+from survey.data.models import SurveyResponse  # noqa: E402
+from survey.data.models import Tally  # noqa: E402
+from survey.data.models import Unit  # noqa: E402
+from survey.data.queries import ensure_questionnaire  # noqa: E402
+from survey.domain.periods import month_code  # noqa: E402
 from survey.extensions import db  # noqa: E402
-from survey.models import Desk  # noqa: E402
-from survey.models import Officer  # noqa: E402
-from survey.models import Response  # noqa: E402
-from survey.models import Tally  # noqa: E402
-from survey.models import Unit  # noqa: E402
-from survey.periods import month_code  # noqa: E402
-from survey.services import ensure_questionnaire  # noqa: E402
+from survey.officers.accounts import hash_password  # noqa: E402
 
 PROVINCES, DISTRICTS, COMMUNES = 3, 10, 100
 MONTHS = 24
@@ -176,7 +176,7 @@ def load(app, communes, per_commune: list[int], questionnaire_id: int, seed: int
         marker = "?" if sqlite else "%s"
         insert_response = _insert_sql("response", RESPONSE_COLUMNS, marker)
         insert_answer = _insert_sql("answer", ("response_id", "question_id", "value"), marker)
-        next_id = (db.session.scalar(sa.select(sa.func.max(Response.id))) or 0) + 1
+        next_id = (db.session.scalar(sa.select(sa.func.max(SurveyResponse.id))) or 0) + 1
         responses, answers = [], []
         above: dict[int, Counter] = {}
         bar = tqdm(total=total, unit="resp", unit_scale=True, desc="Loading", mininterval=2)
@@ -351,7 +351,7 @@ def main() -> None:
         load_s = time.perf_counter() - t0
         differing = check_sample(app, communes)
         with app.app_context():
-            stored = db.session.scalar(sa.select(sa.func.count(Response.id)))
+            stored = db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)))
             tally_rows = db.session.scalar(sa.select(sa.func.count()).select_from(Tally))
         print(
             f"{stored:,} responses stored ({load_s:.0f} s to load), {tally_rows:,} rollup rows; "
@@ -368,7 +368,7 @@ def main() -> None:
             admin = db.session.scalar(sa.select(Officer).where(Officer.username == "bench-admin"))
             admin.password_hash = hash_password(PASSWORD)  # this run's password
             db.session.commit()
-            args.large = db.session.scalar(sa.select(sa.func.count(Response.id)))
+            args.large = db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)))
         print(f"{args.large:,} responses in {url} (kept by an earlier run)", flush=True)
         results[args.large] = time_urls(app, urls(), args.repeat)
     small, large = results[args.small], results[args.large]

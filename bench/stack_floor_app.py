@@ -46,8 +46,8 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
 from bench.floor_app import sqlalchemy_url
-from survey.questionnaire import latest_bundled
-from survey.questionnaire import parse
+from survey.domain.questionnaire import latest_bundled
+from survey.domain.questionnaire import parse
 
 RESPONSES = "bench_stack_response"
 ANSWERS = "bench_stack_answer"

@@ -33,7 +33,7 @@ settings (printed in the output), never patched:
   phone sends its own ``X-Forwarded-For`` loopback address, so the per-IP
   counts stay per phone rather than one key for the whole load;
 - ``SURVEY_MIN_FILL_SECONDS=0`` and a fresh signed start stamp per submission
-  (signed by ``survey.integrity.issue_stamp`` with the bench's secret key, as
+  (signed by ``survey.integrity.guard.issue_stamp`` with the bench's secret key, as
   if the phone had just opened a new form), so no response is flagged
   ``too_fast`` or ``unsigned``; the honeypot field is sent empty.
 
@@ -183,7 +183,7 @@ def build_database(target: str | Path, env: dict[str, str], levels: int = 2):
     response once per level.
 
     Returns the app (built with the servers' settings) so the bench can sign
-    start stamps with ``survey.integrity.issue_stamp``.
+    start stamps with ``survey.integrity.guard.issue_stamp``.
     """
     os.environ.update({k: v for k, v in env.items() if k.startswith(("SURVEY_", "DATABASE"))})
     from flask_migrate import upgrade
@@ -450,7 +450,7 @@ class Submissions:
     """Form bodies with fresh submission ids and signed start stamps."""
 
     def __init__(self, app) -> None:
-        from survey import integrity
+        from survey.integrity import guard as integrity
 
         self.app = app
         self.issue_stamp = integrity.issue_stamp

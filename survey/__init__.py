@@ -10,11 +10,11 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .config import load_config
-from .extensions import babel
-from .extensions import csrf
-from .extensions import db
-from .extensions import migrate
+from survey.config import load_config
+from survey.extensions import babel
+from survey.extensions import csrf
+from survey.extensions import db
+from survey.extensions import migrate
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -44,36 +44,40 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
 
-    from . import i18n
+    from survey import cli
+    from survey.api import views as api
+    from survey.citizen import views as citizen
+    from survey.data import rollup
+    from survey.district import views as district
+    from survey.integrity import guard
+    from survey.integrity import views as integrity
+    from survey.officers import auth
+    from survey.officers import views as officers
+    from survey.reports import views as reports
+    from survey.site import views as site
+    from survey.web import errors
+    from survey.web import i18n
+    from survey.web import presenters
+    from survey.web import security
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
-
-    from . import auth
-    from . import cli
-    from . import errors
-    from . import integrity
-    from . import rollup
-    from . import security
-    from .views import district
-    from .views import health
-    from .views import integrity as integrity_views
-    from .views import officer
-    from .views import public
-    from .views import reports
-    from .views import tokens
-
-    app.register_blueprint(public.bp)
-    app.register_blueprint(health.bp)
+    presenters.init_app(app)
     auth.init_app(app)
-    app.register_blueprint(officer.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(tokens.bp)
-    app.register_blueprint(integrity_views.bp)
-    app.register_blueprint(district.bp)
+    for blueprint in (
+        site.bp,
+        citizen.bp,
+        officers.bp,
+        district.bp,
+        reports.bp,
+        integrity.bp,
+        integrity.receipts,
+        api.bp,
+    ):
+        app.register_blueprint(blueprint)
     errors.init_app(app)
     security.init_app(app)
-    integrity.init_app(app)
+    guard.init_app(app)
     cli.init_app(app)
     rollup.install()
     return app

@@ -97,6 +97,8 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_HASH_RETENTION_DAYS": int(env.get("SURVEY_HASH_RETENTION_DAYS", 7)),
         "SURVEY_CONTACT_RETENTION_DAYS": int(env.get("SURVEY_CONTACT_RETENTION_DAYS", 90)),
         "SURVEY_TOKEN_DAYS": int(env.get("SURVEY_TOKEN_DAYS", 30)),
+        # werkzeug method string for new password hashes (tests set a cheap scrypt).
+        "SURVEY_PASSWORD_HASH": env.get("SURVEY_PASSWORD_HASH", "scrypt"),
         "SURVEY_FORWARD_RETIRED_DESKS": _bool(env.get("SURVEY_FORWARD_RETIRED_DESKS"), True),
         # Number of trusted proxies in front of the service that set
         # X-Forwarded-For (0: none, remote_addr is the client).

@@ -22,11 +22,13 @@ from hypothesis import settings
 # developer's instance/ folder or secret.
 os.environ["SURVEY_ENV"] = "testing"
 os.environ["SURVEY_SECRET_KEY"] = "test-secret-" + uuid.uuid4().hex
+# Production-cost password hashing buys nothing in tests, which create hundreds
+# of officers; the hash format and its checking are the same at any cost.
+os.environ["SURVEY_PASSWORD_HASH"] = "scrypt:1024:8:1"
 
 from survey import create_app  # noqa: E402
 from survey.extensions import db  # noqa: E402
-
-from .pg_server import PostgresServer  # noqa: E402
+from tests.pg_server import PostgresServer  # noqa: E402
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -116,8 +118,8 @@ def app(database_url, tmp_path):
 @pytest.fixture
 def demo_units(app):
     """The demo province, district, communes and desks, without responses."""
-    from survey import demo
-    from survey.services import ensure_questionnaire
+    from survey.cli import demo
+    from survey.data.queries import ensure_questionnaire
 
     with app.app_context():
         ensure_questionnaire()
@@ -263,10 +265,10 @@ def add_responses(
 
     Every SIPAS element gets the same answer as the overall question.
     """
-    from survey.models import Answer
-    from survey.models import Desk
-    from survey.models import Response
-    from survey.services import current_questionnaire
+    from survey.data.models import Answer
+    from survey.data.models import Desk
+    from survey.data.models import SurveyResponse
+    from survey.data.queries import current_questionnaire
 
     with app.app_context():
         desk = db.session.scalar(sa.select(Desk).where(Desk.code == desk_code))
@@ -279,7 +281,7 @@ def add_responses(
                 }
                 answers.update(field=field, wait="lt15", visits="1", trouble="no")
                 db.session.add(
-                    Response(
+                    SurveyResponse(
                         submission_id=str(uuid.uuid4()),
                         unit_id=desk.unit_id,
                         desk_id=desk.id,
@@ -298,10 +300,10 @@ def add_responses(
 def officers(demo_units):
     """Demo units plus the demo officers ``laicach`` (commune) and ``camgiang`` (district),
     an officer of another district, and an administrator."""
-    from survey import demo
-    from survey.auth import hash_password
-    from survey.models import Officer
-    from survey.models import Unit
+    from survey.cli import demo
+    from survey.data.models import Officer
+    from survey.data.models import Unit
+    from survey.officers.accounts import hash_password
 
     with demo_units.app_context():
         demo.load_officers()
@@ -356,3 +358,17 @@ def sign_in(client, username: str, password: str | None = None):
             "password": password or PASSWORDS[username],
         },
     )
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark what each test pays for, so a developer can run the quick part alone:
+    ``pytest -m "not slow and not postgres and not browser"``. CI runs them all."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if params is not None and params.params.get("database_url") == "postgresql":
+            item.add_marker(pytest.mark.postgres)
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & {"browser", "phone"}:
+            item.add_marker(pytest.mark.browser)
+        if fixtures & {"live_server", "browser", "phone"} or "reliability" in item.nodeid:
+            item.add_marker(pytest.mark.slow)

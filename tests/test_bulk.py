@@ -11,11 +11,11 @@ from datetime import timezone
 import pytest
 import sqlalchemy as sa
 
-from survey import bulk
+from survey.data import bulk
+from survey.data.models import Desk
+from survey.data.models import RateEvent
+from survey.data.models import Unit
 from survey.extensions import db
-from survey.models import Desk
-from survey.models import RateEvent
-from survey.models import Unit
 
 HANOI = timezone(timedelta(hours=7))
 

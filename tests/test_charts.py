@@ -1,4 +1,4 @@
-"""Tests for survey.charts: formats, sizes, Vietnamese text, no pyplot.
+"""Tests for survey.render.charts: formats, sizes, Vietnamese text, no pyplot.
 
 Sample charts are written to tests/artifacts/ (gitignored) for a human to look at.
 """
@@ -15,16 +15,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from survey.charts import TrendPoint
-from survey.charts import format_percent
-from survey.charts import funnel_chart
-from survey.charts import render
-from survey.charts import trend_chart
+from survey.render.charts import TrendPoint
+from survey.render.charts import format_percent
+from survey.render.charts import funnel_chart
+from survey.render.charts import render
+from survey.render.charts import trend_chart
 from survey.stats import funnel_limits
 from survey.stats import proportion_ci
-
-from .conftest import ARTIFACTS
-from .conftest import skip_or_fail
+from tests.conftest import ARTIFACTS
+from tests.conftest import skip_or_fail
 
 SURVEY_DIR = Path(__file__).resolve().parents[1] / "survey"
 TITLE = "Tỷ lệ hài lòng 12 tháng – Xã Lai Cách"
@@ -248,7 +247,7 @@ def test_module_never_imports_pyplot_or_flask():
         package = types.ModuleType("bare_survey")
         package.__path__ = [sys.argv[1]]
         sys.modules["bare_survey"] = package
-        import bare_survey.charts as charts
+        import bare_survey.render.charts as charts
 
         fig = charts.trend_chart([charts.TrendPoint("T1", 0.9, 0.8, 0.95, 40)], [], "x")
         assert charts.render(fig, "png").startswith(b"\\x89PNG")

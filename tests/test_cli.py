@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from survey.data.models import Desk
+from survey.data.models import SurveyResponse
+from survey.data.models import Unit
 from survey.extensions import db
-from survey.models import Desk
-from survey.models import Response
-from survey.models import Unit
 
 
 def counts(app) -> tuple[int, int, int]:
     with app.app_context():
         return tuple(
             db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (Unit, Desk, Response)
+            for model in (Unit, Desk, SurveyResponse)
         )
 
 
@@ -35,7 +35,7 @@ def test_demo_data_is_idempotent(app, runner):
         assert lai_cach.parent.name == "Huyện Cẩm Giàng"
         assert lai_cach.parent.parent.name == "Tỉnh Hải Dương"
         # Realistic rates: between 80% and 99% satisfied overall.
-        from survey.models import Answer
+        from survey.data.models import Answer
 
         overall = db.session.execute(
             sa.select(Answer.value, sa.func.count())

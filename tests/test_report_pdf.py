@@ -1,4 +1,4 @@
-"""Tests for survey.report_pdf: pages, Vietnamese text, nothing cut, layout.
+"""Tests for survey.render.report_pdf: pages, Vietnamese text, nothing cut, layout.
 
 Page 1 of a sample report is written to tests/artifacts/ (gitignored) for a
 human to look at.
@@ -17,16 +17,15 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from survey.charts import TrendPoint
-from survey.charts import trend_chart
-from survey.report_pdf import ReportContent
-from survey.report_pdf import _Style
-from survey.report_pdf import _width
-from survey.report_pdf import _wrap
-from survey.report_pdf import render_report
-
-from .conftest import ARTIFACTS
-from .conftest import skip_or_fail
+from survey.render.charts import TrendPoint
+from survey.render.charts import trend_chart
+from survey.render.report_pdf import ReportContent
+from survey.render.report_pdf import _Style
+from survey.render.report_pdf import _width
+from survey.render.report_pdf import _wrap
+from survey.render.report_pdf import render_report
+from tests.conftest import ARTIFACTS
+from tests.conftest import skip_or_fail
 
 SURVEY_DIR = Path(__file__).resolve().parents[1] / "survey"
 TITLE = "Báo cáo mức độ hài lòng – Tháng 3/2025"
@@ -297,9 +296,9 @@ def test_modules_import_without_flask_or_pyplot():
         package = types.ModuleType("bare_survey")
         package.__path__ = [sys.argv[1]]
         sys.modules["bare_survey"] = package
-        import bare_survey.exports
-        import bare_survey.periods
-        import bare_survey.report_pdf as report
+        import bare_survey.render.exports
+        import bare_survey.domain.periods
+        import bare_survey.render.report_pdf as report
 
         content = report.ReportContent("T", "U", "S", [], [], [], None, "C", [], "F")
         assert report.render_report(content).startswith(b"%PDF")

@@ -12,20 +12,19 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from survey import rollup
-from survey.district import summarise_children
+from survey.data import rollup
+from survey.data.models import Answer
+from survey.data.models import Desk
+from survey.data.models import SurveyResponse
+from survey.data.models import Tally
+from survey.data.models import Unit
+from survey.data.queries import current_questionnaire
+from survey.district.summary import summarise_children
+from survey.domain.periods import parse_period
 from survey.extensions import db
-from survey.models import Answer
-from survey.models import Desk
-from survey.models import Response
-from survey.models import Tally
-from survey.models import Unit
-from survey.periods import parse_period
-from survey.reporting import source_split
-from survey.reporting import summarise
-from survey.services import current_questionnaire
-
-from .conftest import add_responses
+from survey.reports.summary import source_split
+from survey.reports.summary import summarise
+from tests.conftest import add_responses
 
 SCALE = ("1", "2", "3", "4", "5", "na")
 ELEMENTS = ("access", "procedure", "official", "result", "feedback", "overall")
@@ -35,7 +34,9 @@ STATUSES = ("new", "in_progress", "answered")
 START = datetime(2025, 1, 10, tzinfo=UTC)
 
 
-def _random_response(rng: random.Random, desks: list[Desk], questionnaire_id: int) -> Response:
+def _random_response(
+    rng: random.Random, desks: list[Desk], questionnaire_id: int
+) -> SurveyResponse:
     desk = rng.choice(desks)
     at = START + timedelta(days=rng.randrange(0, 120), hours=rng.choice([0, 16, 17, 23]))
     field = rng.choice(FIELDS)
@@ -46,7 +47,7 @@ def _random_response(rng: random.Random, desks: list[Desk], questionnaire_id: in
     if rng.random() < 0.3:
         answers["trouble"] = rng.choice(["yes", "no"])
     reason = rng.choice(["honeypot", "too_fast"]) if rng.random() < 0.15 else None
-    return Response(
+    return SurveyResponse(
         submission_id=str(uuid.uuid4()),
         unit_id=desk.unit_id,
         desk_id=desk.id,
@@ -65,20 +66,20 @@ def _direct_overall(unit: Unit, period) -> tuple[int, int, int]:
     """(responses, satisfied, valid) of the overall question, counted from the answer table."""
     start, end = period.utc_bounds()
     scope = (
-        Response.unit_id.in_(unit.subtree_ids()),
-        Response.submitted_at >= start,
-        Response.submitted_at < end,
-        Response.flagged.is_(False),
+        SurveyResponse.unit_id.in_(unit.subtree_ids()),
+        SurveyResponse.submitted_at >= start,
+        SurveyResponse.submitted_at < end,
+        SurveyResponse.flagged.is_(False),
     )
     values = dict(
         db.session.execute(
             sa.select(Answer.value, sa.func.count())
-            .join(Response, Response.id == Answer.response_id)
+            .join(SurveyResponse, SurveyResponse.id == Answer.response_id)
             .where(*scope, Answer.question_id == "overall")
             .group_by(Answer.value)
         ).all()
     )
-    responses = db.session.scalar(sa.select(sa.func.count(Response.id)).where(*scope))
+    responses = db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)).where(*scope))
     satisfied = values.get("4", 0) + values.get("5", 0)
     return responses, satisfied, sum(n for v, n in values.items() if v != "na")
 
@@ -123,7 +124,7 @@ def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
             for _ in range(rng.randrange(5, 40)):
                 db.session.add(_random_response(rng, desks, questionnaire_id))
             db.session.flush()
-            stored = list(db.session.scalars(sa.select(Response)))
+            stored = list(db.session.scalars(sa.select(SurveyResponse)))
             for response in rng.sample(stored, min(len(stored), 12)):
                 action = rng.choice(["flag", "reinstate", "status", "delete", "nothing"])
                 if action == "flag":
@@ -235,7 +236,7 @@ def test_upgrading_to_the_rollup_counts_the_responses_already_stored(demo_units)
         lai_cach = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
         lai_cach.report_cutoff_day = 15
         db.session.commit()
-        flagged = db.session.scalars(sa.select(Response).limit(1)).one()
+        flagged = db.session.scalars(sa.select(SurveyResponse).limit(1)).one()
         flagged.flagged, flagged.flag_reason = True, "honeypot"
         db.session.commit()
         before = {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))}

@@ -16,7 +16,8 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
-from .response import clean_text
+from survey.domain.feedback import FeedbackStatus
+from survey.forms.response import clean_text
 
 
 class LocalDecimalField(DecimalField):
@@ -45,11 +46,11 @@ class EmptyForm(FlaskForm):
     """A CSRF-protected form with no fields, for buttons such as sign-out."""
 
 
-#: How far a comment's handling has gone: mới → đang xử lý → đã phản hồi.
+#: How far a comment's handling has gone, with the label shown for it.
 FEEDBACK_STATUSES = [
-    ("new", _l("New")),
-    ("in_progress", _l("In progress")),
-    ("answered", _l("Answered")),
+    (FeedbackStatus.NEW.value, _l("New")),
+    (FeedbackStatus.IN_PROGRESS.value, _l("In progress")),
+    (FeedbackStatus.ANSWERED.value, _l("Answered")),
 ]
 
 

@@ -21,9 +21,9 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 from wtforms.validators import ValidationError
 
-from ..i18n import pick
-from ..questionnaire import Question
-from ..questionnaire import Questionnaire
+from survey.domain.questionnaire import Question
+from survey.domain.questionnaire import Questionnaire
+from survey.web.i18n import pick
 
 FIELD_PREFIX = "q_"
 UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -53,13 +53,12 @@ class ResponseFormBase(FlaskForm):
         validators=[
             InputRequired(message=_l("The form is incomplete. Please open it again.")),
             Regexp(UUID_RE, message=_l("The form is incomplete. Please open it again.")),
-        ]
+        ],
     )
     questionnaire_version = HiddenField(
-        "",
-        validators=[InputRequired(message=_l("The form is incomplete. Please open it again."))]
+        "", validators=[InputRequired(message=_l("The form is incomplete. Please open it again."))]
     )
-    # Signed time the form was served (survey.integrity.issue_stamp): the fill time.
+    # Signed time the form was served (survey.integrity.guard.issue_stamp): the fill time.
     issued = HiddenField("")
     # The one-time receipt code the form was opened with, if it was valid.
     receipt = HiddenField("")

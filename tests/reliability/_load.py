@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
-from ..conftest import VALID_ANSWERS
-from ..conftest import hidden_fields
+from tests.conftest import VALID_ANSWERS
+from tests.conftest import hidden_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,9 +185,7 @@ def submit_one(base: str, result: LoadResult, attempts: int = 40) -> None:
             with result.lock:
                 result.retried.add(sid)
         try:
-            reply = session.post(
-                f"{base}/s/LC-01", data=data, allow_redirects=False, timeout=20
-            )
+            reply = session.post(f"{base}/s/LC-01", data=data, allow_redirects=False, timeout=20)
         except requests.RequestException:
             with result.lock:
                 result.failures += 1

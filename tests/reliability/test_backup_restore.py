@@ -16,11 +16,10 @@ import sqlalchemy as sa
 
 from survey import create_app
 from survey.extensions import db
-
-from ..conftest import add_responses
-from ..conftest import sign_in
-from ..conftest import skip_or_fail
-from ..pg_server import find_bin
+from tests.conftest import add_responses
+from tests.conftest import sign_in
+from tests.conftest import skip_or_fail
+from tests.pg_server import find_bin
 
 IN_MARCH = datetime(2025, 3, 5, 3, tzinfo=UTC)
 IN_FEBRUARY = datetime(2025, 2, 3, 3, tzinfo=UTC)
@@ -69,8 +68,8 @@ def test_pg_dump_restores_to_identical_summaries(pg_server):
     try:
         original = _app(f"{pg_server.base}/{source}")
         apps.append(original)
-        from survey import demo
-        from survey.services import ensure_questionnaire
+        from survey.cli import demo
+        from survey.data.queries import ensure_questionnaire
 
         with original.app_context():
             ensure_questionnaire()

@@ -19,13 +19,13 @@ import uuid
 
 import sqlalchemy as sa
 
-from ._load import ANSWERS_PER_RESPONSE
-from ._load import Gunicorn
-from ._load import WorkerKiller
-from ._load import prepare_database
-from ._load import run_load
-from ._load import server_env
-from ._load import stored_counts
+from tests.reliability._load import ANSWERS_PER_RESPONSE
+from tests.reliability._load import Gunicorn
+from tests.reliability._load import WorkerKiller
+from tests.reliability._load import prepare_database
+from tests.reliability._load import run_load
+from tests.reliability._load import server_env
+from tests.reliability._load import stored_counts
 
 SUBMISSIONS = 1500
 FIGURES = os.environ.get("SURVEY_RELIABILITY_FIGURES")  # a JSON file to append figures to
@@ -40,9 +40,9 @@ def _record(name: str, figures: dict) -> None:
 def _rollup_matches_a_recount(url: str) -> None:
     """The report counts moved with every stored response, through all the kills."""
     from survey import create_app
-    from survey import rollup
+    from survey.data import rollup
+    from survey.data.models import Unit
     from survey.extensions import db
-    from survey.models import Unit
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():

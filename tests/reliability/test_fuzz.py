@@ -25,10 +25,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from survey.extensions import db
-
-from ..conftest import csrf_of
-from ..conftest import hidden_fields
-from ..conftest import sign_in
+from survey.web.lookup import today_in_vietnam
+from tests.conftest import csrf_of
+from tests.conftest import hidden_fields
+from tests.conftest import sign_in
 
 FIGURES = os.environ.get("SURVEY_RELIABILITY_FIGURES")
 
@@ -172,12 +172,16 @@ form_bodies = st.lists(
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["desk_code", "dossier_number", "expires_in_days", "unit_code", "month"])
-        | st.text(max_size=6),
-        children,
-        max_size=5,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                ["desk_code", "dossier_number", "expires_in_days", "unit_code", "month"]
+            )
+            | st.text(max_size=6),
+            children,
+            max_size=5,
+        )
     ),
     max_leaves=12,
 )
@@ -208,9 +212,7 @@ def requests_(draw, api_key: str):
             max_size=4,
         )
     )
-    query_string = "&".join(
-        quote(k, safe="") + "=" + quote(v, safe="%") for k, v in query
-    )
+    query_string = "&".join(quote(k, safe="") + "=" + quote(v, safe="%") for k, v in query)
     body_kind = draw(st.sampled_from(["form", "json", "raw", "none"]))
     if body_kind == "form":
         body = draw(form_bodies)
@@ -305,12 +307,12 @@ def _examples(database_url: str, sqlite: int, postgresql: int) -> int:
 
 @pytest.fixture
 def api_key(officers):
-    from survey.models import Unit
-    from survey.tokens import create_api_key
+    from survey.data.models import Unit
+    from survey.integrity.tokens import issue_api_key
 
     with officers.app_context():
         unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
-        key, _ = create_api_key(unit, "fuzz")
+        key = issue_api_key(unit, "fuzz")
         db.session.commit()
     return key
 
@@ -400,11 +402,10 @@ def test_fuzz_findings_are_4xx_or_harmless(client, officers, method, path, data)
 
 def test_a_forged_scan_cookie_is_ignored(client, demo_units):
     """The scan cookie holds desk ids; junk in it (``²``, huge numbers) is dropped."""
-    from survey.integrity import SCAN_COOKIE
-    from survey.integrity import local_today
+    from survey.integrity.guard import SCAN_COOKIE
 
     with demo_units.app_context():
-        today = local_today().isoformat()
+        today = today_in_vietnam().isoformat()
     client.set_cookie(SCAN_COOKIE, f"{today}:²,{BIG},1")
     assert client.get("/s/LC-01").status_code == 200
 

@@ -17,19 +17,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from survey.data.models import Desk
+from survey.data.models import Officer
+from survey.data.models import SurveyResponse
+from survey.data.models import Unit
 from survey.extensions import db
-from survey.models import Desk
-from survey.models import Officer
-from survey.models import Response
-from survey.models import Unit
-
-from ..conftest import VALID_ANSWERS
-from ..conftest import add_responses
-from ..conftest import csrf_of
-from ..conftest import hidden_fields
-from ..conftest import sign_in
-from ..conftest import skip_or_fail
-from .test_fuzz import GUARDED
+from tests.conftest import VALID_ANSWERS
+from tests.conftest import add_responses
+from tests.conftest import csrf_of
+from tests.conftest import hidden_fields
+from tests.conftest import sign_in
+from tests.conftest import skip_or_fail
+from tests.reliability.test_fuzz import GUARDED
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTPS = "https://localhost"
@@ -37,7 +36,7 @@ IN_MARCH = datetime(2025, 3, 5, 3, tzinfo=UTC)  # Lai Cách's period 2025-03
 STATE_CHANGING = {"POST", "PUT", "DELETE", "PATCH"}
 # Routes authenticated by a Bearer API key instead of a session: exempt from
 # CSRF by design, so they must refuse a request that only carries cookies.
-BEARER_APIS = {"tokens.create_token", "district.api_volumes"}
+BEARER_APIS = {"api.create_token", "api.api_volumes"}
 
 
 def _state(app) -> dict:
@@ -47,7 +46,7 @@ def _state(app) -> dict:
             for t in GUARDED
         }
         rows = db.session.execute(
-            sa.select(Response.id, Response.feedback_status, Response.flag_reason)
+            sa.select(SurveyResponse.id, SurveyResponse.feedback_status, SurveyResponse.flag_reason)
         ).all()
         db.session.remove()
     return {"counts": counts, "responses": sorted(map(tuple, rows))}
@@ -57,7 +56,7 @@ def _state(app) -> dict:
 def commented(officers):
     add_responses(officers, "LC-01", IN_MARCH, {"2": 1, "5": 1}, comment="Chậm")
     with officers.app_context():
-        first = db.session.scalar(sa.select(Response).order_by(Response.id))
+        first = db.session.scalar(sa.select(SurveyResponse).order_by(SurveyResponse.id))
         first.flag_reason = "too_fast"
         db.session.commit()
         return first.id
@@ -201,7 +200,7 @@ def hostile(officers):
         unit.name = f"@SUM(1) Lai Cách {XSS}"
         desk = db.session.scalar(sa.select(Desk).where(Desk.code == "LC-01"))
         desk.name = f"+Bàn 1 {XSS}"
-        first = db.session.scalar(sa.select(Response).order_by(Response.id))
+        first = db.session.scalar(sa.select(SurveyResponse).order_by(SurveyResponse.id))
         first.flag_reason = "too_fast"
         db.session.commit()
     return officers

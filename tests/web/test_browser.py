@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from survey.data.models import SurveyResponse
 from survey.extensions import db
-from survey.models import Response
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def test_citizen_answers_by_tapping_and_is_thanked(live_server, phone, artifacts
     assert all(url.startswith(live_server.url) for url in requests), requests
 
     with app.app_context():
-        response = db.session.scalar(sa.select(Response))
+        response = db.session.scalar(sa.select(SurveyResponse))
         assert response is not None
         assert response.desk.code == "LC-01"
         assert response.comment == "Cán bộ hướng dẫn rất tận tình."
@@ -69,7 +69,7 @@ def test_missing_answers_are_marked_without_javascript(live_server, browser, art
     page.screenshot(path=artifacts / f"form-errors-{request.node.callspec.id}.png", full_page=True)
     context.close()
     with live_server.app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(SurveyResponse.id))) == 0
 
 
 def test_form_weight_and_slow_3g_first_render(live_server, browser, artifacts, request):

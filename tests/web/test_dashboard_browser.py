@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from ..conftest import add_responses
+from tests.conftest import add_responses
 
 pytestmark = pytest.mark.browser
 

@@ -13,15 +13,14 @@ from openpyxl import Workbook
 from openpyxl import load_workbook
 from PIL import Image
 
+from survey.data.models import DossierVolume
+from survey.data.models import Unit
 from survey.extensions import db
-from survey.models import DossierVolume
-from survey.models import Unit
 from survey.stats import Stratum
 from survey.stats import stratified_proportion
-
-from ..conftest import add_responses
-from ..conftest import csrf_of
-from ..conftest import sign_in
+from tests.conftest import add_responses
+from tests.conftest import csrf_of
+from tests.conftest import sign_in
 
 WHEN = datetime(2025, 3, 5, 3, tzinfo=UTC)  # in "2025-03" for calendar and 15th cut-off alike
 COUNTS = {  # desk: (satisfied, not satisfied)
@@ -216,11 +215,11 @@ def test_volume_form(app, client, district):
 
 
 def test_volumes_api(app, district):
-    from survey.tokens import create_api_key
+    from survey.integrity.tokens import issue_api_key
 
     with app.app_context():
         unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG"))
-        key, _row = create_api_key(unit, "one-stop software")
+        key = issue_api_key(unit, "one-stop software")
     client = app.test_client()
     rows = {
         "rows": [

@@ -17,25 +17,24 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from survey.data.models import AuditEntry
+from survey.data.models import DeskScanDay
+from survey.data.models import RateEvent
+from survey.data.models import SurveyResponse
+from survey.data.models import utcnow
 from survey.extensions import db
-from survey.models import AuditEntry
-from survey.models import DeskScanDay
-from survey.models import RateEvent
-from survey.models import Response
-from survey.models import utcnow
-
-from ..conftest import VALID_ANSWERS
-from ..conftest import add_responses
-from ..conftest import csrf_of
-from ..conftest import hidden_fields
-from ..conftest import sign_in
+from tests.conftest import VALID_ANSWERS
+from tests.conftest import add_responses
+from tests.conftest import csrf_of
+from tests.conftest import hidden_fields
+from tests.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def stored(app) -> list[Response]:
+def stored(app) -> list[SurveyResponse]:
     with app.app_context():
-        rows = db.session.scalars(sa.select(Response).order_by(Response.id)).all()
+        rows = db.session.scalars(sa.select(SurveyResponse).order_by(SurveyResponse.id)).all()
         return [(r.flag_reason, r.flagged, r.receipt_token_id) for r in rows]
 
 
@@ -174,7 +173,7 @@ def test_flagged_responses_are_left_out_then_reinstated(app, officers):
     listing = district.get("/units/HD-CG-LC/flagged").get_data(as_text=True)
     assert "Ô ẩn chống máy tự động bị điền" in listing
     with app.app_context():
-        flagged_id = db.session.scalar(sa.select(Response.id).where(Response.flagged))
+        flagged_id = db.session.scalar(sa.select(SurveyResponse.id).where(SurveyResponse.flagged))
 
     # A commune officer sees the list but may not reinstate its own responses.
     commune = app.test_client()
@@ -218,7 +217,7 @@ def test_flagged_of_an_invisible_unit_is_404(app, officers):
 def test_purge_deletes_old_hashes_and_closed_contacts(app, runner, officers):
     old = utcnow() - timedelta(days=200)
     with app.app_context():
-        from survey.models import Desk
+        from survey.data.models import Desk
 
         desk = db.session.scalar(sa.select(Desk).where(Desk.code == "LC-01"))
         db.session.add_all(
@@ -230,7 +229,7 @@ def test_purge_deletes_old_hashes_and_closed_contacts(app, runner, officers):
         db.session.commit()
     add_responses(officers, "LC-01", old, {"4": 3}, comment="Chậm")
     with app.app_context():
-        rows = db.session.scalars(sa.select(Response).order_by(Response.id)).all()
+        rows = db.session.scalars(sa.select(SurveyResponse).order_by(SurveyResponse.id)).all()
         for r, (status, updated) in zip(
             rows,
             [("answered", old), ("answered", utcnow()), ("in_progress", old)],
@@ -243,7 +242,9 @@ def test_purge_deletes_old_hashes_and_closed_contacts(app, runner, officers):
     assert result.exit_code == 0, result.output
     assert "Deleted 1 rate-limit records; cleared 1 contact details." in result.output
     with app.app_context():
-        contacts = db.session.scalars(sa.select(Response.contact).order_by(Response.id)).all()
+        contacts = db.session.scalars(
+            sa.select(SurveyResponse.contact).order_by(SurveyResponse.id)
+        ).all()
         assert contacts == [None, "0912345678", "0912345678"]
         assert db.session.scalar(sa.select(sa.func.count(RateEvent.id))) == 1
 
@@ -255,7 +256,7 @@ def test_the_last_slot_goes_to_one_of_many_simultaneous_posts(app, client, slow_
     rate-limit record behind."""
     import threading
 
-    from survey.integrity import DEVICE_COOKIE
+    from survey.integrity.guard import DEVICE_COOKIE
 
     app.config["SURVEY_LIMIT_DEVICE_PER_DAY"] = 4
     assert client.post("/s/LC-01", data=form_post()).status_code == 303

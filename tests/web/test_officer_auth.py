@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from survey.data.models import AuditEntry
+from survey.data.models import Officer
 from survey.extensions import db
-from survey.models import AuditEntry
-from survey.models import Officer
-
-from ..conftest import csrf_of
-from ..conftest import sign_in
+from tests.conftest import csrf_of
+from tests.conftest import sign_in
 
 
 def test_sign_in_page_is_vietnamese(client, officers):

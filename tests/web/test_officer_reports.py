@@ -14,14 +14,13 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from PIL import Image
 
+from survey.data.models import AuditEntry
+from survey.data.models import SurveyResponse
 from survey.extensions import db
-from survey.models import AuditEntry
-from survey.models import Response
-
-from ..conftest import add_responses
-from ..conftest import csrf_of
-from ..conftest import sign_in
-from ..conftest import skip_or_fail
+from tests.conftest import add_responses
+from tests.conftest import csrf_of
+from tests.conftest import sign_in
+from tests.conftest import skip_or_fail
 
 # Lai Cách counts months from the 15th: "2025-03" is 15/02/2025 – 14/03/2025.
 IN_MARCH = datetime(2025, 3, 5, 3, 0, tzinfo=UTC)
@@ -177,12 +176,12 @@ def test_report_xlsx_totals_equal_the_database(app, client, lai_cach):
     with app.app_context():
         start, end = datetime(2025, 2, 14, 17, tzinfo=UTC), datetime(2025, 3, 14, 17, tzinfo=UTC)
         stored = db.session.scalar(
-            sa.select(sa.func.count(Response.id)).where(
-                Response.unit_id.in_(
-                    sa.select(Response.unit_id).where(Response.desk.has(code="LC-01"))
+            sa.select(sa.func.count(SurveyResponse.id)).where(
+                SurveyResponse.unit_id.in_(
+                    sa.select(SurveyResponse.unit_id).where(SurveyResponse.desk.has(code="LC-01"))
                 ),
-                Response.submitted_at >= start,
-                Response.submitted_at < end,
+                SurveyResponse.submitted_at >= start,
+                SurveyResponse.submitted_at < end,
             )
         )
     assert len(rows) - 2 == stored == 56  # title row, header row, then one row per response
@@ -208,8 +207,8 @@ def test_feedback_inbox_and_status_changes(app, client, lai_cach):
     assert "&lt;script&gt;" in html and "<script>alert" not in html
     with app.app_context():
         target = db.session.scalar(
-            sa.select(Response).where(
-                Response.comment.like("=HYPER%"), Response.answers.any(value="2")
+            sa.select(SurveyResponse).where(
+                SurveyResponse.comment.like("=HYPER%"), SurveyResponse.answers.any(value="2")
             )
         )
     token = csrf_of(client, "/units/HD-CG-LC/feedback")
@@ -234,7 +233,7 @@ def test_feedback_inbox_and_status_changes(app, client, lai_cach):
     )
     assert bad.status_code == 303
     with app.app_context():
-        assert db.session.get(Response, target.id).feedback_status == "answered"
+        assert db.session.get(SurveyResponse, target.id).feedback_status == "answered"
 
 
 def test_targets_commune_may_only_tighten(app, client, lai_cach):
@@ -273,7 +272,6 @@ def test_district_sets_targets_for_its_communes(app, client, officers):
     assert next(f for f in data["fields"] if f["field"] == "dat_dai")["target"] == 0.8
 
 
-
 def test_responses_of_the_same_second_come_in_one_order(officers):
     """Responses stored in the same second are listed newest id first whatever plan the
     database picks: the report's comment pages and its cache key depend on that order.
@@ -281,9 +279,9 @@ def test_responses_of_the_same_second_come_in_one_order(officers):
     A CI run once saw two downloads of one report differ after PostgreSQL re-planned
     the query between them; dropping the index here forces the other plan.
     """
-    from survey.models import Unit
-    from survey.periods import parse_period
-    from survey.reporting import responses_in
+    from survey.data.models import Unit
+    from survey.domain.periods import parse_period
+    from survey.reports.summary import responses_in
 
     add_responses(officers, "LC-01", IN_MARCH, {"5": 6, "2": 6}, comment="Cùng một giây")
     with officers.app_context():

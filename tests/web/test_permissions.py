@@ -12,12 +12,11 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 
+from survey.data.models import SurveyResponse
 from survey.extensions import db
-from survey.models import Response
-
-from ..conftest import add_responses
-from ..conftest import csrf_of
-from ..conftest import sign_in
+from tests.conftest import add_responses
+from tests.conftest import csrf_of
+from tests.conftest import sign_in
 
 UNITS = ["HD", "HD-CG", "HD-CG-LC", "HD-CG-CH", "HD-BG", "HD-BG-KS"]
 # Which units each officer may see (own unit and the units below it).
@@ -66,7 +65,9 @@ def test_every_role_sees_exactly_its_units(client, matrix, username):
 @pytest.mark.parametrize("username", ["laicach", "binhgiang"])
 def test_comments_of_other_units_cannot_be_changed(app, client, matrix, username):
     with app.app_context():
-        secret = db.session.scalar(sa.select(Response).where(Response.comment == SECRET))
+        secret = db.session.scalar(
+            sa.select(SurveyResponse).where(SurveyResponse.comment == SECRET)
+        )
     sign_in(client, username)
     own = sorted(VISIBLE[username])[0]
     token = csrf_of(client, f"/units/{own}/feedback")
@@ -82,7 +83,7 @@ def test_comments_of_other_units_cannot_be_changed(app, client, matrix, username
     )
     assert target.status_code == 404
     with app.app_context():
-        assert db.session.get(Response, secret.id).feedback_status == "new"
+        assert db.session.get(SurveyResponse, secret.id).feedback_status == "new"
 
 
 def test_district_sees_its_communes_comments(client, matrix):

@@ -8,12 +8,11 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 
+from survey.data.models import Desk
 from survey.extensions import db
-from survey.models import Desk
-
-from ..conftest import hidden_fields
-from ..conftest import sign_in
-from ..conftest import skip_or_fail
+from tests.conftest import hidden_fields
+from tests.conftest import sign_in
+from tests.conftest import skip_or_fail
 
 INSTRUCTION = "Quét mã để đánh giá mức độ hài lòng của Ông/Bà"
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from survey.data.models import Answer
+from survey.data.models import Desk
+from survey.data.models import SurveyResponse
 from survey.extensions import db
-from survey.models import Answer
-from survey.models import Desk
-from survey.models import Response
-
-from ..conftest import REQUIRED_FIELDS_VI
-from ..conftest import VALID_ANSWERS
-from ..conftest import hidden_fields
+from tests.conftest import REQUIRED_FIELDS_VI
+from tests.conftest import VALID_ANSWERS
+from tests.conftest import hidden_fields
 
 
 def count_responses(app) -> int:
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count(Response.id)))
+        return db.session.scalar(sa.select(sa.func.count(SurveyResponse.id)))
 
 
 def test_form_is_vietnamese_light_and_complete(client, demo_units):
@@ -65,7 +64,7 @@ def test_valid_submission_is_stored_then_thanked(app, client, form_post):
     assert thanks.status_code == 200
     assert "Xin cảm ơn Ông/Bà!" in thanks.get_data(as_text=True)
     with app.app_context():
-        stored = db.session.scalars(sa.select(Response)).all()
+        stored = db.session.scalars(sa.select(SurveyResponse)).all()
         assert len(stored) == 1
         response = stored[0]
         assert response.submission_id == data["submission_id"]
@@ -171,7 +170,7 @@ def test_contact_with_consent_is_stored(app, client, form_post):
     data = form_post(contact="0912 345 678", contact_consent="y")
     assert client.post("/s/LC-01", data=data).status_code == 303
     with app.app_context():
-        response = db.session.scalar(sa.select(Response))
+        response = db.session.scalar(sa.select(SurveyResponse))
         assert (response.contact, response.contact_consent) == ("0912 345 678", True)
 
 
@@ -215,8 +214,8 @@ def test_posted_forms_are_counted_in_the_rollup_of_every_level(app, client, form
     """Form posts are stored without the ORM (the hot path) and counted by hand: every
     unit's counts must equal a recount from the answers, for plain, commented,
     flagged, double-tapped and other-desk posts alike."""
-    from survey import rollup
-    from survey.models import Unit
+    from survey.data import rollup
+    from survey.data.models import Unit
 
     app.config["SURVEY_MIN_FILL_SECONDS"] = 0
     first = form_post()
@@ -231,7 +230,7 @@ def test_posted_forms_are_counted_in_the_rollup_of_every_level(app, client, form
     for desk, data in posts:
         assert client.post(f"/s/{desk}", data=data).status_code == 303
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 5
+        assert db.session.scalar(sa.select(sa.func.count(SurveyResponse.id))) == 5
         units = db.session.scalars(sa.select(Unit)).all()
         for unit in units:
             assert rollup.differences(unit) == {}, unit.code

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from ..conftest import skip_or_fail
+from tests.conftest import skip_or_fail
 
 
 def decode_qr(png: bytes, tmp_path) -> str:

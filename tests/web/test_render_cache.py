@@ -20,16 +20,15 @@ import sqlalchemy as sa
 from cachelib.serializers import FileSystemSerializer
 from PIL import Image
 
+from survey.data.models import DossierVolume
+from survey.data.models import Unit
 from survey.extensions import db
-from survey.models import DossierVolume
-from survey.models import Unit
-from survey.render_cache import Drawing
-from survey.render_cache import counters
-from survey.render_cache import digest
-
-from ..conftest import add_responses
-from ..conftest import csrf_of
-from ..conftest import sign_in
+from survey.web.render_cache import Drawing
+from survey.web.render_cache import counters
+from survey.web.render_cache import digest
+from tests.conftest import add_responses
+from tests.conftest import csrf_of
+from tests.conftest import sign_in
 
 WHEN = datetime(2025, 3, 5, 3, tzinfo=UTC)  # in "2025-03" for calendar and 15th cut-off alike
 COMMUNE = "/reports/HD-CG-LC/2025-03"
@@ -159,7 +158,7 @@ def test_a_corrupt_entry_is_rendered_again(app, client, district):
 
 
 def test_a_failing_cache_object_still_serves_the_file(app, client, district, monkeypatch):
-    from survey.render_cache import _FileCache
+    from survey.web.render_cache import _FileCache
 
     def broken(*args, **kwargs):
         raise RuntimeError("cache exploded")
@@ -196,7 +195,7 @@ def test_digest_is_the_same_for_the_same_data():
 
 
 def test_digest_is_the_same_in_another_process():
-    code = f"import datetime\nfrom survey.render_cache import digest\nprint(digest({DATA!r}))"
+    code = f"import datetime\nfrom survey.web.render_cache import digest\nprint(digest({DATA!r}))"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run(
@@ -208,7 +207,7 @@ def test_digest_is_the_same_in_another_process():
 def test_digest_refuses_objects_without_plain_text():
     from matplotlib.figure import Figure
 
-    from survey import charts
+    from survey.render import charts
 
     with pytest.raises(TypeError, match="object is not plain data"):
         digest([object()])

@@ -10,15 +10,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from survey.data.models import ApiKey
+from survey.data.models import ReceiptToken
+from survey.data.models import SurveyResponse
+from survey.data.models import utcnow
 from survey.extensions import db
-from survey.models import ApiKey
-from survey.models import ReceiptToken
-from survey.models import Response
-from survey.models import utcnow
-
-from ..conftest import VALID_ANSWERS
-from ..conftest import hidden_fields
-from .test_qr_and_health import decode_qr
+from tests.conftest import VALID_ANSWERS
+from tests.conftest import hidden_fields
+from tests.web.test_qr_and_health import decode_qr
 
 DOSSIER = "000.00.12.H23-250301-0001"
 ATTEMPTS = 8  # races are timing-dependent: try several times
@@ -131,7 +130,7 @@ def test_a_token_verifies_one_rating_then_is_used(app, client, api_key):
     assert data["receipt"] == code
     assert client.post("/s/LC-01", data=data).status_code == 303
     with app.app_context():
-        response = db.session.scalar(sa.select(Response))
+        response = db.session.scalar(sa.select(SurveyResponse))
         token = db.session.scalar(sa.select(ReceiptToken))
         assert response.receipt_token_id == token.id and token.used_at is not None
     # The dossier cannot be rated again, and the API says so.
@@ -143,7 +142,9 @@ def test_a_token_verifies_one_rating_then_is_used(app, client, api_key):
     # The citizen still answers: stored as an open (unverified) rating.
     assert client.post("/s/LC-01", data=data).status_code == 303
     with app.app_context():
-        ids = db.session.scalars(sa.select(Response.receipt_token_id).order_by(Response.id)).all()
+        ids = db.session.scalars(
+            sa.select(SurveyResponse.receipt_token_id).order_by(SurveyResponse.id)
+        ).all()
         assert ids[0] is not None and ids[1] is None
 
 
@@ -188,7 +189,7 @@ def test_a_token_used_meanwhile_keeps_the_answers(app, client, api_key):
     assert "receipt" not in again
     assert other_phone.post("/s/LC-01", data={**again, **VALID_ANSWERS}).status_code == 303
     with app.app_context():
-        ids = db.session.scalars(sa.select(Response.receipt_token_id)).all()
+        ids = db.session.scalars(sa.select(SurveyResponse.receipt_token_id)).all()
         assert len(ids) == 2 and ids.count(None) == 1
 
 
@@ -201,7 +202,9 @@ def test_verified_ratings_are_not_limited_by_address(app, client, api_key):
         assert phone.post("/s/LC-01", data=data).status_code == 303
     with app.app_context():
         verified = db.session.scalar(
-            sa.select(sa.func.count(Response.id)).where(Response.receipt_token_id.is_not(None))
+            sa.select(sa.func.count(SurveyResponse.id)).where(
+                SurveyResponse.receipt_token_id.is_not(None)
+            )
         )
     assert verified == 3
 
@@ -213,12 +216,10 @@ def test_token_is_single_use_under_concurrency(app, live_server, same_submission
 
     app.config["SURVEY_MIN_FILL_SECONDS"] = 0
     with app.app_context():
-        from survey.models import Unit
-        from survey.tokens import create_api_key
+        from survey.data.models import Unit
+        from survey.integrity.tokens import issue_api_key
 
-        key, _row = create_api_key(
-            db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
-        )
+        key = issue_api_key(db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC")))
     base = live_server.url
     for attempt in range(ATTEMPTS):
         minted = requests.post(
@@ -255,7 +256,9 @@ def test_token_is_single_use_under_concurrency(app, live_server, same_submission
         with app.app_context():
             token = db.session.scalar(sa.select(ReceiptToken).where(ReceiptToken.code == code))
             linked = db.session.scalar(
-                sa.select(sa.func.count(Response.id)).where(Response.receipt_token_id == token.id)
+                sa.select(sa.func.count(SurveyResponse.id)).where(
+                    SurveyResponse.receipt_token_id == token.id
+                )
             )
             assert linked == 1
             assert token.used_at is not None
@@ -265,4 +268,4 @@ def test_token_is_single_use_under_concurrency(app, live_server, same_submission
             assert sorted(statuses) == [303, 409]
     with app.app_context():
         # Nothing else was stored: the loser's answers came back to its phone.
-        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == ATTEMPTS
+        assert db.session.scalar(sa.select(sa.func.count(SurveyResponse.id))) == ATTEMPTS

@@ -1,0 +1,200 @@
+"""The citizen's use case: send a rating, stored exactly once, within the limits
+that keep ballot stuffing out."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from survey.data import bulk
+from survey.data import rollup
+from survey.data.models import Answer
+from survey.data.models import Desk
+from survey.data.models import QuestionnaireVersion
+from survey.data.models import SurveyResponse
+from survey.data.models import utcnow
+from survey.data.queries import definition_of
+from survey.domain.feedback import FeedbackStatus
+from survey.extensions import db
+from survey.integrity import guard
+from survey.integrity import tokens
+from survey.integrity.tokens import claim
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    response_id: int
+    created: bool
+
+
+class TokenClaimFailed(Exception):
+    """The receipt token was used (or expired) before this response could claim it."""
+
+
+def existing_response_id(submission_id: str) -> int | None:
+    """The id of the response stored with this submission id, if any (a Core query:
+    it runs on every form post)."""
+    return db.session.connection().scalar(_EXISTING, {"submission_id": submission_id})
+
+
+_EXISTING = sa.select(SurveyResponse.__table__.c.id).where(
+    SurveyResponse.__table__.c.submission_id == sa.bindparam("submission_id")
+)
+
+
+def store_response(
+    *,
+    desk: Desk,
+    questionnaire: QuestionnaireVersion,
+    submission_id: str,
+    answers: dict[str, str],
+    comment: str | None,
+    contact: str | None,
+    contact_consent: bool,
+    language: str,
+    receipt_token_id: int | None = None,
+    flag_reason: str | None = None,
+) -> StoredResponse:
+    """Commit one response with its answers, exactly once per ``submission_id``.
+
+    The commit happens before this returns, so the caller may acknowledge it;
+    whatever the caller wrote before in the same transaction (its rate-limit
+    events) is committed or rolled back with it. A second call with the same
+    ``submission_id`` (a double tap, a retried post) stores nothing, rolls the
+    transaction back and reports ``created=False``: the unique submission id
+    decides, so two racing workers cannot both store it.
+
+    With ``receipt_token_id`` the token is claimed in the same transaction, so
+    it verifies exactly one response. A response with a ``flag_reason`` is
+    stored but left out of the statistics.
+
+    This is the hot path of the service (one call per citizen), so it writes
+    with Core statements, the answers in one executemany, and counts the
+    response in the rollup itself (ORM flush events do that for other writes).
+
+    :raise TokenClaimFailed: the token was used by another response meanwhile.
+    """
+    if receipt_token_id is not None and not claim(receipt_token_id):
+        db.session.rollback()
+        existing = existing_response_id(submission_id)
+        if existing is not None:  # our own double tap won the token
+            return StoredResponse(existing, created=False)
+        raise TokenClaimFailed(receipt_token_id)
+    definition = definition_of(questionnaire)
+    field_question = definition.by_role("procedure_field")
+    values = {
+        "submission_id": submission_id,
+        "unit_id": desk.unit_id,
+        "desk_id": desk.id,
+        "questionnaire_id": questionnaire.id,
+        "submitted_at": utcnow(),
+        "procedure_field": answers.get(field_question.id) if field_question else None,
+        "comment": comment,
+        "contact": contact if contact_consent else None,
+        "contact_consent": bool(contact and contact_consent),
+        "language": language,
+        "feedback_status": FeedbackStatus.NEW.value,
+        "receipt_token_id": receipt_token_id,
+        "flag_reason": flag_reason,
+        "flagged": flag_reason is not None,
+    }
+    connection = db.session.connection()
+    try:
+        response_id = connection.execute(_INSERT_RESPONSE, values).scalar_one()
+    except sa.exc.IntegrityError:
+        # Another request with the same submission id won the race.
+        db.session.rollback()
+        existing = existing_response_id(submission_id)
+        if existing is None:
+            if receipt_token_id is not None:
+                raise TokenClaimFailed(receipt_token_id) from None
+            raise
+        return StoredResponse(existing, created=False)
+    if answers:
+        rows = [
+            {"response_id": response_id, "question_id": q, "value": v} for q, v in answers.items()
+        ]
+        bulk.insert_rows(connection, Answer.__table__, rows)
+    rollup.count_inserted(connection, values, answers.items())
+    db.session.commit()
+    return StoredResponse(response_id, created=True)
+
+
+_INSERT_RESPONSE = SurveyResponse.__table__.insert().returning(SurveyResponse.__table__.c.id)
+
+
+class Outcome(enum.Enum):
+    STORED = "stored"
+    ALREADY = "already"  # a double tap or a retry: stored by the first one
+    TOKEN_PROBLEM = "token_problem"
+    TOO_MANY = "too_many"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the citizen sent, read from a valid form."""
+
+    submission_id: str
+    answers: dict[str, str]
+    comment: str | None
+    contact: str | None
+    contact_consent: bool
+    language: str
+    receipt: str | None
+    flag_reason: str | None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    outcome: Outcome
+    check: tokens.TokenCheck | None = None
+    limit: guard.Limit | None = None
+
+
+def submit(
+    desk: Desk,
+    questionnaire: QuestionnaireVersion,
+    submission: Submission,
+    limits: Callable[[], list[guard.Limit]],
+) -> SubmitResult:
+    """Store a citizen's rating once, in one transaction with its rate-limit events.
+
+    A rating with a valid receipt code is linked to it and not rate-limited (the
+    code itself allows one rating); without one, ``limits()`` says how many the
+    phone and the network may still send.
+    """
+    if existing_response_id(submission.submission_id) is not None:
+        # Already stored: checked before the token, which the first tap has used.
+        return SubmitResult(Outcome.ALREADY)
+    token = None
+    if submission.receipt:
+        result = tokens.check(submission.receipt, desk)
+        if not result.ok:
+            if existing_response_id(submission.submission_id) is not None:
+                return SubmitResult(Outcome.ALREADY)  # our own first tap used it a moment ago
+            return SubmitResult(Outcome.TOKEN_PROBLEM, check=result)
+        token = result.token
+    else:
+        # Recorded in the transaction that stores the response (committed with it).
+        exceeded = guard.claim_submission_slot(desk.id, limits())
+        if exceeded is not None:
+            return SubmitResult(Outcome.TOO_MANY, limit=exceeded)
+    try:
+        stored = store_response(
+            desk=desk,
+            questionnaire=questionnaire,
+            submission_id=submission.submission_id,
+            answers=submission.answers,
+            comment=submission.comment,
+            contact=submission.contact,
+            contact_consent=submission.contact_consent,
+            language=submission.language,
+            receipt_token_id=token.id if token is not None else None,
+            flag_reason=submission.flag_reason,
+        )
+    except TokenClaimFailed:
+        return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
+    return SubmitResult(Outcome.STORED if stored.created else Outcome.ALREADY)

@@ -1,0 +1,319 @@
+"""Command-line tools: ``flask --app wsgi survey <command>``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask import current_app
+from flask.cli import AppGroup
+
+from survey.citizen.links import poster_content
+from survey.citizen.links import public_form_url
+from survey.cli import demo
+from survey.data import rollup
+from survey.data.audit import record
+from survey.data.models import ApiKey
+from survey.data.models import Desk
+from survey.data.models import LoginFailure
+from survey.data.models import Officer
+from survey.data.models import Role
+from survey.data.models import Unit
+from survey.data.models import UnitLevel
+from survey.data.models import utcnow
+from survey.data.queries import ensure_questionnaire
+from survey.data.queries import find_desk
+from survey.data.queries import find_unit
+from survey.extensions import db
+from survey.integrity.guard import purge
+from survey.integrity.services import active_desks
+from survey.integrity.tokens import issue_api_key
+from survey.officers.accounts import check_password_strength
+from survey.officers.accounts import hash_password
+from survey.render import posters
+
+survey_cli = AppGroup("survey", help="Manage units, desks, questionnaires and demo data.")
+
+
+@survey_cli.command("demo-data")
+@click.option(
+    "--responses/--no-responses", default=True, help="Also add a year of synthetic responses."
+)
+def demo_data(responses: bool) -> None:
+    """Load the demo district (Cẩm Giàng) idempotently."""
+    if not current_app.config["SURVEY_DEMO"]:
+        raise click.ClickException("Demo data is refused outside demo mode (SURVEY_DEMO=1).")
+    ensure_questionnaire()
+    demo.load_units_and_desks()
+    demo.load_officers()
+    click.echo("Units, desks and demo officers: ready.")
+    if responses:
+        with click.progressbar(length=6 * 12 * 60, label="Synthetic responses") as bar:
+            last = 0
+
+            def advance(total: int) -> None:
+                nonlocal last
+                bar.update(total - last)
+                last = total
+
+            added = demo.load_responses(progress=advance)
+        click.echo(
+            f"Synthetic responses added: {added}" if added else "Responses exist: none added."
+        )
+
+
+@survey_cli.command("sync-questionnaires")
+def sync_questionnaires() -> None:
+    """Store the newest shipped questionnaire version if it is not stored yet."""
+    row = ensure_questionnaire()
+    click.echo(f"Questionnaire version {row.version} is current.")
+
+
+@survey_cli.command("add-unit")
+@click.argument("code")
+@click.argument("name")
+@click.option("--level", type=click.Choice([lvl.value for lvl in UnitLevel]), required=True)
+@click.option("--parent", "parent_code", help="Code of the parent unit.")
+def add_unit(code: str, name: str, level: str, parent_code: str | None) -> None:
+    """Add an administrative unit."""
+    code = code.strip().upper()
+    if db.session.scalar(sa.select(Unit).where(Unit.code == code)):
+        raise click.ClickException(f"A unit with code {code} exists already.")
+    parent = None
+    if parent_code:
+        parent = find_unit(parent_code)
+        if parent is None:
+            raise click.ClickException(f"No parent unit with code {parent_code}.")
+    elif level != "province":
+        raise click.ClickException("A district or commune needs --parent.")
+    db.session.add(Unit(code=code, name=name.strip(), level=level, parent=parent))
+    db.session.commit()
+    click.echo(f"Added {level} {code} {name}.")
+
+
+@survey_cli.command("add-desk")
+@click.argument("code")
+@click.argument("name")
+@click.option("--unit", "unit_code", required=True, help="Code of the unit the desk belongs to.")
+def add_desk(code: str, name: str, unit_code: str) -> None:
+    """Add a desk; its code becomes part of the QR URL and must never change."""
+    code = code.strip().upper()
+    if not code.replace("-", "").isalnum() or len(code) > 32:
+        raise click.ClickException("A desk code has letters, digits and dashes, at most 32.")
+    unit = find_unit(unit_code)
+    if unit is None:
+        raise click.ClickException(f"No unit with code {unit_code}.")
+    if db.session.scalar(sa.select(Desk).where(Desk.code == code)):
+        raise click.ClickException(f"A desk with code {code} exists already.")
+    db.session.add(Desk(code=code, name=name.strip(), unit=unit))
+    db.session.commit()
+    click.echo(f"Added desk {code}: {public_form_url(code)}")
+
+
+@survey_cli.command("list-desks")
+def list_desks() -> None:
+    """Print every desk with its form and QR URLs."""
+    for desk in db.session.scalars(sa.select(Desk).order_by(Desk.code)):
+        url = public_form_url(desk.code)
+        click.echo(f"{desk.code}\t{desk.unit.name}\t{url}\t{url}/qr.png")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = check_password_strength(password)
+    if problem:
+        raise click.ClickException(problem)
+    return password
+
+
+@survey_cli.command("create-officer")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="Full name shown in the audit log.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--unit", "unit_code", help="The officer's unit (not for administrators).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_officer(
+    username: str, full_name: str, role: str, unit_code: str | None, password_stdin: bool
+) -> None:
+    """Create an officer account (commune, district or admin)."""
+    username = username.strip().lower()
+    if not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise click.ClickException("A username has letters, digits, '.', '_' and '-' only.")
+    if db.session.scalar(sa.select(Officer).where(Officer.username == username)):
+        raise click.ClickException(f"An officer named {username} exists already.")
+    unit = None
+    if role != Role.ADMIN:
+        if not unit_code:
+            raise click.ClickException("A commune or district officer needs --unit.")
+        unit = find_unit(unit_code)
+        if unit is None:
+            raise click.ClickException(f"No unit with code {unit_code}.")
+        if (role, unit.level) not in {
+            ("commune", "commune"),
+            ("district", "district"),
+            ("district", "province"),
+        }:
+            raise click.ClickException(f"A {role} officer cannot belong to a {unit.level}.")
+    password = _read_password(password_stdin)
+    db.session.add(
+        Officer(
+            username=username,
+            full_name=full_name.strip(),
+            role=role,
+            unit_id=unit.id if unit else None,
+            password_hash=hash_password(password),
+        )
+    )
+    db.session.commit()
+    click.echo(f"Created {role} officer {username}" + (f" for {unit.name}." if unit else "."))
+
+
+@survey_cli.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def reset_password(username: str, password_stdin: bool) -> None:
+    """Set a new password for an officer and lift any sign-in lock."""
+    officer = db.session.scalar(
+        sa.select(Officer).where(Officer.username == username.strip().lower())
+    )
+    if officer is None:
+        raise click.ClickException(f"No officer named {username}.")
+    officer.password_hash = hash_password(_read_password(password_stdin))
+    officer.is_demo = False
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == officer.username))
+    record("password_reset", officer=officer, detail="command line")
+    db.session.commit()
+    click.echo(f"Password of {officer.username} changed.")
+
+
+@survey_cli.command("posters")
+@click.argument("unit_code")
+@click.option("--size", type=click.Choice(["A4", "A5"], case_sensitive=False), default="A4")
+@click.option("--output", "output", type=click.Path(dir_okay=False), required=True)
+def posters_command(unit_code: str, size: str, output: str) -> None:
+    """Print every active desk's QR poster of a unit (and the units below it) into one PDF."""
+    unit = find_unit(unit_code)
+    if unit is None:
+        raise click.ClickException(f"No unit with code {unit_code}.")
+    desks = active_desks(unit)
+    if not desks:
+        raise click.ClickException(f"{unit.name} has no active desk.")
+    contents = [poster_content(desk) for desk in desks]
+    with click.progressbar(length=len(contents), label=f"Posters ({size.upper()})") as bar:
+        data = posters.render_posters(contents, size.upper(), progress=bar.update)
+    with open(output, "wb") as fh:
+        fh.write(data)
+    click.echo(f"{len(contents)} posters of {unit.name} written to {output}.")
+
+
+@survey_cli.command("retire-desk")
+@click.argument("code")
+@click.option("--replaced-by", "new_code", help="The desk whose form the old code forwards to.")
+def retire_desk(code: str, new_code: str | None) -> None:
+    """Retire a desk code; its posters then forward to the new desk (or say it is retired)."""
+    desk = find_desk(code)
+    if desk is None:
+        raise click.ClickException(f"No desk with code {code}.")
+    new = None
+    if new_code:
+        new = find_desk(new_code)
+        if new is None:
+            raise click.ClickException(f"No desk with code {new_code}.")
+        if new.id == desk.id or not new.active:
+            raise click.ClickException("The replacement must be another, active desk.")
+    desk.active = False
+    desk.replaced_by = new
+    record("retire_desk", unit=desk.unit, detail=f"{desk.code} → {new.code if new else '-'}")
+    db.session.commit()
+    if new:
+        click.echo(f"Desk {desk.code} retired; its URL forwards to {public_form_url(new.code)}.")
+    else:
+        click.echo(f"Desk {desk.code} retired; its URL now says the code is no longer used.")
+
+
+@survey_cli.command("create-api-key")
+@click.argument("unit_code")
+@click.option("--label", help="What the key is for, e.g. the one-stop software's name.")
+def create_api_key_command(unit_code: str, label: str | None) -> None:
+    """Create an API key for a unit's one-stop software; the key is printed once."""
+    unit = find_unit(unit_code)
+    if unit is None:
+        raise click.ClickException(f"No unit with code {unit_code}.")
+    key = issue_api_key(unit, label)
+    click.echo(f"API key for {unit.name} (shown only now, store it safely):")
+    click.echo(key)
+
+
+@survey_cli.command("revoke-api-key")
+@click.argument("prefix")
+def revoke_api_key(prefix: str) -> None:
+    """Revoke the API key that starts with PREFIX (the first 10 characters)."""
+    rows = list(db.session.scalars(sa.select(ApiKey).where(ApiKey.prefix == prefix[:10])))
+    if len(rows) != 1:
+        raise click.ClickException(f"No single API key starts with {prefix}.")
+    rows[0].revoked_at = utcnow()
+    record("api_key", unit=rows[0].unit, detail=f"revoked {rows[0].prefix}…")
+    db.session.commit()
+    click.echo(f"API key {rows[0].prefix}… revoked.")
+
+
+@survey_cli.command("purge")
+def purge_command() -> None:
+    """Delete expired rate-limit hashes and the contacts of long-closed complaints (run daily)."""
+    result = purge()
+    click.echo(
+        f"Deleted {result.rate_events} rate-limit records; "
+        f"cleared {result.contacts} contact details."
+    )
+
+
+def _units_from(unit_code: str | None) -> list[Unit]:
+    if unit_code is None:
+        return list(db.session.scalars(sa.select(Unit).order_by(Unit.id)))
+    unit = find_unit(unit_code)
+    if unit is None:
+        raise click.ClickException(f"No unit with code {unit_code!r}.")
+    return unit.subtree()
+
+
+@survey_cli.command("rollup-rebuild")
+@click.option("--unit", "unit_code", help="Only this unit and the units below it.")
+def rollup_rebuild(unit_code: str | None) -> None:
+    """Recount the report rollup from the stored responses (idempotent, safe while serving).
+
+    Needed after writing responses or a unit's report_cutoff_day without the
+    application (bulk SQL loads, manual fixes).
+    """
+    units = _units_from(unit_code)
+    with click.progressbar(length=len(units), label="Recounting units") as bar:
+        done = rollup.rebuild(units, progress=lambda _unit: bar.update(1))
+    click.echo(f"Rollup recounted for {done} unit(s).")
+
+
+@survey_cli.command("rollup-check")
+@click.option("--unit", "unit_code", help="Only this unit and the units below it.")
+def rollup_check(unit_code: str | None) -> None:
+    """Compare the report rollup with a full recount; exit status 1 if they differ."""
+    units = _units_from(unit_code)
+    differing = 0
+    for unit in units:
+        for key, (held, fresh) in sorted(rollup.differences(unit).items()):
+            differing += 1
+            month, question, field, verified, value = key
+            click.echo(
+                f"{unit.code} {month} {question}={value!r} field={field!r} "
+                f"verified={verified}: rollup {held}, recount {fresh}"
+            )
+    if differing:
+        click.echo(f"{differing} count(s) differ: run `flask survey rollup-rebuild`.", err=True)
+        sys.exit(1)
+    click.echo(f"Rollup matches a full recount for {len(units)} unit(s).")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(survey_cli)

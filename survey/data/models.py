@@ -1,0 +1,531 @@
+"""Database models (SQLAlchemy 2.0, typed).
+
+Raw answers are stored one row per question so that every rate can be
+recomputed for any questionnaire version.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from survey.domain.feedback import FeedbackStatus
+from survey.domain.questionnaire import Questionnaire as QuestionnaireDefinition
+from survey.domain.questionnaire import parse
+from survey.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC timestamp on every backend.
+
+    SQLite drops the offset, so values are normalised to UTC on the way in and
+    marked as UTC on the way out; naive datetimes are refused rather than guessed.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime ({value!r}): store timestamps with a timezone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class UnitLevel(enum.StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+
+
+class Unit(db.Model):
+    """An administrative unit: province, district or commune.
+
+    Communes hang under a district (before 1/7/2025) or directly under a
+    province (two-tier government since then); both shapes are allowed.
+    """
+
+    __tablename__ = "unit"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    level: so.Mapped[str] = so.mapped_column(sa.String(16))
+    parent_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    # First day of a reporting month: 1 for calendar months, 15 for units whose
+    # plan counts from the 15th to the 14th (e.g. Lai Cách).
+    report_cutoff_day: so.Mapped[int] = so.mapped_column(default=1, server_default="1")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    parent: so.Mapped[Unit | None] = so.relationship(remote_side=[id], back_populates="children")
+    children: so.Mapped[list[Unit]] = so.relationship(back_populates="parent")
+    desks: so.Mapped[list[Desk]] = so.relationship(back_populates="unit")
+
+    __table_args__ = (
+        sa.CheckConstraint("level IN ('province', 'district', 'commune')", name="level"),
+        sa.CheckConstraint("report_cutoff_day BETWEEN 1 AND 28", name="report_cutoff_day"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code} {self.name}>"
+
+    def ancestors(self) -> list[Unit]:
+        """The units above this one, nearest first."""
+        chain, unit = [], self.parent
+        while unit is not None:
+            chain.append(unit)
+            unit = unit.parent
+        return chain
+
+    def _subtree_rows(self) -> list[tuple[int, int | None, int]]:
+        """(id, parent_id, top) of this unit and every unit below it (see :func:`rows_below`)."""
+        session = so.object_session(self) or db.session
+        return [(self.id, self.parent_id, self.id), *rows_below(session, self.id)]
+
+    def subtree(self) -> list[Unit]:
+        """This unit and every unit below it."""
+        ids = self.subtree_ids()
+        session = so.object_session(self) or db.session
+        by_id = {u.id: u for u in session.scalars(sa.select(Unit).where(Unit.id.in_(ids)))}
+        return [by_id[i] for i in ids]
+
+    def subtree_ids(self) -> list[int]:
+        """This unit's id and those of every unit below it."""
+        return [row[0] for row in self._subtree_rows()]
+
+    def descendants_by_child(self) -> dict[int, int]:
+        """{unit id: id of this unit's child it belongs under} for every unit below this one."""
+        return {uid: top for uid, _, top in self._subtree_rows()[1:]}
+
+    def leaf_ids_by_child(self) -> dict[int, list[int]]:
+        """For each child of this unit, the ids of the units at the bottom of its tree."""
+        rows = self._subtree_rows()[1:]
+        parents = {parent for _, parent, _ in rows}
+        found: dict[int, list[int]] = {}
+        for uid, _, top in rows:
+            if uid not in parents:
+                found.setdefault(top, []).append(uid)
+        return found
+
+    def leaves(self) -> list[Unit]:
+        """The units at the bottom of this unit's tree (its communes), by name."""
+        rows = self._subtree_rows()
+        parents = {parent for _, parent, _ in rows}
+        units = self.subtree()
+        return sorted((u for u in units if u.id not in parents), key=lambda u: u.name)
+
+
+def rows_below(executor, unit_id: int) -> list[tuple[int, int | None, int]]:
+    """(id, parent_id, top) of every unit below ``unit_id``, in one query.
+
+    ``top`` is the child of ``unit_id`` the row descends from. A recursive
+    query, so a province with thousands of communes costs one round trip, not
+    one per unit. ``executor`` is a Session or a Connection (inside a flush).
+    """
+    tree = (
+        sa.select(Unit.id, Unit.parent_id, Unit.id.label("top"))
+        .where(Unit.parent_id == unit_id)
+        .cte("tree", recursive=True)
+    )
+    below = so.aliased(Unit)
+    tree = tree.union_all(
+        sa.select(below.id, below.parent_id, tree.c.top).where(below.parent_id == tree.c.id)
+    )
+    return [tuple(r) for r in executor.execute(sa.select(tree.c.id, tree.c.parent_id, tree.c.top))]
+
+
+class Desk(db.Model):
+    """A service point (one-stop desk) with the public code printed on its QR poster.
+
+    The code appears in the form URL ``/s/<code>`` and must never change.
+    """
+
+    __tablename__ = "desk"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # A retired desk's old posters forward to this desk (``flask survey retire-desk``).
+    replaced_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("desk.id"))
+
+    unit: so.Mapped[Unit] = so.relationship(back_populates="desks")
+    replaced_by: so.Mapped[Desk | None] = so.relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Desk {self.code}>"
+
+
+class QuestionnaireVersion(db.Model):
+    """One version of the questionnaire, stored whole as its JSON definition."""
+
+    __tablename__ = "questionnaire"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    version: so.Mapped[int] = so.mapped_column(unique=True)
+    definition: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    def parsed(self) -> QuestionnaireDefinition:
+        return parse(self.definition)
+
+
+class SurveyResponse(db.Model):
+    """One citizen's submitted form.
+
+    ``submission_id`` is generated when the form is served and travels with it,
+    so a double tap or a retry on a flaky network is stored once.
+    """
+
+    __tablename__ = "response"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    submission_id: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), active_history=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"), index=True)
+    questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaire.id"))
+    submitted_at: so.Mapped[datetime] = so.mapped_column(
+        UTCDateTime(), default=utcnow, active_history=True
+    )
+    procedure_field: so.Mapped[str | None] = so.mapped_column(
+        sa.String(40), index=True, active_history=True
+    )
+    comment: so.Mapped[str | None] = so.mapped_column(sa.Text, active_history=True)
+    contact: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    contact_consent: so.Mapped[bool] = so.mapped_column(default=False)
+    language: so.Mapped[str] = so.mapped_column(sa.String(5), default="vi")
+    # Handling of the comment (phản ánh, kiến nghị): mới → đang xử lý → đã phản hồi.
+    feedback_status: so.Mapped[str] = so.mapped_column(
+        sa.String(16),
+        default=FeedbackStatus.NEW.value,
+        server_default=FeedbackStatus.NEW.value,
+        active_history=True,
+    )
+    feedback_reply: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    feedback_updated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # Set when the rating came with a one-time receipt token (a verified rating).
+    receipt_token_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("receipt_token.id"), unique=True, active_history=True
+    )
+    # Why the response looks automated or gamed (``honeypot``, ``too_fast``,
+    # ``unsigned``); kept with the reason, and left out of the statistics while
+    # ``flagged`` is true. A district officer may reinstate it.
+    flag_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20), active_history=True)
+    flagged: so.Mapped[bool] = so.mapped_column(
+        default=False, server_default=sa.false(), index=True, active_history=True
+    )
+
+    desk: so.Mapped[Desk] = so.relationship()
+    unit: so.Mapped[Unit] = so.relationship()
+    questionnaire: so.Mapped[QuestionnaireVersion] = so.relationship()
+    answers: so.Mapped[list[Answer]] = so.relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.Index("ix_response_unit_id_submitted_at", "unit_id", "submitted_at"),
+        # Contact details exist only with the citizen's explicit consent.
+        sa.CheckConstraint("contact IS NULL OR contact_consent", name="contact_consent"),
+        sa.CheckConstraint(
+            "feedback_status IN ({})".format(", ".join(f"'{s}'" for s in FeedbackStatus)),
+            name="feedback_status",
+        ),
+    )
+
+    def answer_map(self) -> dict[str, str]:
+        return {a.question_id: a.value for a in self.answers}
+
+
+class Answer(db.Model):
+    """The coded answer to one question of one response (e.g. ``"4"`` or ``"na"``)."""
+
+    __tablename__ = "answer"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("response.id", ondelete="CASCADE"))
+    question_id: so.Mapped[str] = so.mapped_column(sa.String(40))
+    value: so.Mapped[str] = so.mapped_column(sa.String(20))
+
+    response: so.Mapped[SurveyResponse] = so.relationship(back_populates="answers")
+
+    __table_args__ = (
+        sa.UniqueConstraint("response_id", "question_id", name="uq_answer_response_question"),
+    )
+
+
+class Tally(db.Model):
+    """The rollup: how many counted answers of each value, per unit, reporting month,
+    procedure field, source (verified by a receipt token or not) and question.
+
+    Every report is computed from these counts, so its cost depends on the number
+    of units and months shown, not on the number of responses stored. Kept in
+    step with the responses in the same transaction (see :mod:`survey.data.rollup`);
+    ``flask survey rollup-check`` compares it with a full recount.
+
+    ``month`` is the code of the unit's own reporting month (its cut-off day).
+    Besides the questions' answers, three reserved rows per key count responses
+    (``~responses``), comments by handling status (``~comments``) and flagged
+    responses by reason (``~flagged``; a flagged response counts nowhere else).
+    Every count is kept twice: split by field and source, and in a total row
+    (``procedure_field`` ``"*"``, see ``rollup.TOTAL``); sum one kind, never both.
+    """
+
+    __tablename__ = "tally"
+
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), primary_key=True)
+    month: so.Mapped[str] = so.mapped_column(sa.String(7), primary_key=True)
+    question_id: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    verified: so.Mapped[bool] = so.mapped_column(primary_key=True)
+    value: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
+    count: so.Mapped[int]
+
+    # On SQLite the rows are stored in key order (migration 0006): a report's rows sit
+    # together with their counts instead of behind a second index lookup each.
+    __table_args__ = (sa.CheckConstraint("count >= 0", name="count"), {"sqlite_with_rowid": False})
+
+
+class Role(enum.StrEnum):
+    COMMUNE = "commune"
+    DISTRICT = "district"
+    ADMIN = "admin"
+
+
+class Officer(db.Model):
+    """A signed-in user: a commune or district officer, or an administrator.
+
+    Commune and district officers see their own unit and the units below it;
+    administrators see everything.
+    """
+
+    __tablename__ = "officer"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    full_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    role: so.Mapped[str] = so.mapped_column(sa.String(16))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    # Demo accounts have published passwords: they work only in demo mode.
+    is_demo: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    unit: so.Mapped[Unit | None] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('commune', 'district', 'admin')", name="role"),
+        sa.CheckConstraint("role = 'admin' OR unit_id IS NOT NULL", name="unit_required"),
+    )
+
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def can_see(self, unit: Unit) -> bool:
+        """Whether this officer may see ``unit``'s data: own unit, or one below it."""
+        if self.role == Role.ADMIN:
+            return True
+        return self.unit_id == unit.id or any(a.id == self.unit_id for a in unit.ancestors())
+
+    def may_loosen_target(self, unit: Unit) -> bool:
+        """Whether this officer may set ``unit`` a target below the one it inherits.
+
+        Administrators may; district officers may for the communes below them.
+        Everyone else (a commune for itself) may only tighten what it inherits.
+        """
+        if self.role == Role.ADMIN:
+            return True
+        return self.role == Role.DISTRICT and self.unit_id != unit.id and self.can_see(unit)
+
+
+class LoginFailure(db.Model):
+    """One failed sign-in, kept in the database so throttling holds across workers."""
+
+    __tablename__ = "login_failure"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Target(db.Model):
+    """A satisfaction target of a unit for a year, overall or for one procedure field.
+
+    Targets are inherited down the unit tree; the nearest unit's target wins.
+    """
+
+    __tablename__ = "target"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    year: so.Mapped[int]
+    # Empty string means "overall" (NULL would not take part in the unique key).
+    procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    rate: so.Mapped[float]
+    updated_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "year", "procedure_field", name="uq_target_unit_year_field"),
+        sa.CheckConstraint("rate > 0 AND rate <= 1", name="rate"),
+    )
+
+
+class AuditEntry(db.Model):
+    """Who did what when: sign-ins, target changes, feedback handling."""
+
+    __tablename__ = "audit_entry"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+    officer_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"))
+    response_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("response.id"))
+    detail: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    officer: so.Mapped[Officer | None] = so.relationship()
+
+
+class DossierVolume(db.Model):
+    """Dossiers (hồ sơ) a unit handled in a month, overall or for one procedure field.
+
+    These are the N_h that weight each commune in the district's stratified
+    estimate. ``month`` is the reporting-period code ``YYYY-MM`` of the unit.
+    """
+
+    __tablename__ = "dossier_volume"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    month: so.Mapped[str] = so.mapped_column(sa.String(7))
+    # Empty string: all fields together (NULL would not take part in the unique key).
+    procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    dossiers: so.Mapped[int]
+    source: so.Mapped[str] = so.mapped_column(sa.String(16), default="form")
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "unit_id", "month", "procedure_field", name="uq_dossier_volume_unit_month_field"
+        ),
+        sa.CheckConstraint("dossiers >= 0", name="dossiers"),
+    )
+
+
+class ApiKey(db.Model):
+    """A key the one-stop software of a unit uses to ask for receipt tokens.
+
+    Only the SHA-256 of the key is stored; the key is shown once, when created.
+    """
+
+    __tablename__ = "api_key"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    key_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    # The first characters of the key, to tell keys apart in lists and logs.
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(12))
+    label: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+
+class ReceiptToken(db.Model):
+    """A one-time code printed on a dossier's receipt slip, linking one rating to it.
+
+    The dossier number is kept only as a keyed hash (HMAC), never in clear. A
+    dossier has at most one token row, so it can be rated at most once.
+    """
+
+    __tablename__ = "receipt_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(16), unique=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    dossier_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    api_key_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("api_key.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    unit: so.Mapped[Unit] = so.relationship()
+    desk: so.Mapped[Desk] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "dossier_hash", name="uq_receipt_token_unit_dossier"),
+    )
+
+
+class RateEvent(db.Model):
+    """One open-QR submission, by keyed hash of the device or of the IP address.
+
+    Counted to enforce the rate limits across every worker; deleted by
+    ``flask survey purge`` after the retention period.
+    """
+
+    __tablename__ = "rate_event"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8))
+    key_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    __table_args__ = (
+        sa.Index("ix_rate_event_lookup", "desk_id", "kind", "key_hash", "at"),
+        sa.CheckConstraint("kind IN ('device', 'ip')", name="kind"),
+    )
+
+
+class DeskScanDay(db.Model):
+    """How many phones opened a desk's form on a day (first view per device per day)."""
+
+    __tablename__ = "desk_scan_day"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    day: so.Mapped[date] = so.mapped_column(sa.Date)
+    scans: so.Mapped[int] = so.mapped_column(default=0)
+
+    __table_args__ = (sa.UniqueConstraint("desk_id", "day", name="uq_desk_scan_day_desk_day"),)

@@ -1,0 +1,125 @@
+"""Lookups shared by several features: desks, units, questionnaire versions, and
+how counts from the rollup become statistics."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import make_transient_to_detached
+
+from survey.data.models import Desk
+from survey.data.models import QuestionnaireVersion
+from survey.data.models import Unit
+from survey.domain.questionnaire import Questionnaire as QuestionnaireDefinition
+from survey.domain.questionnaire import latest_bundled
+from survey.domain.questionnaire import parse
+from survey.extensions import db
+from survey.stats import QuestionCounts
+
+
+@lru_cache(maxsize=32)
+def _parse_cached(version: int, definition_json: str) -> QuestionnaireDefinition:
+    return parse(json.loads(definition_json))
+
+
+def definition_of(row: QuestionnaireVersion) -> QuestionnaireDefinition:
+    """The parsed definition of a stored questionnaire (stored versions never change).
+
+    Kept on the row object too: a form post asks for it several times, and
+    serialising the definition for the cache key is the costly part.
+    """
+    parsed = row.__dict__.get("_parsed_definition")
+    if parsed is None:
+        parsed = _parse_cached(row.version, json.dumps(row.definition, sort_keys=True))
+        row.__dict__["_parsed_definition"] = parsed
+    return parsed
+
+
+def ensure_questionnaire(definition: dict | None = None) -> QuestionnaireVersion:
+    """Store a questionnaire version if it is not stored yet, and return its row.
+
+    Safe when two workers race: the loser of the insert reads the winner's row.
+    """
+    if definition is None:
+        definition = latest_bundled()  # shipped with the code and checked by its tests
+    else:
+        parse(definition)  # refuse a malformed definition before storing it
+    version = definition["version"]
+    row = db.session.scalar(
+        sa.select(QuestionnaireVersion).where(QuestionnaireVersion.version == version)
+    )
+    if row is not None:
+        return row
+    try:
+        row = QuestionnaireVersion(version=version, definition=definition)
+        db.session.add(row)
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        row = db.session.scalar(
+            sa.select(QuestionnaireVersion).where(QuestionnaireVersion.version == version)
+        )
+    return row
+
+
+def current_questionnaire() -> QuestionnaireVersion:
+    """The questionnaire new forms are served with: the newest shipped version.
+
+    Looked up once per app and shipped version: a stored version never changes,
+    so later calls put a copy of the row into the session without a query
+    (``merge(load=False)``).
+    """
+    cached = current_app.extensions.get(_CURRENT)
+    if cached is None or cached[0] != latest_bundled()["version"]:  # a new one is shipped
+        row = ensure_questionnaire()
+        cached = (row.version, row.id, row.definition, definition_of(row))
+        current_app.extensions[_CURRENT] = cached
+    version, row_id, definition, parsed = cached
+    detached = QuestionnaireVersion(id=row_id, version=version, definition=definition)
+    make_transient_to_detached(detached)
+    # Returns the session's own instance when it already has one.
+    row = db.session.merge(detached, load=False)
+    row.__dict__.setdefault("_parsed_definition", parsed)
+    return row
+
+
+_CURRENT = "survey.current_questionnaire"
+
+
+def questionnaire_by_version(version: int) -> QuestionnaireVersion | None:
+    return db.session.scalar(
+        sa.select(QuestionnaireVersion).where(QuestionnaireVersion.version == version)
+    )
+
+
+def find_desk(code: str) -> Desk | None:
+    """The desk with this public code (codes are matched case-insensitively)."""
+    return db.session.scalar(sa.select(Desk).where(Desk.code == code.strip().upper()))
+
+
+def interval_method() -> str:
+    """The interval behind every rate and verdict (setting ``SURVEY_CI_METHOD``).
+
+    Clopper–Pearson ("exact") by default: a target is declared met or missed
+    only on clear evidence, even for a commune with a handful of responses.
+    """
+    return current_app.config.get("SURVEY_CI_METHOD", "exact")
+
+
+def scale_counts(raw: dict[str, int]) -> QuestionCounts:
+    known = {k: v for k, v in raw.items() if k in {"1", "2", "3", "4", "5", "na"}}
+    return QuestionCounts.from_mapping(known)
+
+
+def find_unit(code: str) -> Unit | None:
+    """The unit with this code (codes are matched case-insensitively)."""
+    return db.session.scalar(sa.select(Unit).where(Unit.code == code.strip().upper()))
+
+
+def procedure_field_codes() -> set[str]:
+    """The procedure-field answer codes of the current questionnaire."""
+    field_q = definition_of(current_questionnaire()).by_role("procedure_field")
+    return {o.value for o in field_q.options} if field_q else set()

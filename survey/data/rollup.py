@@ -1,0 +1,519 @@
+"""The rollup: answer counts per unit, reporting month, field, source and question.
+
+Every statistic in the reports needs only counts, so reports read the
+:class:`~survey.data.models.Tally` table instead of the responses. Each response is
+counted at its own unit and again at every unit above it (district,
+province), each in *that* unit's reporting months (its cut-off day). A report
+on any unit therefore reads that unit's own rows: its cost depends on the
+months shown, not on how many responses or communes lie below.
+
+The counts change in the same transaction (the same flush) as the change they
+reflect, for every write through the ORM (see :func:`install`): a stored
+response is counted in; a flagged, reinstated or re-filed one is counted out
+with its old state and in with its new one; a unit whose cut-off day or parent
+changes is recounted with the units above it.
+
+:func:`rebuild` recounts from the responses (idempotent: run it as often as you
+like) and :func:`differences` compares the table with a full recount; both are
+behind ``flask survey rollup-rebuild`` and ``rollup-check``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Container
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy.dialects import sqlite
+
+from survey.data import bulk
+from survey.data.models import Answer
+from survey.data.models import SurveyResponse
+from survey.data.models import Tally
+from survey.data.models import Unit
+from survey.data.models import rows_below
+from survey.domain.feedback import FeedbackStatus
+from survey.domain.periods import Period
+from survey.domain.periods import month_code
+from survey.extensions import db
+
+#: Reserved question ids (real question ids are lower-case words, see questionnaire.py).
+RESPONSES = "~responses"
+COMMENTS = "~comments"
+FLAGGED = "~flagged"
+
+#: ``procedure_field`` of the total rows: every count is kept twice, once split by
+#: procedure field and source, and once in a row for all fields and both sources
+#: (``verified`` false). Most reports need no split; reading the total rows keeps
+#: their cost down to a few rows per unit and month however many fields and
+#: sources a busy unit's responses spread over. (Answer values are lower-case
+#: words, checked by ``questionnaire.parse``: "*" cannot be a field's code.)
+TOTAL = "*"
+
+#: (month, question_id, procedure_field, verified, value) of one count, within a unit.
+Key = tuple[str, str, str, bool, str]
+KEY_NAMES = ("month", "question_id", "procedure_field", "verified", "value")
+
+
+@dataclass(frozen=True)
+class ResponseFacts:
+    """What the rollup needs to know about one response."""
+
+    month: str
+    procedure_field: str
+    verified: bool
+    answers: tuple[tuple[str, str], ...]
+    has_comment: bool
+    feedback_status: str
+    flagged: bool
+    flag_reason: str | None
+
+    def keys(self) -> Counter[Key]:
+        """The counts this response adds: its answers, or only ``~flagged`` when flagged;
+        each in its field-and-source row and again in its :data:`TOTAL` row."""
+        if self.flagged:
+            counted = [(FLAGGED, self.flag_reason or "")]
+        else:
+            counted = [*self.answers, (RESPONSES, "")]
+            if self.has_comment:
+                counted.append((COMMENTS, self.feedback_status))
+        found: Counter[Key] = Counter()
+        for question, value in counted:
+            found[(self.month, question, self.procedure_field, self.verified, value)] += 1
+            found[(self.month, question, TOTAL, False, value)] += 1
+        return found
+
+
+#: The columns of a Tally row, in the order :func:`add_many` writes them.
+TALLY_COLUMNS = ("unit_id", *KEY_NAMES, "count")
+
+
+@functools.cache
+def _upsert(dialect_name: str):
+    """Add the rows' counts to the stored ones: on PostgreSQL all rows in one statement
+    (bound as arrays, see survey/bulk.py), elsewhere one statement run per row."""
+    table = Tally.__table__
+    if dialect_name == "postgresql":
+        insert = bulk.arrays_insert(table, TALLY_COLUMNS)
+    else:
+        insert = sqlite.insert(table)
+    return insert.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key],
+        set_={"count": table.c.count + insert.excluded["count"]},
+    )
+
+
+def add(unit_id: int, deltas: Counter[Key], *, connection=None) -> None:
+    """Add ``deltas`` (negative to subtract) to the unit's counts, in the current transaction."""
+    add_many({unit_id: deltas}, connection=connection)
+
+
+def add_many(deltas_by_unit: dict[int, Counter[Key]], *, connection=None) -> None:
+    """Add each unit's ``deltas`` (negative to subtract), in the current transaction.
+
+    Increments are one upsert for all units; decrements are updates of rows that
+    must exist (the table refuses a count below zero). Rows are sorted so that
+    two transactions touching the same rows lock them in the same order (no
+    deadlock on PostgreSQL).
+    """
+    items = sorted(
+        (unit_id, key, n)
+        for unit_id, deltas in deltas_by_unit.items()
+        for key, n in deltas.items()
+        if n
+    )
+    if not items:
+        return
+    connection = connection if connection is not None else db.session.connection()
+    table = Tally.__table__
+    names = KEY_NAMES
+    increments = [
+        {"unit_id": unit_id, **dict(zip(names, key, strict=True)), "count": n}
+        for unit_id, key, n in items
+        if n > 0
+    ]
+    decrements = [
+        {"k_unit_id": unit_id, **{f"k_{c}": v for c, v in zip(names, key, strict=True)}, "n": -n}
+        for unit_id, key, n in items
+        if n < 0
+    ]
+    if increments:
+        # One statement for many rows, compiled once and cached, where a multi-row
+        # VALUES would be compiled anew for each number of rows.
+        dialect = connection.dialect.name
+        connection.execute(_upsert(dialect), bulk.parameters(dialect, increments, TALLY_COLUMNS))
+    if decrements:
+        connection.execute(
+            sa.update(table)
+            .where(*(table.c[c] == sa.bindparam(f"k_{c}") for c in ("unit_id", *names)))
+            .values(count=table.c.count - sa.bindparam("n")),
+            decrements,
+        )
+
+
+#: The response columns the counts depend on. Loaded before a change
+#: (``active_history``) so that the old state can be counted out.
+WATCHED = (
+    "unit_id",
+    "submitted_at",
+    "procedure_field",
+    "receipt_token_id",
+    "comment",
+    "feedback_status",
+    "flagged",
+    "flag_reason",
+)
+
+
+def _facts(answers: tuple[tuple[str, str], ...], cutoff_day: int, values: dict) -> ResponseFacts:
+    return ResponseFacts(
+        month=month_code(values["submitted_at"], cutoff_day),
+        procedure_field=values["procedure_field"] or "",
+        verified=values["receipt_token_id"] is not None,
+        answers=answers,
+        has_comment=values["comment"] is not None,
+        feedback_status=values["feedback_status"] or FeedbackStatus.NEW,
+        flagged=bool(values["flagged"]),
+        flag_reason=values["flag_reason"],
+    )
+
+
+def _current(response: SurveyResponse) -> dict:
+    return {name: getattr(response, name) for name in WATCHED}
+
+
+def _previous(response: SurveyResponse) -> dict:
+    """The watched values as they were loaded, before this flush's changes."""
+    values = {}
+    state = sa.inspect(response)
+    for name in WATCHED:
+        history = state.attrs[name].history
+        old = history.deleted or history.unchanged
+        values[name] = old[0] if old else getattr(response, name)
+    return values
+
+
+def chain_of(connection, unit_id: int) -> list[tuple[int, int]]:
+    """(id, cut-off day) of the unit and of every unit above it, nearest first."""
+    return [
+        (row.id, row.cutoff) for row in connection.execute(_chain_query(), {"unit_id": unit_id})
+    ]
+
+
+@functools.cache
+def _chain_query() -> sa.Select:
+    # One recursive query up the tree (a form post runs it once), built once.
+    unit = Unit.__table__
+    chain = (
+        sa.select(
+            unit.c.id, unit.c.parent_id, unit.c.report_cutoff_day, sa.literal(0).label("depth")
+        )
+        .where(unit.c.id == sa.bindparam("unit_id"))
+        .cte("chain", recursive=True)
+    )
+    above = unit.alias("above")
+    chain = chain.union_all(
+        sa.select(
+            above.c.id, above.c.parent_id, above.c.report_cutoff_day, chain.c.depth + 1
+        ).join_from(above, chain, above.c.id == chain.c.parent_id)
+    )
+    return sa.select(chain.c.id, chain.c.report_cutoff_day.label("cutoff")).order_by(chain.c.depth)
+
+
+class _Pending:
+    """Count changes gathered during one flush, per unit id."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.deltas: dict[int, Counter[Key]] = {}
+        self._chains: dict[int, list[tuple[int, int]]] = {}
+
+    def count(self, response: SurveyResponse, values: dict, sign: int) -> None:
+        answers = tuple(sorted((a.question_id, a.value) for a in response.answers))
+        self.count_values(answers, values, sign)
+
+    def count_values(self, answers: tuple[tuple[str, str], ...], values: dict, sign: int) -> None:
+        unit_id = values["unit_id"]
+        if unit_id not in self._chains:
+            self._chains[unit_id] = chain_of(self.connection, unit_id)
+        for counted_at, cutoff in self._chains[unit_id]:
+            delta = self.deltas.setdefault(counted_at, Counter())
+            for key, n in _facts(answers, cutoff, values).keys().items():
+                delta[key] += sign * n
+
+    def write(self, skip: Container[int] = ()) -> None:
+        kept = {unit_id: d for unit_id, d in self.deltas.items() if unit_id not in skip}
+        add_many(kept, connection=self.connection)
+
+
+def count_inserted(connection, values: dict, answers: Iterable[tuple[str, str]]) -> None:
+    """Count a response stored without the ORM (the citizen's form post), in its
+    transaction: ``values`` holds the :data:`WATCHED` columns as inserted.
+
+    Flush events count every response the ORM writes; a Core insert bypasses them
+    and must come through here instead.
+    """
+    pending = _Pending(connection)
+    pending.count_values(tuple(sorted(answers)), {name: values.get(name) for name in WATCHED}, +1)
+    pending.write()
+
+
+def _before_flush(session, flush_context, instances) -> None:
+    # Deleted responses are counted out now, while their answers can still be read.
+    pending = _Pending(session.connection())
+    for obj in session.deleted:
+        if isinstance(obj, SurveyResponse) and obj.id is not None:
+            pending.count(obj, _previous(obj), -1)
+    session.info["rollup_deleted"] = pending.deltas
+
+
+def _units_to_recount(session) -> set[int]:
+    """Units whose rows no longer line up: a changed cut-off day, or a moved subtree's
+    old and new ancestors."""
+    found: set[int] = set()
+    for obj in session.dirty:
+        if not isinstance(obj, Unit):
+            continue
+        attrs = sa.inspect(obj).attrs
+        if attrs.report_cutoff_day.history.has_changes():
+            found.add(obj.id)
+        parent = attrs.parent_id.history
+        if parent.has_changes():
+            for old_or_new in (*parent.deleted, *parent.added):
+                if old_or_new is not None:
+                    found.update(i for i, _ in chain_of(session.connection(), old_or_new))
+    return found
+
+
+def _after_flush(session, flush_context) -> None:
+    pending = _Pending(session.connection())
+    pending.deltas = session.info.pop("rollup_deleted", {})
+    for obj in session.new:
+        if isinstance(obj, SurveyResponse):
+            pending.count(obj, _current(obj), +1)
+    for obj in session.dirty:
+        if not isinstance(obj, SurveyResponse) or obj in session.deleted:
+            continue
+        state = sa.inspect(obj)
+        if any(state.attrs[name].history.has_changes() for name in WATCHED):
+            pending.count(obj, _previous(obj), -1)
+            pending.count(obj, _current(obj), +1)
+    recounted = _units_to_recount(session)
+    for unit_id in recounted:
+        _replace_rows(pending.connection, unit_id)
+    pending.write(skip=recounted)  # a recount already includes this flush's responses
+
+
+def install() -> None:
+    """Keep the rollup in step with every ORM write of a response (idempotent).
+
+    A new response is counted in the flush that inserts it; a changed one is
+    counted out with its old values and in with its new ones; a deleted one is
+    counted out. Answers are never changed after a response is stored.
+    Writes that bypass the ORM (bulk loads) must be followed by :func:`rebuild`.
+    """
+    if not sa.event.contains(so.Session, "after_flush", _after_flush):
+        sa.event.listen(so.Session, "before_flush", _before_flush)
+        sa.event.listen(so.Session, "after_flush", _after_flush)
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def counts(
+    unit_id: int,
+    months: list[Period],
+    group_by: tuple[str, ...],
+    *,
+    question_ids: Iterable[str] | None = None,
+) -> list[tuple]:
+    """The unit's counts (its whole subtree) over its month periods, grouped by Tally columns.
+
+    Returns rows of ``(*group, n)``. ``months`` are month periods of the unit's
+    own cut-off day, which its rows are keyed by. Grouped by field or source, the
+    split rows are read; otherwise the :data:`TOTAL` rows (fewer, same sums).
+    """
+    columns = [getattr(Tally, name) for name in group_by]
+    split = "procedure_field" in group_by or "verified" in group_by
+    query = (
+        sa.select(*columns, sa.func.sum(Tally.count))
+        .where(
+            Tally.unit_id == unit_id,
+            Tally.month.in_([m.code for m in months]),
+            Tally.procedure_field != TOTAL if split else Tally.procedure_field == TOTAL,
+        )
+        .group_by(*columns)
+    )
+    if question_ids is not None:
+        query = query.where(Tally.question_id.in_(list(question_ids)))
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def children_counts(
+    parent: Unit, months: list[Period], question_ids: Iterable[str]
+) -> dict[int, dict[str, dict[str, int]]]:
+    """{child id: {question id: {value: count}}} for each child of ``parent`` over the months.
+
+    ``months`` are the parent's. A child whose cut-off day differs (a commune
+    counting from the 15th in a district counting calendar months) has rows
+    that do not line up with them: its responses in the dates asked are
+    counted directly, with the same rules, so that every figure covers
+    exactly the dates it is labelled with.
+    """
+    question_ids = list(question_ids)
+    cutoff = months[0].cutoff_day
+    children = db.session.execute(
+        sa.select(Unit.id, Unit.report_cutoff_day).where(Unit.parent_id == parent.id)
+    ).all()
+    found: dict[int, dict[str, dict[str, int]]] = {}
+
+    def put(child: int, question: str, value: str, n: int) -> None:
+        values = found.setdefault(child, {}).setdefault(question, {})
+        values[value] = values.get(value, 0) + n
+
+    aligned = [child for child, child_cutoff in children if child_cutoff == cutoff]
+    if aligned:
+        for child, question, value, n in db.session.execute(
+            sa.select(Tally.unit_id, Tally.question_id, Tally.value, sa.func.sum(Tally.count))
+            .where(
+                Tally.unit_id.in_(aligned),
+                Tally.month.in_([m.code for m in months]),
+                Tally.question_id.in_(question_ids),
+                Tally.procedure_field == TOTAL,
+            )
+            .group_by(Tally.unit_id, Tally.question_id, Tally.value)
+        ):
+            put(child, question, value, n)
+    codes = {m.code for m in months}
+    start, end = months[0].utc_bounds()[0], months[-1].utc_bounds()[1]
+    for child, child_cutoff in children:
+        if child_cutoff == cutoff:
+            continue
+        below = db.session.get(Unit, child).subtree_ids()
+        for key, n in _count_directly(below, cutoff, start, end).items():
+            if key[0] in codes and key[1] in question_ids and key[2] == TOTAL:
+                put(child, key[1], key[4], n)
+    return found
+
+
+# --- Recounting ----------------------------------------------------------------------------
+
+
+def _count_directly(
+    unit_ids: list[int], cutoff_day: int, start=None, end=None, *, connection=None
+) -> Counter[Key]:
+    """The counts of the responses of ``unit_ids``, recomputed, in months of ``cutoff_day``.
+
+    Only responses submitted in [start, end) when given.
+    """
+    connection = connection if connection is not None else db.session.connection()
+    where = [SurveyResponse.unit_id.in_(unit_ids)]
+    if start is not None:
+        where += [SurveyResponse.submitted_at >= start, SurveyResponse.submitted_at < end]
+    answers: dict[int, list[tuple[str, str]]] = {}
+    for response_id, question, value in connection.execute(
+        sa.select(Answer.response_id, Answer.question_id, Answer.value)
+        .join(SurveyResponse, SurveyResponse.id == Answer.response_id)
+        .where(*where)
+    ):
+        answers.setdefault(response_id, []).append((question, value))
+    found: Counter[Key] = Counter()
+    rows = connection.execute(
+        sa.select(
+            SurveyResponse.id,
+            SurveyResponse.submitted_at,
+            SurveyResponse.procedure_field,
+            SurveyResponse.receipt_token_id.is_not(None),
+            SurveyResponse.comment.is_not(None),
+            SurveyResponse.feedback_status,
+            SurveyResponse.flagged,
+            SurveyResponse.flag_reason,
+        ).where(*where)
+    )
+    for rid, at, field, verified, has_comment, status, flagged, reason in rows:
+        facts = ResponseFacts(
+            month=month_code(at, cutoff_day),
+            procedure_field=field or "",
+            verified=bool(verified),
+            answers=tuple(answers.get(rid, ())),
+            has_comment=bool(has_comment),
+            feedback_status=status,
+            flagged=bool(flagged),
+            flag_reason=reason,
+        )
+        found.update(facts.keys())
+    return found
+
+
+def _recount(connection, unit_id: int) -> Counter[Key]:
+    """The unit's counts from the stored responses of its whole subtree, in its months."""
+    ids = [unit_id, *(uid for uid, _, _ in rows_below(connection, unit_id))]
+    cutoff = connection.scalar(sa.select(Unit.report_cutoff_day).where(Unit.id == unit_id))
+    return _count_directly(ids, cutoff, connection=connection)
+
+
+def recount(unit: Unit) -> Counter[Key]:
+    """The unit's counts recomputed from the stored responses of its whole subtree."""
+    return _recount(db.session.connection(), unit.id)
+
+
+def _replace_rows(connection, unit_id: int) -> None:
+    """Replace the unit's rows by a recount of its subtree's responses."""
+    connection.execute(sa.delete(Tally.__table__).where(Tally.unit_id == unit_id))
+    add(unit_id, _recount(connection, unit_id), connection=connection)
+
+
+def stored(unit: Unit) -> Counter[Key]:
+    """The unit's counts as the rollup holds them (rows with a zero count left out)."""
+    rows = db.session.execute(
+        sa.select(
+            Tally.month,
+            Tally.question_id,
+            Tally.procedure_field,
+            Tally.verified,
+            Tally.value,
+            Tally.count,
+        ).where(Tally.unit_id == unit.id, Tally.count != 0)
+    )
+    return Counter({(m, q, f, bool(v), val): n for m, q, f, v, val, n in rows})
+
+
+def _lock_for_rebuild(unit: Unit) -> None:
+    """Hold off concurrent count changes of the unit while it is recounted.
+
+    PostgreSQL: lock the tally table against writers (submissions wait a few
+    milliseconds). SQLite: the DELETE below takes the database's write lock first.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE tally IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def rebuild(units: Iterable[Unit], progress=None) -> int:
+    """Recount each unit's rows from its responses, one transaction per unit.
+
+    Idempotent; safe while the service runs (see :func:`_lock_for_rebuild`).
+    Returns the number of units recounted.
+    """
+    done = 0
+    for unit in units:
+        _lock_for_rebuild(unit)
+        _replace_rows(db.session.connection(), unit.id)
+        db.session.commit()
+        done += 1
+        if progress is not None:
+            progress(unit)
+    return done
+
+
+def differences(unit: Unit) -> dict[Key, tuple[int, int]]:
+    """Keys where the rollup differs from a recount: {key: (stored, recounted)}."""
+    held, fresh = stored(unit), recount(unit)
+    return {
+        key: (held.get(key, 0), fresh.get(key, 0))
+        for key in held.keys() | fresh.keys()
+        if held.get(key, 0) != fresh.get(key, 0)
+    }

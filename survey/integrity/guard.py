@@ -1,0 +1,317 @@
+"""Honest numbers by default: keyed hashes, rate limits, honeypot, fill time, scans.
+
+Nothing here stores an IP address, a device identifier or a dossier number in
+clear: each is replaced by an HMAC-SHA256 under ``SURVEY_HASH_KEY`` (derived
+from the secret key unless set), and the rate-limit rows are deleted after
+``SURVEY_HASH_RETENTION_DAYS`` by ``flask survey purge``.
+
+Open-QR submissions are limited per desk, per device (a long-lived random
+cookie) and per IP address; the counts live in the database so that the
+limits hold across every gunicorn worker. Submissions that look automated
+(the honeypot field filled, the form sent faster than a person can read it)
+are kept with the reason and left out of the statistics until an officer
+reinstates them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask import g
+from flask import request
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
+
+from survey.data import bulk
+from survey.data.models import DeskScanDay
+from survey.data.models import RateEvent
+from survey.data.models import SurveyResponse
+from survey.data.models import utcnow
+from survey.domain.feedback import FeedbackStatus
+from survey.domain.params import DB_INT_MAX
+from survey.domain.params import bounded_int
+from survey.domain.periods import today_in_vietnam
+from survey.extensions import db
+
+DEVICE_COOKIE = "dev"
+SCAN_COOKIE = "seen"
+DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
+HONEYPOT_FIELD = "website"
+
+#: Why a response was flagged; shown to officers (labels in views/integrity.py).
+FLAG_REASONS = ("honeypot", "too_fast", "unsigned")
+
+
+def hash_key() -> bytes:
+    """The HMAC key: ``SURVEY_HASH_KEY``, or one derived from the secret key."""
+    configured = current_app.config.get("SURVEY_HASH_KEY")
+    if configured:
+        return configured.encode()
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"sipas-survey keyed hashes", hashlib.sha256).digest()
+
+
+def keyed_hash(kind: str, value: str) -> str:
+    """Hex HMAC-SHA256 of ``value``; ``kind`` keeps hashes of different things apart."""
+    return hmac.new(hash_key(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+# -- device cookie ----------------------------------------------------------
+
+
+def device_id() -> str | None:
+    """The phone's random device id from its cookie (``None`` before the first visit)."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    return value if len(value) == 32 and value.isalnum() else None
+
+
+def ensure_device_cookie() -> str:
+    """The device id, creating one (set on the response) on a first visit."""
+    value = device_id() or g.get("new_device_id")
+    if value is None:
+        value = g.new_device_id = secrets.token_hex(16)
+    return value
+
+
+def _set_cookies(response):
+    new = g.get("new_device_id")
+    secure = current_app.config.get("SESSION_COOKIE_SECURE", False)
+    if new:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            new,
+            max_age=DEVICE_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+        )
+    seen = g.get("scan_cookie")
+    if seen:
+        response.set_cookie(
+            SCAN_COOKIE, seen, max_age=36 * 3600, httponly=True, samesite="Lax", secure=secure
+        )
+    return response
+
+
+# -- fill time --------------------------------------------------------------
+
+
+def _stamp_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="form-issued")
+
+
+def issue_stamp(submission_id: str) -> str:
+    """A signed, timestamped token tying the served form to its submission id."""
+    return _stamp_serializer().dumps(submission_id)
+
+
+def fill_seconds(stamp: str | None, submission_id: str | None) -> float | None:
+    """Seconds since the form was served, or ``None`` if the stamp is missing or forged."""
+    if not stamp or not submission_id:
+        return None
+    try:
+        value, issued = _stamp_serializer().loads(stamp, return_timestamp=True)
+    except BadSignature:
+        return None
+    if value != submission_id:
+        return None
+    return (utcnow() - issued).total_seconds()
+
+
+def flag_reason(form_data, submission_id: str | None) -> str | None:
+    """Why this submission looks automated, or ``None``.
+
+    The honeypot is a text field hidden from people; the fill time is measured
+    from the signed stamp the form was served with.
+    """
+    if form_data.get(HONEYPOT_FIELD, "").strip():
+        return "honeypot"
+    seconds = fill_seconds(form_data.get("issued"), submission_id)
+    if seconds is None:
+        return "unsigned"
+    if seconds < current_app.config["SURVEY_MIN_FILL_SECONDS"]:
+        return "too_fast"
+    return None
+
+
+# -- rate limits ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    kind: str  # "device" or "ip"
+    key_hash: str
+    limit: int
+    window: timedelta
+
+
+def limits_for_request() -> list[Limit]:
+    """The limits that apply to an open-QR submission from this phone and address."""
+    config = current_app.config
+    limits = []
+    device = device_id()
+    if device and config["SURVEY_LIMIT_DEVICE_PER_DAY"] > 0:
+        limits.append(
+            Limit(
+                "device",
+                keyed_hash("device", device),
+                config["SURVEY_LIMIT_DEVICE_PER_DAY"],
+                timedelta(days=1),
+            )
+        )
+    address = request.remote_addr
+    if address and config["SURVEY_LIMIT_IP_PER_HOUR"] > 0:
+        limits.append(
+            Limit(
+                "ip",
+                keyed_hash("ip", address),
+                config["SURVEY_LIMIT_IP_PER_HOUR"],
+                timedelta(hours=1),
+            )
+        )
+    return limits
+
+
+def claim_submission_slot(desk_id: int, limits: list[Limit]) -> Limit | None:
+    """Record one submission against each limit, in the caller's transaction; return the
+    first limit exceeded (after rolling the transaction back) or ``None``.
+
+    The caller stores the response in the same transaction and commits once, so a
+    response and its events are kept or lost together: a double tap that loses
+    the unique-id race rolls its events back, and so does a refused attempt, which
+    therefore does not lengthen the wait.
+
+    Two workers racing for the last slot must not both be accepted. Each counts
+    after its own insert while holding a lock the other needs: on SQLite the
+    insert takes the database's write lock until commit; on PostgreSQL a
+    transaction-scoped advisory lock per (desk, kind, key) is taken first, so the
+    second count runs after the first transaction ended and sees its event.
+    """
+    if not limits:
+        return None
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Sorted, so two submissions sharing both keys lock them in the same order
+        # (one statement: its select list is evaluated left to right).
+        keys = sorted(_lock_key(desk_id, lim) for lim in limits)
+        connection.execute(sa.select(*(sa.func.pg_advisory_xact_lock(key) for key in keys)))
+    now = utcnow()
+    rows = [{"desk_id": desk_id, "kind": x.kind, "key_hash": x.key_hash, "at": now} for x in limits]
+    bulk.insert_rows(connection, RateEvent.__table__, rows)
+    params = {"desk_id": desk_id}
+    for n, lim in enumerate(limits):
+        params.update(
+            {f"kind_{n}": lim.kind, f"key_{n}": lim.key_hash, f"since_{n}": now - lim.window}
+        )
+    counts = connection.execute(_count_events(len(limits)), params).one()
+    for lim, used in zip(limits, counts, strict=True):
+        if used > lim.limit:
+            db.session.rollback()
+            return lim
+    return None
+
+
+@functools.cache
+def _count_events(limits: int) -> sa.Select:
+    """SELECT the event counts of ``limits`` limits in one statement, built once (its
+    compiled form is then cached by SQLAlchemy)."""
+    events = RateEvent.__table__
+    return sa.select(
+        *(
+            sa.select(sa.func.count())
+            .where(
+                events.c.desk_id == sa.bindparam("desk_id"),
+                events.c.kind == sa.bindparam(f"kind_{n}"),
+                events.c.key_hash == sa.bindparam(f"key_{n}"),
+                events.c.at > sa.bindparam(f"since_{n}", type_=events.c.at.type),
+            )
+            .scalar_subquery()
+            for n in range(limits)
+        )
+    )
+
+
+def _lock_key(desk_id: int, limit: Limit) -> int:
+    """A signed 64-bit advisory-lock key for one desk and limit key (collisions only
+    make two unrelated submissions wait for each other, never both pass)."""
+    digest = hashlib.sha256(f"{desk_id}:{limit.kind}:{limit.key_hash}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# -- scans ------------------------------------------------------------------
+
+
+def count_scan(desk_id: int) -> bool:
+    """Count a view of a desk's form, once per device per desk per day.
+
+    The desks already seen today are remembered in a small cookie, so reloads
+    are not counted and nothing about the device is stored.
+    """
+    today = today_in_vietnam().isoformat()
+    raw = request.cookies.get(SCAN_COOKIE, "")
+    day, _sep, ids = raw.partition(":")
+    seen = {i for i in ids.split(",") if bounded_int(i, 1, DB_INT_MAX)} if day == today else set()
+    if str(desk_id) in seen:
+        return False
+    seen.add(str(desk_id))
+    g.scan_cookie = f"{today}:{','.join(sorted(seen, key=int)[-50:])}"
+    _increment_scans(desk_id, today_in_vietnam())
+    return True
+
+
+def _increment_scans(desk_id: int, day: date) -> None:
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database {dialect}")
+    statement = insert(DeskScanDay).values(desk_id=desk_id, day=day, scans=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=["desk_id", "day"], set_={"scans": DeskScanDay.scans + 1}
+    )
+    db.session.execute(statement)
+    db.session.commit()
+
+
+# -- retention --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    rate_events: int
+    contacts: int
+
+
+def purge(now: datetime | None = None) -> PurgeResult:
+    """Delete expired rate-limit hashes and the contacts of closed complaints."""
+    now = now or utcnow()
+    config = current_app.config
+    hashes_before = now - timedelta(days=config["SURVEY_HASH_RETENTION_DAYS"])
+    events = db.session.execute(sa.delete(RateEvent).where(RateEvent.at < hashes_before))
+    contacts_before = now - timedelta(days=config["SURVEY_CONTACT_RETENTION_DAYS"])
+    contacts = db.session.execute(
+        sa.update(SurveyResponse)
+        .where(
+            SurveyResponse.contact.is_not(None),
+            SurveyResponse.feedback_status == FeedbackStatus.ANSWERED,
+            SurveyResponse.feedback_updated_at < contacts_before,
+        )
+        .values(contact=None)
+    )
+    db.session.commit()
+    return PurgeResult(events.rowcount or 0, contacts.rowcount or 0)
+
+
+def init_app(app) -> None:
+    app.after_request(_set_cookies)

@@ -1,0 +1,2 @@
+"""Officers: sign-in, the dashboard of a unit, the feedback inbox and targets
+(``/login``, ``/officer``, ``/units/<unit>``)."""

@@ -1,0 +1,141 @@
+"""Officer sign-in: Flask-Login sessions, scrypt password hashes, throttling.
+
+Failed attempts are stored in the database (not in a worker's memory), so the
+limit holds however many gunicorn workers serve the site.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import Flask
+from flask import current_app
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+
+from survey.data.models import Officer
+from survey.data.models import Role
+from survey.extensions import db
+from survey.forms.officer import EmptyForm
+from survey.forms.officer import LoginForm
+from survey.officers import accounts
+
+# Sign-in, sign-out and the officers' landing page sit at the top of the site
+# (/login, /logout, /officer): addresses officers have bookmarked.
+bp = Blueprint("auth", __name__, template_folder="templates")
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to see this page.")
+# "basic": an identifier change marks the session non-fresh. "strong" would also
+# sign officers out whenever a mobile connection changes address.
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def load_officer(officer_id: str) -> Officer | None:
+    officer = db.session.get(Officer, int(officer_id)) if officer_id.isdigit() else None
+    if officer is None or not officer.active:
+        return None
+    if officer.is_demo and not current_app.config["SURVEY_DEMO"]:
+        return None
+    return officer
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a local path: an absolute or scheme-relative URL would be an open redirect."""
+    if not target:
+        return None
+    # Browsers read "/\evil.example" as "//evil.example" and drop tabs and
+    # newlines ("/\t/evil.example"): refuse backslashes and control characters.
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign an officer in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        result = accounts.sign_in(
+            form.username.data, form.password.data, allow_demo=current_app.config["SURVEY_DEMO"]
+        )
+        if result.outcome == accounts.SignIn.THROTTLED:
+            flash(_("Too many failed attempts. Please wait 15 minutes and try again."), "error")
+            return render_template("auth/login.html", form=form), 429
+        if result.outcome == accounts.SignIn.DEMO_DISABLED:
+            flash(_("Demo accounts are disabled on this server."), "error")
+            return render_template("auth/login.html", form=form), 403
+        if result.outcome == accounts.SignIn.OK:
+            next_url = _safe_next(form.next.data)
+            # A fresh session at sign-in: nothing from before survives (session fixation).
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            login_user(result.officer)
+            return redirect(next_url or url_for("auth.home"))
+        flash(_("Wrong username or password."), "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400 if "csrf_token" in form.errors else 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and clear the session."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        accounts.record_sign_out(current_user)
+        logout_user()
+        session.clear()
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/officer")
+@login_required
+def home():
+    """Send the officer to their unit's dashboard (administrators: the list of units)."""
+    if current_user.role != Role.ADMIN and current_user.unit is not None:
+        return redirect(url_for("officer.dashboard", unit_code=current_user.unit.code))
+    return render_template("officer/units.html", units=accounts.top_units())
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """JSON 401 for the API; the sign-in page (coming back afterwards) for pages."""
+    message = _("Please sign in to see this page.")
+    if request.path.startswith("/api/"):
+        return jsonify(error=message, status=401), 401
+    flash(message, "info")
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.register_blueprint(bp)

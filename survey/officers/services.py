@@ -1,0 +1,111 @@
+"""Use cases of the officers' pages: the feedback inbox and the targets.
+
+Each use case that changes something is one transaction, with the audit entry
+that records the change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from survey.data.audit import record
+from survey.data.models import AuditEntry
+from survey.data.models import Officer
+from survey.data.models import SurveyResponse
+from survey.data.models import Unit
+from survey.data.models import utcnow
+from survey.data.targets import EffectiveTarget
+from survey.data.targets import inherited_target
+from survey.data.targets import set_target
+from survey.domain.feedback import FeedbackStatus
+from survey.extensions import db
+
+FEEDBACK_PAGE_SIZE = 50
+
+
+@dataclass
+class FeedbackPage:
+    pagination: object
+    history: dict[int, list[AuditEntry]]
+
+
+def feedback_page(
+    unit: Unit, *, status: str, field: str, field_codes: set[str], page: int
+) -> FeedbackPage:
+    """One page of the comments of ``unit`` (and the units below it), newest first,
+    with each comment's audit history."""
+    query = (
+        sa.select(SurveyResponse)
+        .where(
+            SurveyResponse.unit_id.in_(unit.subtree_ids()),
+            SurveyResponse.comment.is_not(None),
+        )
+        .order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
+    )
+    if status in set(FeedbackStatus):
+        query = query.where(SurveyResponse.feedback_status == status)
+    if field and field in field_codes:
+        query = query.where(SurveyResponse.procedure_field == field)
+    pagination = db.paginate(query, page=page, per_page=FEEDBACK_PAGE_SIZE, error_out=False)
+    history: dict[int, list[AuditEntry]] = {}
+    ids = [r.id for r in pagination.items]
+    if ids:
+        for entry in db.session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.response_id.in_(ids))
+            .order_by(AuditEntry.at, AuditEntry.id)
+        ):
+            history.setdefault(entry.response_id, []).append(entry)
+    return FeedbackPage(pagination, history)
+
+
+def commented_response(unit: Unit, response_id: int) -> SurveyResponse | None:
+    """The response with a comment, if it belongs to ``unit`` or a unit below it."""
+    response = db.session.get(SurveyResponse, response_id)
+    if response is None or response.unit_id not in unit.subtree_ids() or response.comment is None:
+        return None
+    return response
+
+
+def update_feedback(
+    officer: Officer, unit: Unit, response: SurveyResponse, status: str, reply: str | None
+) -> None:
+    """Change a comment's status (and record the reply) with its audit entry."""
+    old = response.feedback_status
+    response.feedback_status = status
+    if reply:
+        response.feedback_reply = reply
+    response.feedback_updated_at = utcnow()
+    record(
+        "feedback",
+        officer=officer,
+        unit=unit,
+        response=response,
+        detail=f"{old} → {status}" + (f": {reply}" if reply else ""),
+    )
+    db.session.commit()
+
+
+class TargetTooLoose(Exception):
+    """A commune tried to set a target below the one it inherits."""
+
+    def __init__(self, inherited: EffectiveTarget) -> None:
+        super().__init__(inherited.rate)
+        self.inherited = inherited
+
+
+def set_unit_target(
+    officer: Officer, unit: Unit, year: int, field: str, rate: float, field_codes: list[str]
+) -> None:
+    """Set ``unit``'s target for ``year`` and ``field`` (``""``: overall), with its audit entry.
+
+    :raise TargetTooLoose: the officer may only tighten what the unit inherits.
+    """
+    floor = inherited_target(unit, year, field, field_codes)
+    if rate < floor.rate and not officer.may_loosen_target(unit):
+        raise TargetTooLoose(floor)
+    set_target(unit, year, field, rate, officer.id)
+    record("target", officer=officer, unit=unit, detail=f"{year} {field or 'overall'} = {rate:.4f}")
+    db.session.commit()

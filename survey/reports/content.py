@@ -1,0 +1,430 @@
+"""What a report download holds: tables, the printable report's content and its chart,
+for a commune (its trend) or a district (its communes and their funnel plot)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask_babel import gettext as _
+
+from survey.district.summary import DistrictSummary
+from survey.district.summary import funnel_data
+from survey.domain.periods import today_in_vietnam
+from survey.forms.officer import FEEDBACK_STATUSES
+from survey.render import charts
+from survey.render.exports import Table
+from survey.render.exports import to_csv
+from survey.render.exports import to_xlsx
+from survey.render.report_pdf import ReportContent
+from survey.render.report_pdf import render_report
+from survey.reports.summary import UnitSummary
+from survey.reports.summary import responses_in
+from survey.web.i18n import current_lang
+from survey.web.i18n import local_datetime
+from survey.web.i18n import percent
+from survey.web.i18n import pick
+from survey.web.presenters import interval_text
+from survey.web.presenters import range_text
+from survey.web.presenters import target_text
+from survey.web.presenters import verdict_text
+from survey.web.render_cache import Drawing
+from survey.web.render_cache import cached
+
+MIMETYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def file_name(s: UnitSummary, kind: str) -> str:
+    return f"sipas-{s.unit.code}-{s.period.code}-{kind}"
+
+
+def trend_drawing(s: UnitSummary) -> Drawing:
+    """The 12-month trend chart with 95% interval bars and the overall target line."""
+    lang = current_lang()
+    points = [
+        charts.TrendPoint(
+            label=t.period.short_label(lang),
+            rate=t.rate.rate,
+            low=t.rate.low,
+            high=t.rate.high,
+            n=t.rate.valid,
+        )
+        for t in s.trend
+    ]
+    target = s.overall_target.rate
+    return Drawing(
+        charts.trend_chart,
+        (
+            points,
+            [(_("Target %(target)s", target=target_text(target)), target)],
+            _("%(unit)s – satisfaction rate by month", unit=s.unit.name),
+        ),
+        {
+            "ylabel": _("Satisfied"),
+            "decimal_comma": lang == "vi",
+            "no_data_label": _("no responses"),
+        },
+    )
+
+
+def chart_bytes(drawing: Drawing, fmt: str) -> bytes:
+    """The chart as PNG, SVG or PDF, drawn only when the cache does not have it."""
+    return cached(f"chart.{fmt}", drawing, lambda: charts.render(drawing.figure(), fmt))
+
+
+def report_pdf_bytes(content: ReportContent, chart: Drawing) -> bytes:
+    """The printable report with ``chart`` on its own page, rendered only on a cache miss."""
+    return cached(
+        "report.pdf",
+        (content, chart),
+        lambda: render_report(replace(content, chart=chart.figure())),
+    )
+
+
+def spreadsheet_bytes(tables: list[Table], sheet_names: list[str], fmt: str) -> bytes:
+    """The tables as XLSX (one sheet each) or CSV, rendered only on a cache miss."""
+    if fmt == "xlsx":
+        return cached(
+            "report.xlsx", (tables, sheet_names), lambda: to_xlsx(tables, sheet_names=sheet_names)
+        )
+    return cached("report.csv", tables, lambda: to_csv(tables))
+
+
+def summary_tables(s: UnitSummary) -> list[Table]:
+    """The report's tables: summary, elements, procedure fields."""
+    lang = current_lang()
+    summary_rows = [
+        (_("Unit"), s.unit.name),
+        (_("Period"), s.period.label(lang)),
+        (_("Dates"), s.period.range_label()),
+        (_("Forms received"), s.responses),
+        (_("Valid answers (overall question)"), s.overall.valid),
+        (_("Satisfied"), s.overall.satisfied),
+        (_("“No opinion” (not counted)"), s.overall.no_opinion),
+        (_("Satisfaction rate"), s.overall.rate),
+        (_("Lower bound (%(level)s)", level="95%"), s.overall.low),
+        (_("Upper bound (%(level)s)", level="95%"), s.overall.high),
+        (_("Target"), s.overall_target.rate),
+        (_("Verdict"), verdict_text(s.verdict)),
+        (_("SIPAS index (mean of the elements)"), s.sipas.index),
+        (_("Reported trouble or harassment"), s.harassment.rate),
+    ]
+    elements = [
+        (
+            pick(s.definition.elements[e.element]),
+            e.overall.valid if e.overall else 0,
+            e.overall.satisfied if e.overall else 0,
+            e.rate,
+            e.overall.low if e.overall else None,
+            e.overall.high if e.overall else None,
+        )
+        for e in s.sipas.elements
+    ]
+    fields = [
+        (
+            pick(f.label),
+            f.rate.valid,
+            f.rate.satisfied,
+            f.rate.rate,
+            f.rate.low,
+            f.rate.high,
+            f.target.rate,
+            verdict_text(f.comparison),
+        )
+        for f in s.fields
+    ]
+    rate_cols = frozenset({3, 4, 5})
+    return [
+        Table(_("Summary"), [_("Item"), _("Value")], summary_rows),
+        Table(
+            _("The five SIPAS elements"),
+            [
+                _("Element"),
+                _("Answers"),
+                _("Satisfied"),
+                _("Rate"),
+                _("Lower bound"),
+                _("Upper bound"),
+            ],
+            elements,
+            percent_columns=rate_cols,
+        ),
+        Table(
+            _("By procedure field"),
+            [
+                _("Field"),
+                _("Answers"),
+                _("Satisfied"),
+                _("Rate"),
+                _("Lower bound"),
+                _("Upper bound"),
+                _("Target"),
+                _("Verdict"),
+            ],
+            fields,
+            percent_columns=frozenset({3, 4, 5, 6}),
+        ),
+    ]
+
+
+def response_table(s: UnitSummary) -> Table:
+    """One row per response: time, desk, every coded answer as its label, comment, status."""
+    definition = s.definition
+    questions = definition.answer_questions
+    header = (
+        [_("No."), _("Time"), _("Unit"), _("Desk")]
+        + [pick(q.text) for q in questions]
+        + [_("Comment"), _("Status")]
+    )
+    status_labels = dict(FEEDBACK_STATUSES)
+    # Each question's answer labels, looked up once rather than for every response.
+    labels = {q.id: {o.value: pick(o.label) for o in q.options} for q in questions}
+    for q in questions:
+        if q.no_opinion:
+            labels[q.id][q.no_opinion.value] = pick(q.no_opinion.label)
+    rows = []
+    for r in responses_in(s.unit, s.period):
+        answers = r.answer_map()
+        cells = [r.id, local_datetime(r.submitted_at), r.unit.name, r.desk.code]
+        for q in questions:
+            value = answers.get(q.id)
+            cells.append(labels[q.id].get(value, value or ""))
+        cells += [r.comment or "", status_labels[r.feedback_status] if r.comment else ""]
+        rows.append(cells)
+    return Table(_("Responses"), header, rows)
+
+
+def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
+    """The printable report's content, without its chart, and the chart to put in it."""
+    lang = current_lang()
+    summary = [
+        (_("Forms received"), str(s.responses)),
+        (
+            _("Satisfaction rate"),
+            f"{percent(s.overall.rate)} ({interval_text(s.overall.low, s.overall.high)})"
+            if s.overall.valid
+            else "–",
+        ),
+        (_("Satisfied / valid answers"), f"{s.overall.satisfied}/{s.overall.valid}"),
+        (_("SIPAS index (mean of the elements)"), percent(s.sipas.index)),
+        (
+            _("Reported trouble or harassment"),
+            f"{percent(s.harassment.rate)} ({s.harassment.yes}/{s.harassment.answered})",
+        ),
+    ]
+    overall_label = _("Overall")
+    verdicts = [f"{overall_label}: {verdict_text(s.verdict)}"] + [
+        f"{pick(f.label)}: {verdict_text(f.comparison)}" for f in s.fields if f.rate.valid
+    ]
+    elements = (
+        _("The five SIPAS elements"),
+        [_("Element"), _("Answers"), _("Rate"), _("Interval (%(level)s)", level="95%")],
+        [
+            [
+                pick(s.definition.elements[e.element]),
+                str(e.overall.valid if e.overall else 0),
+                percent(e.rate),
+                range_text(e.overall.low, e.overall.high) if e.overall and e.overall.valid else "",
+            ]
+            for e in s.sipas.elements
+        ],
+    )
+    fields = (
+        _("By procedure field"),
+        [_("Field"), _("Answers"), _("Rate"), _("Target")],
+        [
+            [pick(f.label), str(f.rate.valid), percent(f.rate.rate), target_text(f.target.rate)]
+            for f in s.fields
+        ],
+    )
+    overall_q = s.definition.by_role("overall")
+    field_q = s.definition.by_role("procedure_field")
+    field_labels = {o.value: pick(o.label) for o in field_q.options} if field_q else {}
+    rating_labels = {o.value: pick(o.label) for o in overall_q.options}
+    comments = []
+    for r in responses_in(s.unit, s.period):
+        if not r.comment:
+            continue
+        rating = rating_labels.get(r.answer_map().get(overall_q.id), "")
+        meta = " · ".join(
+            x
+            for x in (
+                local_datetime(r.submitted_at),
+                r.unit.name,
+                field_labels.get(r.procedure_field or "", ""),
+                rating,
+            )
+            if x
+        )
+        comments.append((meta, r.comment))
+    content = ReportContent(
+        title=_("Citizen satisfaction report – %(period)s", period=s.period.label(lang)),
+        unit_name=s.unit.name,
+        subtitle=_(
+            "%(dates)s · produced on %(today)s",
+            dates=s.period.range_label(),
+            today=today_in_vietnam().strftime("%d/%m/%Y"),
+        ),
+        summary=summary,
+        verdicts=verdicts,
+        tables=[elements, fields],
+        chart=None,
+        comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=len(comments)),
+        comments=comments,
+        footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
+    )
+    return content, trend_drawing(s)
+
+
+def funnel_drawing(s: DistrictSummary) -> Drawing:
+    """The funnel plot of the communes, as the plain data it is drawn from."""
+    points, zones, limits = funnel_data(s)
+    lang = current_lang()
+    return Drawing(
+        charts.funnel_chart,
+        (
+            points,
+            s.target.rate,
+            limits,
+            _(
+                "%(unit)s – communes compared with the target, %(period)s",
+                unit=s.unit.name,
+                period=s.period.label(lang),
+            ),
+        ),
+        {
+            "decimal_comma": lang == "vi",
+            "xlabel": _("Valid answers (n)"),
+            "ylabel": _("Satisfied"),
+            "target_label": _("Target %(target)s", target=target_text(s.target.rate)),
+            "limit_labels": (
+                _("Limits %(level)s", level="95%"),
+                _("Limits %(level)s", level="99,8%"),
+            ),
+            "zones": zones,
+        },
+    )
+
+
+def weights_note(s: DistrictSummary) -> str:
+    if s.weights_from_volumes:
+        return _("Each commune is weighted by the dossiers it handled in the period.")
+    return _(
+        "Dossier volumes are missing for some months, so communes are weighted by their "
+        "number of responses: the district figure equals the pooled one."
+    )
+
+
+def pooled_note() -> str:
+    return _(
+        "The pooled figure counts every response equally, so a commune that collects many "
+        "responses weighs more than its share of dossiers."
+    )
+
+
+def district_tables(s: DistrictSummary) -> list[Table]:
+    strat = s.stratified
+    summary = [
+        (_("Unit"), s.unit.name),
+        (_("Period"), s.period.label(current_lang())),
+        (_("Dates"), s.period.range_label()),
+        (_("District figure (weighted by dossiers)"), strat.rate if strat else None),
+        (_("Lower bound (%(level)s)", level="95%"), strat.low if strat else None),
+        (_("Upper bound (%(level)s)", level="95%"), strat.high if strat else None),
+        (_("Target"), s.target.rate),
+        (_("Verdict"), verdict_text(s.stratified_verdict)),
+        (_("Pooled figure (every response equal)"), s.pooled.rate),
+        (_("Weights"), weights_note(s)),
+    ]
+    communes = [
+        (
+            c.unit.code,
+            c.unit.name,
+            c.responses,
+            c.rate.valid,
+            c.rate.satisfied,
+            c.rate.rate,
+            c.rate.low,
+            c.rate.high,
+            c.target.rate,
+            verdict_text(c.verdict) if c.rate.valid else _("No responses"),
+            c.dossiers,
+        )
+        for c in s.children
+    ]
+    return [
+        Table(_("Summary"), [_("Item"), _("Value")], summary),
+        Table(
+            _("Communes"),
+            [
+                _("Code"),
+                _("Unit"),
+                _("Forms received"),
+                _("Answers"),
+                _("Satisfied"),
+                _("Rate"),
+                _("Lower bound (%(level)s)", level="95%"),
+                _("Upper bound (%(level)s)", level="95%"),
+                _("Target"),
+                _("Verdict"),
+                _("Dossiers"),
+            ],
+            communes,
+            percent_columns=frozenset({5, 6, 7, 8}),
+        ),
+    ]
+
+
+def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
+    """The printable report's content, without its chart, and the funnel plot to put in it."""
+    lang = current_lang()
+    strat = s.stratified
+    summary = [
+        (
+            _("District figure (weighted by dossiers)"),
+            f"{percent(strat.rate)} ({interval_text(strat.low, strat.high)})" if strat else "–",
+        ),
+        (
+            _("Pooled figure (every response equal)"),
+            f"{percent(s.pooled.rate)} ({interval_text(s.pooled.low, s.pooled.high)})"
+            if s.pooled.valid
+            else "–",
+        ),
+        (_("Forms received"), str(s.responses)),
+        (_("Weights"), weights_note(s)),
+    ]
+    table = (
+        _("Communes"),
+        [_("Unit"), _("Answers"), _("Rate"), _("Interval (%(level)s)", level="95%"), _("Verdict")],
+        [
+            [
+                c.unit.name,
+                str(c.rate.valid),
+                percent(c.rate.rate),
+                range_text(c.rate.low, c.rate.high),
+                verdict_text(c.verdict) if c.rate.valid else _("No responses"),
+            ]
+            for c in s.children
+        ],
+    )
+    return ReportContent(
+        title=_("Citizen satisfaction report – %(period)s", period=s.period.label(lang)),
+        unit_name=s.unit.name,
+        subtitle=_(
+            "%(dates)s · produced on %(today)s",
+            dates=s.period.range_label(),
+            today=today_in_vietnam().strftime("%d/%m/%Y"),
+        ),
+        summary=summary,
+        verdicts=[verdict_text(s.stratified_verdict), pooled_note()],
+        tables=[table],
+        chart=None,
+        comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=0),
+        comments=[],
+        footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
+    ), funnel_drawing(s)

@@ -1,0 +1,79 @@
+"""Downloads for the monthly and quarterly reports.
+
+URLs are stable so that officers can bookmark them:
+``/reports/<unit_code>/<period>/chart.png|svg|pdf`` and ``report.xlsx|csv|pdf``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response as HttpResponse
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from survey.district.summary import summarise_children
+from survey.reports.content import MIMETYPES
+from survey.reports.content import chart_bytes
+from survey.reports.content import district_report
+from survey.reports.content import district_tables
+from survey.reports.content import file_name
+from survey.reports.content import funnel_drawing
+from survey.reports.content import report_content
+from survey.reports.content import report_pdf_bytes
+from survey.reports.content import response_table
+from survey.reports.content import spreadsheet_bytes
+from survey.reports.content import summary_tables
+from survey.reports.content import trend_drawing
+from survey.reports.summary import summarise
+from survey.web.lookup import resolve_period
+from survey.web.lookup import visible_unit_or_404
+
+bp = Blueprint("reports", __name__, url_prefix="/reports/<unit_code>/<period>")
+
+
+def _download(data: bytes, fmt: str, name: str, inline: bool = False) -> HttpResponse:
+    response = HttpResponse(data, mimetype=MIMETYPES[fmt])
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{name}.{fmt}"'
+    # Officers' data: never kept by shared caches.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/chart.<any(png, svg, pdf):fmt>")
+@login_required
+def chart(unit_code: str, period: str, fmt: str):
+    """The trend chart ending with ``period``."""
+    unit = visible_unit_or_404(unit_code)
+    if unit.children:
+        # A district's chart compares its communes (funnel plot).
+        d = summarise_children(unit, resolve_period(unit, period))
+        name = f"sipas-{unit.code}-{d.period.code}-funnel"
+        drawing = funnel_drawing(d)
+    else:
+        summary = summarise(unit, resolve_period(unit, period))
+        name = file_name(summary, "chart")
+        drawing = trend_drawing(summary)
+    return _download(chart_bytes(drawing, fmt), fmt, name, inline=fmt != "pdf")
+
+
+@bp.get("/report.<any(xlsx, csv, pdf):fmt>")
+@login_required
+def report(unit_code: str, period: str, fmt: str):
+    """The period's report as a spreadsheet (summary and responses) or a printable PDF."""
+    unit = visible_unit_or_404(unit_code)
+    if unit.children:
+        d = summarise_children(unit, resolve_period(unit, period))
+        name = f"sipas-{unit.code}-{d.period.code}-communes"
+        if fmt == "pdf":
+            return _download(report_pdf_bytes(*district_report(d)), fmt, name)
+        tables = district_tables(d)
+        sheet_names = [_("Summary"), _("Communes")]
+    else:
+        summary = summarise(unit, resolve_period(unit, period))
+        name = file_name(summary, "report")
+        if fmt == "pdf":
+            return _download(report_pdf_bytes(*report_content(summary)), fmt, name)
+        tables = [*summary_tables(summary), response_table(summary)]
+        sheet_names = [_("Summary"), _("Elements"), _("Fields"), _("Responses")]
+    return _download(spreadsheet_bytes(tables, sheet_names, fmt), fmt, name)

@@ -1,0 +1,1 @@
+"""The site's root: the landing page and the health check."""
