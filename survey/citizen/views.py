@@ -25,7 +25,7 @@ from survey.data.queries import current_questionnaire
 from survey.data.queries import definition_of
 from survey.data.queries import find_desk
 from survey.data.queries import questionnaire_by_version
-from survey.domain.params import DB_INT_MAX
+from survey.domain.params import DB_INT32_MAX
 from survey.domain.params import bounded_int
 from survey.extensions import csrf
 from survey.forms.response import FIELD_PREFIX
@@ -182,7 +182,7 @@ def _new_form(desk):
 def _posted_version(current):
     """The questionnaire version the form was served with: the current row, an
     older stored row, or None for a version that does not exist."""
-    version = bounded_int(request.form.get("questionnaire_version", ""), 1, DB_INT_MAX)
+    version = bounded_int(request.form.get("questionnaire_version", ""), 1, DB_INT32_MAX)
     if version == current.version:
         return current
     return questionnaire_by_version(version) if version is not None else None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 #: The largest value a database integer column (BIGINT) holds.
 DB_INT_MAX = 2**63 - 1
+#: The largest value a plain INTEGER column holds (PostgreSQL's is 32-bit).
+DB_INT32_MAX = 2**31 - 1
 
 
 def bounded_int(text: str | None, low: int, high: int) -> int | None:

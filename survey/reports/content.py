@@ -181,7 +181,7 @@ def response_table(s: UnitSummary) -> Table:
         + [pick(q.text) for q in questions]
         + [_("Comment"), _("Status")]
     )
-    status_labels = dict(FEEDBACK_STATUSES)
+    status_labels = {value: str(label) for value, label in FEEDBACK_STATUSES}
     # Each question's answer labels, looked up once rather than for every response.
     labels = {q.id: {o.value: pick(o.label) for o in q.options} for q in questions}
     for q in questions:
