@@ -74,7 +74,10 @@ def test_hand_arithmetic_of_the_variance():
     assert_allclose(result.rate, w1 * p1 + w2 * p2, rtol=1e-15)
     assert_allclose(result.se, math.sqrt(variance), rtol=1e-14)
     assert_allclose(result.n_effective, result.rate * (1 - result.rate) / variance, rtol=1e-14)
-    assert_allclose(result.design_effect, 120 / result.n_effective, rtol=1e-14)
+    # Kish's deff as R's svymean(deff = TRUE): against SRS without replacement of
+    # 120 from 1100, with S^2 = p(1-p) 120/119 (svyvar's divisor n - 1).
+    srs = result.rate * (1 - result.rate) * 120 / 119 / 120 * (1 - 120 / 1100)
+    assert_allclose(result.design_effect, variance / srs, rtol=1e-14)
 
 
 def test_accepts_strata_in_three_shapes():
