@@ -45,6 +45,8 @@ __all__ = [
 #: :func:`responses_needed_for` looks no further than this many more responses by
 #: default: a commune collecting 100 a month would need four years to get there.
 DEFAULT_MAX_EXTRA = 5000
+#: Tolerance on the probability reached in :func:`responses_needed_for`.
+_PROBABILITY_SLACK = 1e-12
 #: Quadrature nodes per commune in :func:`rank_probabilities`.
 _RANK_NODES = 2048
 
@@ -305,6 +307,7 @@ def responses_needed_for(
     int or None
         0 when the verdict is already conclusive; otherwise the smallest m in
         1..``max_extra`` with :attr:`ConclusionOutlook.conclusive` >= ``probability``
+        (to within 1e-12)
         (see :func:`conclusion_outlook`); None when ``valid == 0`` (unknown: no
         rate to project, and no assumption that everyone will be satisfied)
         or when no m up to ``max_extra`` reaches the probability.
@@ -346,7 +349,9 @@ def responses_needed_for(
     while start <= max_extra:
         extras = np.arange(start, min(start + size, max_extra + 1), dtype=np.int64)
         for outlook in _outlooks(successes, n, target, confidence, method, extras):
-            if outlook.conclusive >= probability:
+            # Sums of probabilities carry rounding: an exact 50 % (a symmetric
+            # posterior) must not come out as 0.4999999999999999 and be skipped.
+            if outlook.conclusive >= probability - _PROBABILITY_SLACK:
                 return outlook.extra
         start, size = int(extras[-1]) + 1, size * 2
     return None
