@@ -1,5 +1,6 @@
 """Monthly trend (p-chart) and comparison of units (funnel plot) limits."""
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -430,10 +431,21 @@ def funnel_class(satisfied: int, n: int, target: float) -> str:
     if n == 0:
         raise ValueError(f"n ({n!r}) must be at least 1")
     target = check_open_unit(target, "target")
-    for coverage, zone in ((0.998, "998"), (0.95, "95")):
-        steps = funnel_steps(target, n, coverage)
-        if k < steps.lower_count[0]:
+    for (low, high), zone in zip(_zone_counts(target, n), ("998", "95"), strict=True):
+        if k < low:
             return "below" + zone
-        if k > steps.upper_count[0]:
+        if k > high:
             return "above" + zone
     return "inside"
+
+
+@functools.lru_cache(maxsize=4096)
+def _zone_counts(target: float, n: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    # A district page classes every commune against the same target, often with
+    # the same n; the steps depend on (target, n) only.
+    outer = funnel_steps(target, n, 0.998)
+    inner = funnel_steps(target, n, 0.95)
+    return (
+        (outer.lower_count[0], outer.upper_count[0]),
+        (inner.lower_count[0], inner.upper_count[0]),
+    )
