@@ -48,7 +48,7 @@ DEFAULT_MAX_EXTRA = 5000
 #: Tolerance on the probability reached in :func:`responses_needed_for`.
 _PROBABILITY_SLACK = 1e-12
 #: Quadrature nodes per commune in :func:`rank_probabilities`.
-_RANK_NODES = 2048
+_RANK_NODES = 1024
 
 
 def _check_target(target) -> float:
@@ -448,12 +448,13 @@ def rank_probabilities(
               \\prod_{j \\ne i} \\bigl(F_j(x) + (1 - F_j(x))\\,z\\bigr)\\,dx
 
     where :math:`[z^{r-1}]` takes a polynomial's coefficient. The integral is
-    taken in the quantile scale of :math:`\\theta_i` (midpoint rule on 2 048
+    taken in the quantile scale of :math:`\\theta_i` (midpoint rule on 1 024
     points), which follows the peak of :math:`f_i` however narrow it is; no
     random numbers, so the figures are the same on every run. Each commune's
     probabilities sum to 1 exactly; the probabilities of one rank over the
-    communes sum to 1 within about 1e-3. Cost: about m³ × 2 048 operations
-    for m communes (a second for 100).
+    communes sum to 1 within about 1e-3. Cost: about m³ × 1 024 operations
+    for m communes: a fraction of a second for a district's 30 communes,
+    several seconds for 100 (rank within districts, not across a province).
 
     A league table of raw rates ranks noise: with 30 to 60 responses a
     commune's 90 % rank interval typically spans half the district. Show the
@@ -492,13 +493,16 @@ def rank_probabilities(
         # at a time: each is below x with probability F_j(x), above with 1 - F_j(x).
         poly = np.zeros((_RANK_NODES, m))
         poly[:, 0] = 1.0
+        done = 0  # others folded in so far: only poly[:, : done + 1] can be non-zero
         for j in range(m):
             if j == i:
                 continue
             below = special.betainc(a[j], b[j], x)[:, None]
-            shifted = np.zeros_like(poly)
-            shifted[:, 1:] = poly[:, :-1]
-            poly = poly * below + shifted * (1.0 - below)
+            head = poly[:, : done + 2]
+            above_part = head[:, :-1] * (1.0 - below)
+            head *= below
+            head[:, 1:] += above_part
+            done += 1
         probabilities = poly.mean(axis=0)
         probabilities /= probabilities.sum()  # the rows sum to 1 up to rounding
         cumulative = np.cumsum(probabilities)

@@ -160,6 +160,18 @@ def test_the_fixed_rate_projection_is_about_a_coin_flip():
     assert 0.4 < conclusion_outlook(57, 60, 0.9, needed).conclusive < 0.6
 
 
+def test_the_projection_concludes_about_half_the_time_in_general():
+    # The documented median (53-54 %): every inconclusive k of n = 10, 20, ..., 120.
+    chances = []
+    for n in range(10, 121, 10):
+        for k in range(n + 1):
+            result = compare_to_target(k, n, 0.9, method="exact")
+            if result.status == "inconclusive" and result.responses_needed:
+                chances.append(conclusion_outlook(k, n, 0.9, result.responses_needed).conclusive)
+    assert len(chances) > 50
+    assert 0.5 < float(np.median(chances)) < 0.56
+
+
 # ----------------------------------------------------------- responses_needed_for
 
 
