@@ -1,10 +1,12 @@
 """Monthly trend (p-chart) and comparison of units (funnel plot) limits."""
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 from scipy import stats
 
 from ._validation import check_count
@@ -12,7 +14,24 @@ from ._validation import check_open_unit
 from ._validation import check_real
 from ._validation import check_successes
 
-__all__ = ["FunnelLimits", "PChartLimits", "funnel_limits", "p_chart_limits"]
+__all__ = [
+    "FUNNEL_ZONES",
+    "FunnelLimits",
+    "FunnelSteps",
+    "PChartLimits",
+    "funnel_class",
+    "funnel_limits",
+    "funnel_steps",
+    "p_chart_limits",
+]
+
+#: What :func:`funnel_class` returns, from worst to best (the same words as the
+#: district page's zones).
+FUNNEL_ZONES: tuple[str, ...] = ("below998", "below95", "inside", "above95", "above998")
+
+# R's qbinom searches for the smallest r with pbinom(r) >= p * (1 - 64 * DBL_EPSILON),
+# so that a probability equal to p up to rounding counts as reaching it.
+_QBINOM_FUZZ = 1.0 - 64.0 * np.finfo(float).eps
 
 
 @dataclass(frozen=True)
@@ -262,4 +281,171 @@ def funnel_limits(
         n=sizes,
         lower=tuple(float(x) for x in lower),
         upper=tuple(float(x) for x in upper),
+    )
+
+
+@dataclass(frozen=True)
+class FunnelSteps:
+    """Exact binomial funnel limits, a step for each number of answers (see :func:`funnel_steps`).
+
+    Attributes
+    ----------
+    target : float
+    coverage : float
+    n : tuple of int
+        Numbers of valid answers.
+    lower_count, upper_count : tuple of int
+        :math:`r_{lo}(n)` and :math:`r_{hi}(n)`: a unit with k satisfied is
+        below the funnel when :math:`k < r_{lo}`, above it when :math:`k > r_{hi}`.
+    lower, upper : tuple of float
+        The same as rates, :math:`r/n`: the values to draw, as steps.
+    """
+
+    target: float
+    coverage: float
+    n: tuple[int, ...]
+    lower_count: tuple[int, ...]
+    upper_count: tuple[int, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+
+
+def _qbinom(p: float, n: np.ndarray, target: float) -> np.ndarray:
+    """R's ``qbinom(p, n, target)``: the smallest r with P(R <= r) >= p (with R's fuzz)."""
+    wanted = p * _QBINOM_FUZZ
+    n = np.asarray(n, dtype=np.int64)
+    r = np.clip(stats.binom.ppf(p, n, target), 0, n).astype(np.int64)
+    # scipy's search and R's can differ by one where P(R <= r) is within rounding of
+    # p; settle each r against the distribution function itself.
+    for _ in range(64):
+        down = (r > 0) & (special.bdtr(np.maximum(r - 1, 0), n, target) >= wanted)
+        up = (r < n) & (special.bdtr(r, n, target) < wanted)
+        if not (down.any() or up.any()):
+            break
+        r = r - down + up
+    return r
+
+
+def funnel_steps(
+    target: float,
+    n: int | Sequence[int],
+    coverage: float = 0.95,
+) -> FunnelSteps:
+    """Exact binomial funnel limits, as drawn and as used to class each commune.
+
+    Parameters
+    ----------
+    target : float
+        Target rate in (0, 1).
+    n : int or sequence of int
+        Numbers of valid answers (>= 1): each commune's, or every whole number
+        up to the largest to draw the funnel.
+    coverage : float, optional
+        0.95 or 0.998 usually. Default 0.95.
+
+    Returns
+    -------
+    FunnelSteps
+
+    Notes
+    -----
+    With :math:`R \\sim \\mathrm{Bin}(n, \\text{target})` and
+    :math:`p = (1 - \\text{coverage})/2`:
+    :math:`r_{lo} = ` ``qbinom(p, n, target)`` and :math:`r_{hi} =`
+    ``qbinom(1 - p, n, target)`` (R). A commune with k of n satisfied is
+
+    - below when :math:`k < r_{lo}`, i.e. :math:`P(R \\le k) < p`;
+    - above when :math:`k > r_{hi}`, i.e. :math:`P(R \\ge k) \\le p`
+      (up to R's rounding allowance);
+    - inside otherwise, including a point exactly on a line.
+
+    A unit exactly at the target falls outside with probability at most
+    1 - coverage. These are Spiegelhalter's (2005) limits *before* his
+    interpolation: the interpolated curve of :func:`funnel_limits` is smoother
+    but lies between the steps, so points near it were coloured by one rule and
+    drawn beside the other (565 of the 45 450 cases k <= n <= 300 at 90 %).
+    Drawing these steps (``drawstyle="steps-mid"`` over whole n) and classing
+    with :func:`funnel_class` makes the picture and the colours agree by
+    construction.
+
+    Examples
+    --------
+    >>> from survey.stats import funnel_steps
+    >>> steps = funnel_steps(0.90, [20, 100, 500])
+    >>> steps.lower_count, steps.upper_count
+    ((15, 84, 436), (20, 95, 463))
+    >>> [round(x, 4) for x in steps.lower]
+    [0.75, 0.84, 0.872]
+    """
+    target = check_open_unit(target, "target")
+    coverage = check_open_unit(coverage, "coverage")
+    scalar = not isinstance(n, Sequence | np.ndarray) or isinstance(n, str | bytes)
+    values = [n] if scalar else list(n)
+    if not values:
+        raise ValueError(f"n ({n!r}) must not be empty")
+    sizes = tuple(check_count(v, "n", minimum=1) for v in values)
+    grid = np.asarray(sizes, dtype=np.int64)
+    tail = (1.0 - coverage) / 2.0
+    low = _qbinom(tail, grid, target)
+    high = _qbinom(1.0 - tail, grid, target)
+    return FunnelSteps(
+        target=target,
+        coverage=coverage,
+        n=sizes,
+        lower_count=tuple(int(r) for r in low),
+        upper_count=tuple(int(r) for r in high),
+        lower=tuple(float(r) / m for r, m in zip(low, sizes, strict=True)),
+        upper=tuple(float(r) / m for r, m in zip(high, sizes, strict=True)),
+    )
+
+
+def funnel_class(satisfied: int, n: int, target: float) -> str:
+    """Where a commune lies on the funnel of :func:`funnel_steps` at 95 % and 99.8 %.
+
+    Parameters
+    ----------
+    satisfied, n : int
+        k of n valid answers, ``n >= 1``.
+    target : float
+        Target rate in (0, 1).
+
+    Returns
+    -------
+    str
+        One of :data:`FUNNEL_ZONES`: ``"below998"`` / ``"above998"`` outside
+        the 99.8 % limits, ``"below95"`` / ``"above95"`` outside the 95 % but
+        inside the 99.8 % limits, ``"inside"`` otherwise.
+
+    Notes
+    -----
+    Uses the counts :math:`r_{lo}`, :math:`r_{hi}` of :func:`funnel_steps`,
+    so a point is coloured exactly as it sits against the drawn steps.
+
+    Examples
+    --------
+    >>> from survey.stats import funnel_class
+    >>> funnel_class(40, 40, 0.90), funnel_class(30, 40, 0.90), funnel_class(22, 40, 0.90)
+    ('above95', 'below95', 'below998')
+    """
+    k, n = check_successes(satisfied, n)
+    if n == 0:
+        raise ValueError(f"n ({n!r}) must be at least 1")
+    target = check_open_unit(target, "target")
+    for (low, high), zone in zip(_zone_counts(target, n), ("998", "95"), strict=True):
+        if k < low:
+            return "below" + zone
+        if k > high:
+            return "above" + zone
+    return "inside"
+
+
+@functools.lru_cache(maxsize=4096)
+def _zone_counts(target: float, n: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    # A district page classes every commune against the same target, often with
+    # the same n; the steps depend on (target, n) only.
+    outer = funnel_steps(target, n, 0.998)
+    inner = funnel_steps(target, n, 0.95)
+    return (
+        (outer.lower_count[0], outer.upper_count[0]),
+        (inner.lower_count[0], inner.upper_count[0]),
     )

@@ -24,6 +24,7 @@ __all__ = [
     "TargetComparison",
     "compare_to_target",
     "proportion_ci",
+    "responses_to_show_met",
 ]
 
 IntervalMethod = Literal["wilson", "exact", "jeffreys"]
@@ -97,8 +98,10 @@ class TargetComparison:
         ``binom.test(k, n, target, alternative = "less")``); 1.0 when ``n == 0``.
     responses_needed : int or None
         Additional responses, at the current rate, that would make the verdict
-        conclusive; 0 when it already is; None when it never would (see
-        :func:`compare_to_target`, Notes).
+        conclusive; 0 when it already is; None when unknown (no responses) or
+        when it never would (see :func:`compare_to_target`, Notes). A
+        projection, not a promise: prefer
+        :func:`survey.stats.responses_needed_for`.
     successes, n : int
         The counts.
     confidence : float
@@ -267,10 +270,12 @@ def _responses_needed(
 ) -> int | None:
     """Smallest m >= 1 for which the current rate, held over n + m answers, is conclusive.
 
-    Called only when the verdict is inconclusive. See compare_to_target, Notes.
+    Called only when the verdict is inconclusive and n >= 1, or with n == 0 by
+    responses_to_show_met (then every response is taken as satisfied). See
+    compare_to_target, Notes.
     """
     if n == 0:
-        above = True  # all-satisfied rule: nothing observed yet, assume everyone satisfied
+        above = True  # responses_to_show_met: the fewest answers that can show "met"
     elif successes / n == target:
         return None
     else:
@@ -386,13 +391,18 @@ def compare_to_target(
     :math:`\\hat p` > target, "not_met" if :math:`\\hat p` < target. It is 0 when the
     verdict is already conclusive and None when
 
+    - ``n == 0``: there is no rate to project (it used to assume everyone
+      would be satisfied; :func:`responses_to_show_met` gives that planning figure),
     - :math:`\\hat p` equals the target (the interval never leaves it),
     - the target is 1.0 and :math:`\\hat p = 1` (no interval excludes 100 %), or
     - more than :data:`MAX_EXTRA_RESPONSES` (100 000) would be needed.
 
-    When ``n == 0`` the rate is unknown and the *all-satisfied rule* is used:
-    the number of responses, all satisfied, needed to show the target is met,
-    i.e. the smallest m with interval(m of m) lower bound >= target.
+    Holding the rate fixed makes this a median, not a promise: the true rate
+    is uncertain, and after that many more responses the verdict is reached
+    typically only about half the time (median 53-54 % for n <= 120 at targets 0.85-0.95).
+    :func:`survey.stats.responses_needed_for` gives the number for a chosen
+    probability under the posterior predictive distribution, and
+    :func:`survey.stats.within_reach` says whether it can come in time.
 
     **The 29 / 59 rule.** "Everyone satisfied takes 29 responses to show > 90 %
     and 59 to show > 95 %" is the one-sided exact binomial test at 5 %
@@ -416,12 +426,10 @@ def compare_to_target(
     >>> result.status, round(result.low, 4), result.responses_needed
     ('inconclusive', 0.863, 67)
 
-    No responses yet; the all-satisfied rule:
+    No responses yet: nothing to project.
 
-    >>> compare_to_target(0, 0, 0.90).responses_needed
-    35
-    >>> compare_to_target(0, 0, 0.90, confidence=0.90, method="exact").responses_needed
-    29
+    >>> compare_to_target(0, 0, 0.90).responses_needed is None
+    True
     """
     successes, n = check_successes(successes, n)
     target_value = check_real(target, "target")
@@ -440,7 +448,7 @@ def compare_to_target(
             status="inconclusive",
             p_value_above=1.0,
             p_value_below=1.0,
-            responses_needed=_responses_needed(0, 0, target, confidence, method),
+            responses_needed=None,
             successes=0,
             n=0,
             confidence=confidence,
@@ -471,3 +479,55 @@ def compare_to_target(
         confidence=confidence,
         method=method,
     )
+
+
+def responses_to_show_met(
+    target: float,
+    confidence: float = 0.95,
+    method: IntervalMethod = "exact",
+) -> int | None:
+    """Fewest responses, all satisfied, whose interval can show ``target`` is met.
+
+    A planning figure for a commune that has no responses yet: below this
+    many the verdict cannot be "met" whatever the answers are.
+
+    Parameters
+    ----------
+    target : float
+        Target rate in (0, 1].
+    confidence : float, optional
+        Confidence level. Default 0.95.
+    method : {"exact", "wilson", "jeffreys"}, optional
+        Interval method. Default ``"exact"``, the service's.
+
+    Returns
+    -------
+    int or None
+        The smallest n whose interval for n satisfied out of n has its lower
+        bound at or above ``target``; None for a 100 % target (never shown) or
+        beyond :data:`MAX_EXTRA_RESPONSES`.
+
+    Notes
+    -----
+    For the exact interval the lower bound of n of n is
+    :math:`(\\alpha/2)^{1/n}`, so n is the smallest integer with
+    :math:`n \\ge \\ln(\\alpha/2)/\\ln(\\text{target})`: 36 for 90 % and 72 for
+    95 % (two-sided 95 %). The "29 and 59" often quoted are the one-sided
+    5 % test, i.e. ``confidence=0.90``.
+
+    Examples
+    --------
+    >>> from survey.stats import responses_to_show_met
+    >>> responses_to_show_met(0.90), responses_to_show_met(0.95)
+    (36, 72)
+    >>> responses_to_show_met(0.90, confidence=0.90)
+    29
+    >>> responses_to_show_met(0.90, method="wilson")
+    35
+    """
+    target_value = check_real(target, "target")
+    if not 0.0 < target_value <= 1.0:
+        raise ValueError(f"target ({target!r}) must be in (0, 1]")
+    confidence = check_confidence(confidence)
+    method = check_choice(method, "method", INTERVAL_METHODS)
+    return _responses_needed(0, 0, target_value, confidence, method)

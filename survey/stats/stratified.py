@@ -89,8 +89,13 @@ class StratifiedProportion:
         with the same precision (before the degrees-of-freedom adjustment);
         the number of responses in the zero-variance fallback; None for a census.
     design_effect : float or None
-        :math:`\\widehat{V} / (\\hat p(1-\\hat p)/n)` = ``n / n_effective``; None
-        when undefined (zero variance).
+        Kish's design effect as R defines it: the design variance
+        :math:`\\widehat V` divided by the variance of the same mean under
+        simple random sampling of the same n from the same population, without
+        replacement when ``fpc`` (R ``deff(svymean(~y, design, deff = TRUE))``)
+        and with replacement otherwise (``deff = "replace"``). See
+        :func:`stratified_proportion`, Notes. None when undefined (census,
+        zero variance).
     df : int
         Degrees of freedom, :math:`\\sum_h n_h - H`.
     n : int
@@ -238,6 +243,23 @@ def stratified_proportion(
     quantile of :math:`\\mathrm{Beta}(n^*\\hat p+1, n^*(1-\\hat p))`. Like R, and
     unlike Korn & Graubard's paper, :math:`n^*` is not capped at n.
 
+    **Design effect** (Kish 1965; R ``svymean(deff = TRUE)``):
+
+    .. math::
+
+        \\mathrm{deff} = \\frac{\\widehat V(\\hat p)}
+        {\\left(1 - \\frac{n}{N}\\right) \\frac{S^2}{n}}, \\qquad
+        S^2 = \\frac{n}{n - 1}\\,\\hat p (1 - \\hat p)
+
+    with n = total responses, N = total dossiers, and the factor
+    :math:`1 - n/N` only when ``fpc=True`` (``fpc=False`` compares with sampling
+    with replacement, R ``deff = "replace"``, since there is then no population
+    to sample without replacement from). Below 1, weighting by volume made the
+    estimate more precise than a simple random sample of the same size would
+    be; above 1, less (unequal weights W_h/n_h cost precision). It is not
+    ``n / n_effective``: the effective size of the Korn-Graubard interval is
+    :math:`\\hat p(1-\\hat p)/\\widehat V`, as in R's ``svyciprop``.
+
     **Logit**: :math:`\\mathrm{expit}(\\mathrm{logit}\\,\\hat p \\pm t_{df,1-\\alpha/2}\\,
     \\mathrm{SE}/(\\hat p(1-\\hat p)))`, which is what R's
     ``svyglm(y ~ 1, family = quasibinomial)`` Wald interval reduces to.
@@ -264,7 +286,8 @@ def stratified_proportion(
        with small expected number of positive counts estimated from survey
        data", Survey Methodology 24 (1998) 193-201.
     .. [2] W. G. Cochran, Sampling Techniques, 3rd ed., Wiley, 1977, chapter 5.
-    .. [3] T. Lumley, survey: analysis of complex survey samples, R package
+    .. [3] L. Kish, Survey Sampling, Wiley, 1965, section 8.2.
+    .. [4] T. Lumley, survey: analysis of complex survey samples, R package
        (``svymean``, ``svyciprop``); T. Lumley, Complex Surveys, Wiley, 2010.
 
     Examples
@@ -275,6 +298,8 @@ def stratified_proportion(
     (0.909091, 0.024259, 118)
     >>> round(result.low, 6), round(result.high, 6)
     (0.848894, 0.951028)
+    >>> round(result.design_effect, 4)  # R: deff(svymean(~y, design, deff = TRUE))
+    0.9511
     >>> result = stratified_proportion([(38, 40, 500), (70, 80, 600)], fpc=False)
     >>> round(result.se, 6), round(result.low, 6), round(result.high, 6)
     (0.02576, 0.844313, 0.953208)
@@ -370,7 +395,16 @@ def stratified_proportion(
         )
 
     n_eff = rate * (1.0 - rate) / variance
-    design_effect = total_n / n_eff
+    # R svymean(deff = TRUE): the SRS variance uses the estimated population
+    # variance S^2 = p(1 - p) n / (n - 1) (svyvar) and, without replacement, the
+    # overall sampling fraction n / N. The design variance already holds each
+    # stratum's own fpc; putting 1 - n/N in the comparison too is what makes it
+    # a like-for-like ratio (0.95 in the docstring example, not 0.85).
+    population_variance = rate * (1.0 - rate) * total_n / (total_n - 1)
+    srs_variance = population_variance / total_n
+    if fpc:
+        srs_variance *= 1.0 - total_n / total_population
+    design_effect = variance / srs_variance if srs_variance > 0.0 else None
     if method == "korn-graubard":
         low, high = _beta_interval(rate, n_eff * df_factor, alpha)
     else:

@@ -112,8 +112,14 @@ strat_result <- function(design, level) {
   m <- svymean(~y, design)
   beta <- svyciprop(~y, design, method = "beta", level = level)
   logit <- svyciprop(~y, design, method = "logit", level = level)
+  # Kish's design effect: against SRS without replacement (deff = TRUE) and with
+  # replacement (deff = "replace"). NaN (zero variance) is written as null.
+  deff_wor <- as.numeric(deff(svymean(~y, design, deff = TRUE)))
+  deff_wr <- as.numeric(deff(svymean(~y, design, deff = "replace")))
   list(rate = as.numeric(coef(m)), se = as.numeric(SE(m)), df = degf(design),
-       beta = as.numeric(attr(beta, "ci")), logit = as.numeric(attr(logit, "ci")))
+       beta = as.numeric(attr(beta, "ci")), logit = as.numeric(attr(logit, "ci")),
+       deff = if (is.finite(deff_wor)) deff_wor else NA,
+       deff_replace = if (is.finite(deff_wr)) deff_wr else NA)
 }
 
 strat_cases <- list()
@@ -140,7 +146,9 @@ write_fixture("stratified.json", strat_cases, list(
   se = "SE(svymean(~y, design))",
   beta = "attr(svyciprop(~y, design, method = 'beta', level = confidence), 'ci')",
   logit = "attr(svyciprop(~y, design, method = 'logit', level = confidence), 'ci')",
-  single_response = "options(survey.lonely.psu = single_response)"
+  single_response = "options(survey.lonely.psu = single_response)",
+  deff = "deff(svymean(~y, design, deff = TRUE))",
+  deff_replace = "deff(svymean(~y, design, deff = 'replace'))"
 ))
 
 # ------------------------------------------------------------------- planning
@@ -203,4 +211,132 @@ for (target in targets) {
 }
 write_fixture("funnel.json", funnel_cases, list(
   limit = "r = qbinom(p, n, t); a = (pbinom(r,n,t) - p)/(pbinom(r,n,t) - pbinom(r-1,n,t)); (r - a)/n clipped to [0, 1]"
+))
+
+# ------------------------------------------------------------- funnel steps
+# The exact binomial limits before Spiegelhalter's interpolation: a unit with k
+# of n is below when k < qbinom(p, n, t) and above when k > qbinom(1 - p, n, t).
+step_cases <- list()
+step_ns <- c(1:300, 500, 1000, 5000, 20000)
+for (target in targets) {
+  for (coverage in c(0.95, 0.998)) {
+    p <- (1 - coverage) / 2
+    step_cases[[length(step_cases) + 1]] <- list(
+      target = target, coverage = coverage, n = step_ns,
+      lower_count = qbinom(p, step_ns, target),
+      upper_count = qbinom(1 - p, step_ns, target)
+    )
+  }
+}
+write_fixture("funnel_steps.json", step_cases, list(
+  lower_count = "qbinom((1 - coverage)/2, n, target)",
+  upper_count = "qbinom((1 + coverage)/2, n, target)"
+))
+
+# ---------------------------------------------------------------- posterior
+# Jeffreys posterior Beta(k + 1/2, n - k + 1/2): P(rate >= target).
+post_counts <- c(counts[sapply(counts, function(kn) kn[2] > 0)],
+                 list(c(35, 35), c(45, 50), c(71, 72), c(36, 40), c(2, 3), c(180, 200)))
+post_cases <- list()
+for (kn in post_counts) {
+  k <- kn[1]
+  n <- kn[2]
+  for (target in c(targets, 0.5, 0.99)) {
+    post_cases[[length(post_cases) + 1]] <- list(
+      successes = k, n = n, target = target,
+      probability = pbeta(target, k + 0.5, n - k + 0.5, lower.tail = FALSE)
+    )
+  }
+}
+write_fixture("posterior.json", post_cases, list(
+  probability = "pbeta(target, k + 0.5, n - k + 0.5, lower.tail = FALSE)"
+))
+
+# ------------------------------------------------------------------ outlook
+# After m more responses, Y satisfied ~ beta-binomial(m, k + 1/2, n - k + 1/2)
+# (posterior predictive); the verdict on k + Y of n + m is binom.test's exact
+# interval (qbeta form, vectorised) against the target. Then the fewest m with
+# P(conclusive) >= 0.8, scanning m = 1, 2, ...
+verdict_probs <- function(k, n, target, m, level = 0.95) {
+  a <- k + 0.5
+  b <- n - k + 0.5
+  y <- 0:m
+  pmf <- exp(lchoose(m, y) + lbeta(y + a, m - y + b) - lbeta(a, b))
+  kk <- k + y
+  nn <- n + m
+  alpha <- 1 - level
+  low <- ifelse(kk == 0, 0, qbeta(alpha / 2, kk, nn - kk + 1))
+  high <- ifelse(kk == nn, 1, qbeta(1 - alpha / 2, kk + 1, nn - kk))
+  # binom.test's bounds, as compare_to_target guards them: low <= k/n <= high.
+  low <- pmin(low, kk / nn)
+  high <- pmax(high, kk / nn)
+  c(met = sum(pmf[low >= target]), not_met = sum(pmf[high < target]))
+}
+outlook_cases <- list()
+for (case in list(c(57, 60, 0.90), c(35, 35, 0.90), c(45, 50, 0.90), c(8, 10, 0.85),
+                  c(180, 200, 0.95), c(27, 30, 0.90), c(1, 1, 0.90), c(60, 75, 0.85))) {
+  k <- case[1]
+  n <- case[2]
+  target <- case[3]
+  for (m in c(1, 10, 36, 67, 150, 400)) {
+    v <- verdict_probs(k, n, target, m)
+    outlook_cases[[length(outlook_cases) + 1]] <- list(
+      successes = k, n = n, target = target, extra = m,
+      met = unname(v["met"]), not_met = unname(v["not_met"])
+    )
+  }
+}
+needed_cases <- list()
+for (case in list(c(57, 60, 0.90, 0.8), c(57, 60, 0.90, 0.5), c(35, 35, 0.90, 0.8),
+                  c(8, 10, 0.85, 0.8), c(27, 30, 0.90, 0.8), c(60, 75, 0.85, 0.8),
+                  c(19, 20, 0.95, 0.6), c(1, 1, 0.90, 0.8))) {
+  k <- case[1]
+  n <- case[2]
+  target <- case[3]
+  wanted <- case[4]
+  found <- NA
+  for (m in 1:3000) {
+    if (sum(verdict_probs(k, n, target, m)) >= wanted) {
+      found <- m
+      break
+    }
+  }
+  needed_cases[[length(needed_cases) + 1]] <- list(
+    successes = k, n = n, target = target, probability = wanted, max_extra = 3000,
+    needed = found
+  )
+}
+write_fixture("outlook.json", list(outlook = outlook_cases, needed = needed_cases), list(
+  predictive = "exp(lchoose(m, y) + lbeta(y + k + .5, m - y + n - k + .5) - lbeta(k + .5, n - k + .5))",
+  verdict = "binom.test(k + y, n + m)$conf.int (qbeta form) against target",
+  needed = "first m in 1:3000 with P(met) + P(not met) >= probability, else NA"
+))
+
+# -------------------------------------------------------------------- ranks
+# Rank 1 = highest true rate, each commune's rate from its Jeffreys posterior;
+# Monte Carlo with a fixed seed, 10^6 draws. The tests allow 5 Monte Carlo
+# standard errors, sqrt(p (1 - p) / draws).
+set.seed(20261130)
+draws <- 1e6
+rank_sets <- list(
+  three = list(c(48, 50), c(45, 50), c(9, 10)),
+  district = list(c(38, 40), c(70, 80), c(18, 20), c(45, 50), c(9, 12), c(100, 105),
+                  c(3, 4), c(55, 70)),
+  tied = list(c(27, 30), c(27, 30), c(90, 100))
+)
+rank_cases <- list()
+for (name in names(rank_sets)) {
+  units <- rank_sets[[name]]
+  m <- length(units)
+  theta <- sapply(units, function(kn) rbeta(draws, kn[1] + 0.5, kn[2] - kn[1] + 0.5))
+  ranks <- t(apply(-theta, 1, rank, ties.method = "first"))
+  probs <- lapply(1:m, function(i) tabulate(ranks[, i], nbins = m) / draws)
+  rank_cases[[length(rank_cases) + 1]] <- list(
+    name = name, draws = draws,
+    counts = lapply(units, function(kn) list(successes = kn[1], n = kn[2])),
+    probabilities = probs
+  )
+}
+write_fixture("ranks.json", rank_cases, list(
+  probabilities = "theta_j ~ rbeta(1e6, k_j + .5, n_j - k_j + .5); tabulate(rank(-theta)) / 1e6; set.seed(20261130)"
 ))

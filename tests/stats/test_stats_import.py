@@ -36,7 +36,9 @@ SCRIPT = textwrap.dedent(
     sys.modules["standalone_stats"] = stats
     spec.loader.exec_module(stats)
 
-    for module in ("control", "planning", "proportions", "sipas", "stratified"):
+    for module in (
+        "control", "display", "planning", "posterior", "proportions", "sipas", "stratified"
+    ):
         __import__("standalone_stats." + module)
     assert stats.compare_to_target(57, 60, 0.9).status == "inconclusive"
     assert stats.stratified_proportion([(38, 40, 500), (70, 80, 600)]).df == 118

@@ -16,6 +16,7 @@ from survey.stats import MAX_EXTRA_RESPONSES
 from survey.stats import STATUS_LABELS_VI
 from survey.stats import compare_to_target
 from survey.stats import proportion_ci
+from survey.stats import responses_to_show_met
 from survey.stats.proportions import _bounds
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -270,9 +271,10 @@ def test_status_labels_in_vietnamese():
         (0.85, 0.95, "wilson", 22),
     ],
 )
-def test_all_satisfied_rule_with_no_responses(target, confidence, method, needed):
-    result = compare_to_target(0, 0, target, confidence, method)
-    assert result.responses_needed == needed
+def test_all_satisfied_rule_is_a_planning_figure(target, confidence, method, needed):
+    assert responses_to_show_met(target, confidence, method) == needed
+    # With no responses there is no rate to project: unknown, not "everyone satisfied".
+    assert compare_to_target(0, 0, target, confidence, method).responses_needed is None
     # Pin the definition: `needed` all-satisfied answers are conclusive, one fewer is not.
     assert compare_to_target(needed, needed, target, confidence, method).status == "met"
     before = compare_to_target(needed - 1, needed - 1, target, confidence, method)
@@ -294,6 +296,7 @@ def test_no_responses():
     assert result.status == "inconclusive"
     assert (result.p_value_above, result.p_value_below) == (1.0, 1.0)
     assert compare_to_target(0, 0, 1.0).responses_needed is None
+    assert responses_to_show_met(1.0) is None
 
 
 def _brute_force_needed(k, n, target, confidence, method, limit):

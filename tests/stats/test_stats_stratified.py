@@ -48,6 +48,23 @@ def test_matches_r_survey(case, design, fpc):
     # R fits the logit interval with svyglm (IRLS), converged to about 1e-9.
     assert_allclose([logit.low, logit.high], ref["logit"], rtol=0, atol=1e-7)
     assert (logit.rate, logit.se, logit.df) == (kg.rate, kg.se, kg.df)
+    # Kish's design effect: with fpc against SRS without replacement,
+    # deff(svymean(~y, d, deff = TRUE)); without, against SRS with replacement,
+    # deff(svymean(~y, d, deff = "replace")). R's NaN (no variance) is None here.
+    expected = ref["deff"] if fpc else ref["deff_replace"]
+    if expected is None:
+        assert kg.design_effect is None
+    else:
+        assert_allclose(kg.design_effect, expected, rtol=1e-9)
+    assert logit.design_effect == kg.design_effect
+
+
+def test_design_effect_is_not_the_effective_size_ratio():
+    # The issue's complaint: n / n_effective put the strata's fpc in the numerator
+    # only (0.85 here); Kish's deff compares like with like (R: 0.9511).
+    result = stratified_proportion([Stratum(38, 40, 500), Stratum(70, 80, 600)])
+    assert_allclose(result.design_effect, 0.951149093522511, rtol=1e-9)
+    assert result.n / result.n_effective < 0.86
 
 
 def test_issue_example():
@@ -74,7 +91,10 @@ def test_hand_arithmetic_of_the_variance():
     assert_allclose(result.rate, w1 * p1 + w2 * p2, rtol=1e-15)
     assert_allclose(result.se, math.sqrt(variance), rtol=1e-14)
     assert_allclose(result.n_effective, result.rate * (1 - result.rate) / variance, rtol=1e-14)
-    assert_allclose(result.design_effect, 120 / result.n_effective, rtol=1e-14)
+    # Kish's deff as R's svymean(deff = TRUE): against SRS without replacement of
+    # 120 from 1100, with S^2 = p(1-p) 120/119 (svyvar's divisor n - 1).
+    srs = result.rate * (1 - result.rate) * 120 / 119 / 120 * (1 - 120 / 1100)
+    assert_allclose(result.design_effect, variance / srs, rtol=1e-14)
 
 
 def test_accepts_strata_in_three_shapes():
