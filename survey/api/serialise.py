@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from survey.district.summary import DistrictSummary
+from survey.district.summary import Note
+from survey.web.presenters import note_text
+from survey.web.presenters import verdict_text
+from survey.web.presenters import weights_text
 
 
 def district_json(s: DistrictSummary) -> dict:
+    """The district's figures: the headline (what the page leads with) at the top
+    level, the stratified and pooled figures each with their own verdict."""
     strat = s.stratified
+    rate, low, high = s.headline_rate
     return {
+        "headline": s.headline,
+        "rate": rate,
+        "ci_low": low,
+        "ci_high": high,
+        "verdict": s.headline_verdict.status,
+        "verdict_text": verdict_text(s.headline_verdict),
+        "weights": s.weights,
+        "weights_text": weights_text(s),
+        "notes": [note_json(note) for note in s.notes],
         "stratified": {
             "rate": strat.rate if strat else None,
             "se": strat.se if strat else None,
@@ -16,9 +32,9 @@ def district_json(s: DistrictSummary) -> dict:
             "df": strat.df if strat else None,
             "design_effect": strat.design_effect if strat else None,
             "method": "korn-graubard",
-            "weights": "dossiers" if s.weights_from_volumes else "responses",
+            "weights": s.weights,
             "verdict": s.stratified_verdict.status,
-            "notes": list(s.notes),
+            "notes": [note_text(note) for note in s.notes],
         },
         "pooled": {
             "rate": s.pooled.rate,
@@ -26,6 +42,7 @@ def district_json(s: DistrictSummary) -> dict:
             "ci_high": s.pooled.high,
             "satisfied": s.pooled.satisfied,
             "valid": s.pooled.valid,
+            "verdict": s.pooled_verdict.status,
         },
         "communes": [
             {
@@ -40,10 +57,20 @@ def district_json(s: DistrictSummary) -> dict:
                 "target": c.target.rate,
                 "verdict": c.verdict.status if c.rate.valid else None,
                 "dossiers": c.dossiers,
+                "dossiers_entered": c.dossiers_entered,
             }
             for c in s.children
         ],
         "missing_volumes": [u.code for u in s.missing_volumes],
+    }
+
+
+def note_json(note: Note) -> dict:
+    return {
+        "kind": note.kind,
+        "unit": note.unit.code if note.unit is not None else None,
+        "months": list(note.months),
+        "text": note_text(note),
     }
 
 

@@ -120,9 +120,7 @@ def api_summary(unit_code: str):
     """The period's figures as JSON (same permissions as the pages)."""
     unit = visible_unit_or_404(unit_code)
     s = summarise(unit, resolve_period(unit, request.args.get("period")), trend=False)
-    extra = district_json(summarise_children(unit, s.period)) if unit.children else {}
-    return jsonify(
-        **extra,
+    body = dict(
         unit={"code": unit.code, "name": unit.name, "level": unit.level},
         period={
             "code": s.period.code,
@@ -162,6 +160,11 @@ def api_summary(unit_code: str):
         # Receipt-verified and open-QR responses apart; flagged ones left out.
         sources=sources_json(source_split(unit, s.period)),
     )
+    if unit.children:
+        # A district's headline is its weighted figure: the top-level rate, interval
+        # and verdict are the ones its page leads with (the pooled ones are under "pooled").
+        body.update(district_json(summarise_children(unit, s.period)))
+    return jsonify(body)
 
 
 @bp.get("/units/<unit_code>/desks")

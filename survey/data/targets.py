@@ -1,8 +1,9 @@
 """Satisfaction targets: data per unit, year and procedure field, inherited down the tree.
 
 The plans set ≥ 90 % overall (Nghị quyết 76/NQ-CP) and ≥ 85 % for land,
-construction and investment (Lục Ngạn 2024); a unit may set its own, and the
-nearest unit's target wins. A commune may tighten, never loosen, what it inherits.
+construction and investment (Lục Ngạn 2024); a unit may set its own. The
+strictest target in the chain wins, whatever the order in which they were set:
+a commune may tighten, never loosen, what it inherits.
 """
 
 from __future__ import annotations
@@ -46,19 +47,22 @@ def effective_targets(
 ) -> dict[str, EffectiveTarget]:
     """The target for the overall rate and for each procedure field of ``unit`` in ``year``.
 
-    For each field: the nearest unit's target for that field; else, for land,
-    construction and investment, the 85 % default; else the overall target.
+    For each field: the strictest target set for that field by the unit or any unit
+    above it (the nearest one on a tie); else, for land, construction and
+    investment, the 85 % default; else the overall target.
     ``known`` (from :func:`targets_of_units`) saves the query when many units are asked.
     """
     chain = [unit, *unit.ancestors()]
     set_by_unit = known if known is not None else _targets_of(chain, year)
 
     def nearest(field: str) -> EffectiveTarget | None:
-        for candidate in chain:
-            rate = set_by_unit.get(candidate.id, {}).get(field)
-            if rate is not None:
-                return EffectiveTarget(field, rate, candidate)
-        return None
+        found = [
+            EffectiveTarget(field, rate, candidate)
+            for candidate in chain
+            if (rate := set_by_unit.get(candidate.id, {}).get(field)) is not None
+        ]
+        # max() keeps the first of equals: the nearest unit's target on a tie.
+        return max(found, key=lambda target: target.rate) if found else None
 
     overall = nearest(OVERALL) or EffectiveTarget(OVERALL, DEFAULT_TARGETS[OVERALL], None)
     result = {OVERALL: overall}

@@ -33,9 +33,37 @@ from survey.stats import Stratum
 from survey.stats import funnel_limits
 from survey.stats import question_rate
 from survey.stats import stratified_proportion
+from survey.stats.stratified import NOTE_CENSUS
+from survey.stats.stratified import NOTE_SINGLE_RESPONSE
+from survey.stats.stratified import NOTE_ZERO_VARIANCE
 
-NOTE_TOO_FEW = "every commune has a single answer: no weighted interval can be estimated yet"
 GROUP_ORDER = {"met": 0, "inconclusive": 1, "not_met": 2, "none": 3}
+
+#: How the communes were weighted, from best to weakest (see :class:`Note` for the details).
+WEIGHTS_DOSSIERS = "dossiers"  # every answered commune has every month's count
+WEIGHTS_ESTIMATED = "dossiers_estimated"  # some counts estimated, see the notes
+WEIGHTS_NONE = "none"  # no count at all: the headline is the pooled figure
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a reader of the district figure must know, in words on every output.
+
+    ``kind`` is one of:
+    ``month_estimated`` (a commune's missing months counted at its average
+    month of the period), ``commune_estimated`` (a commune with no count in the
+    period, weighted at the district's ratio of dossiers to answers),
+    ``raised`` (a count below the answers received, raised to them),
+    ``no_responses`` (a commune with no answers, left out of the figure),
+    ``too_few`` (one answer per commune: no weighted interval yet),
+    ``single_response`` / ``census`` / ``zero_variance`` (from the estimator).
+    """
+
+    kind: str
+    unit: Unit | None = None
+    months: tuple[str, ...] = ()
+    value: int | None = None
+    detail: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +91,8 @@ class ChildRow:
     unit: Unit
     rate: QuestionRate
     responses: int
-    dossiers: int | None  # None: no volumes entered for every month of the period
+    dossiers: int | None  # the weight used (entered, estimated or None: not in the figure)
+    dossiers_entered: int  # the sum of the counts actually entered for the period
     target: EffectiveTarget
     verdict: Verdict
 
@@ -76,21 +105,46 @@ class ChildRow:
 class DistrictSummary:
     unit: Unit
     period: Period
-    children: tuple[ChildRow, ...]  # sorted: met, inconclusive, not met, no data; by lower bound
+    children: tuple[ChildRow, ...]  # grouped: met, inconclusive, not met, no data
     stratified: StratifiedProportion | None
     stratified_verdict: Verdict
     pooled: QuestionRate
     pooled_verdict: Verdict
     target: EffectiveTarget
-    weights_from_volumes: bool
-    missing_volumes: tuple[Unit, ...]
+    weights: str  # WEIGHTS_DOSSIERS, WEIGHTS_ESTIMATED or WEIGHTS_NONE
+    missing_volumes: tuple[Unit, ...]  # answered communes without any count in the period
     without_responses: tuple[Unit, ...]
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
     too_few_for_interval: bool = False  # every commune has a single answer
 
     @property
     def responses(self) -> int:
         return sum(c.responses for c in self.children)
+
+    @property
+    def weights_from_volumes(self) -> bool:
+        return self.weights != WEIGHTS_NONE
+
+    @property
+    def headline(self) -> str:
+        """Which figure the district's page leads with: ``stratified`` or ``pooled``."""
+        return (
+            "stratified"
+            if self.weights_from_volumes and not self.too_few_for_interval
+            else "pooled"
+        )
+
+    @property
+    def headline_rate(self) -> tuple[float | None, float | None, float | None]:
+        """(rate, low, high) of the headline figure."""
+        if self.headline == "stratified":
+            s = self.stratified
+            return (s.rate, s.low, s.high) if s else (None, None, None)
+        return self.pooled.rate, self.pooled.low, self.pooled.high
+
+    @property
+    def headline_verdict(self) -> Verdict:
+        return self.stratified_verdict if self.headline == "stratified" else self.pooled_verdict
 
 
 def _children_counts(unit: Unit, months: list[Period], question_id: str):
@@ -103,12 +157,19 @@ def _children_counts(unit: Unit, months: list[Period], question_id: str):
     return raw, responses
 
 
-def _dossiers_by_child(unit: Unit, months: list[str]) -> dict[int, int | None]:
+@dataclass(frozen=True)
+class ChildVolume:
+    entered: int  # the counts entered for the period
+    estimated: int | None  # entered plus the estimated missing months; None: no count at all
+    months_estimated: tuple[str, ...]
+
+
+def _volumes_by_child(unit: Unit, months: list[str]) -> dict[int, ChildVolume]:
     """Dossiers each child (and the units below it) handled in the months, all fields.
 
-    None for a child when any month lacks a volume for one of the units at
-    the bottom of its tree (the estimate then falls back to response counts
-    and says so).
+    A month without a count for a unit at the bottom of the tree is estimated
+    at that unit's average month among the months of the period that have one;
+    a unit with no count in the whole period leaves its child without one.
     """
     leaves = unit.leaf_ids_by_child()
     volumes: dict[int, dict[str, int]] = {}
@@ -120,15 +181,34 @@ def _dossiers_by_child(unit: Unit, months: list[str]) -> dict[int, int | None]:
         )
     ):
         volumes.setdefault(unit_id, {})[month] = dossiers
-    found: dict[int, int | None] = {}
+    found: dict[int, ChildVolume] = {}
     for child, ids in leaves.items():
-        complete = all(set(volumes.get(i, {})) == set(months) for i in ids)
-        found[child] = sum(sum(volumes[i].values()) for i in ids) if complete else None
+        entered, estimated, missing = 0, 0, set()
+        for leaf in ids:
+            known = volumes.get(leaf, {})
+            entered += sum(known.values())
+            if not known:
+                estimated = None
+                missing.update(months)
+                continue
+            gaps = [m for m in months if m not in known]
+            missing.update(gaps)
+            if estimated is not None:
+                average = sum(known.values()) / len(known)
+                estimated += sum(known.values()) + round(average * len(gaps))
+        found[child] = ChildVolume(entered, estimated, tuple(m for m in months if m in missing))
     return found
 
 
 def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
-    """The district's (or province's) figure from its direct children, and their comparison."""
+    """The district's (or province's) figure from its direct children, and their comparison.
+
+    Every answered commune is a stratum weighted by its dossiers. Months without
+    a count are estimated from the commune's other months; a commune with no count
+    at all is weighted at the district's ratio of dossiers to answers; with no
+    count anywhere the district's figure is the pooled one. Each of these is a
+    :class:`Note`, shown in words wherever the figure is.
+    """
     definition = definition_of(current_questionnaire())
     overall_q = definition.by_role("overall")
     year = period.end.year
@@ -137,49 +217,81 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
     months = period.months()
     children = sorted(unit.children, key=lambda u: u.name)
     raw, responses = _children_counts(unit, months, overall_q.id)
-    dossiers = _dossiers_by_child(unit, [m.code for m in months])
+    volumes = _volumes_by_child(unit, [m.code for m in months])
     known = targets_of_units(children, year)
+    rates = {
+        child.id: question_rate(scale_counts(raw.get(child.id, {})), method=interval_method())
+        for child in children
+    }
+
+    notes: list[Note] = []
+    answered = [c for c in children if rates[c.id].valid > 0]
+    without = tuple(c for c in children if rates[c.id].valid == 0)
+    notes += [Note("no_responses", c) for c in without]
+    with_count = [c for c in answered if volumes[c.id].estimated is not None]
+    missing = tuple(c for c in answered if volumes[c.id].estimated is None)
+    weights = WEIGHTS_NONE
+    population: dict[int, float] = {}
+    if with_count:
+        weights = WEIGHTS_DOSSIERS
+        for c in with_count:
+            population[c.id] = volumes[c.id].estimated
+            if volumes[c.id].months_estimated:
+                weights = WEIGHTS_ESTIMATED
+                notes.append(
+                    Note("month_estimated", c, volumes[c.id].months_estimated, population[c.id])
+                )
+        if missing:
+            weights = WEIGHTS_ESTIMATED
+            ratio = sum(population.values()) / sum(rates[c.id].valid for c in with_count)
+            for c in missing:
+                population[c.id] = round(ratio * rates[c.id].valid)
+                notes.append(Note("commune_estimated", c, value=population[c.id]))
+        for c in answered:
+            if population[c.id] < rates[c.id].valid:
+                notes.append(
+                    Note("raised", c, value=rates[c.id].valid, detail=int(population[c.id]))
+                )
+                population[c.id] = rates[c.id].valid
+
     rows = []
     for child in children:
-        rate = question_rate(scale_counts(raw.get(child.id, {})), method=interval_method())
+        rate = rates[child.id]
         target = effective_targets(child, year, [], known=known)[OVERALL]
         verdict = interval_verdict(rate.low, rate.high, target.rate, rate.valid)
+        weight = population.get(child.id)
         rows.append(
             ChildRow(
-                child, rate, responses.get(child.id, 0), dossiers.get(child.id), target, verdict
+                child,
+                rate,
+                responses.get(child.id, 0),
+                int(weight) if weight is not None else None,
+                volumes[child.id].entered,
+                target,
+                verdict,
             )
         )
 
-    notes = []
-    answered = [r for r in rows if r.rate.valid > 0]
-    without = tuple(r.unit for r in rows if r.rate.valid == 0)
-    missing = tuple(r.unit for r in answered if r.dossiers is None)
-    from_volumes = not missing and bool(answered)
-    strata = []
-    for r in answered:
-        population = r.dossiers if from_volumes else r.rate.valid
-        if population < r.rate.valid:
-            notes.append(f"{r.unit.name}: {r.rate.valid} > {population}")
-            population = r.rate.valid
-        strata.append(Stratum(r.rate.satisfied, r.rate.valid, population, r.unit.code))
-
+    strata = [
+        Stratum(rates[c.id].satisfied, rates[c.id].valid, population[c.id], c.code)
+        for c in answered
+        if c.id in population
+    ]
     stratified = None
-    census = from_volumes and all(s.n == s.population for s in strata)
+    census = bool(strata) and all(s.n == s.population for s in strata)
     # With one answer per commune there is no within-commune spread to estimate
     # (no degrees of freedom): no weighted interval until more responses come.
     too_few = bool(strata) and not census and sum(s.n for s in strata) - len(strata) < 1
     if too_few:
-        notes.append(NOTE_TOO_FEW)
+        notes.append(Note("too_few"))
     elif strata:
-        stratified = stratified_proportion(strata, fpc=from_volumes, single_response="adjust")
+        stratified = stratified_proportion(strata, fpc=True, single_response="adjust")
         if stratified.note:
-            notes.append(stratified.note)
-    total_valid = sum(r.rate.valid for r in answered)
+            notes.append(Note(_ESTIMATOR_NOTES.get(stratified.note, "estimator")))
+    total_valid = sum(rates[c.id].valid for c in answered)
+    satisfied = sum(rates[c.id].satisfied for c in answered)
     pooled = question_rate(
-        QuestionCounts(
-            satisfied=sum(r.rate.satisfied for r in answered),
-            neutral=total_valid - sum(r.rate.satisfied for r in answered),
-        ),
+        QuestionCounts(satisfied=satisfied, neutral=total_valid - satisfied),
         method=interval_method(),
     )
     strat_verdict = interval_verdict(
@@ -201,12 +313,19 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
         pooled=pooled,
         pooled_verdict=pooled_verdict,
         target=parent_target,
-        weights_from_volumes=from_volumes,
+        weights=weights,
         missing_volumes=missing,
         without_responses=without,
         notes=tuple(notes),
         too_few_for_interval=too_few,
     )
+
+
+_ESTIMATOR_NOTES = {
+    NOTE_CENSUS: "census",
+    NOTE_SINGLE_RESPONSE: "single_response",
+    NOTE_ZERO_VARIANCE: "zero_variance",
+}
 
 
 def funnel_zone(satisfied: int, n: int, target: float) -> str:

@@ -7,6 +7,8 @@ from dataclasses import replace
 
 from flask_babel import gettext as _
 
+from survey.data.queries import current_questionnaire
+from survey.data.queries import definition_of
 from survey.district.summary import DistrictSummary
 from survey.district.summary import funnel_data
 from survey.domain.periods import today_in_vietnam
@@ -23,10 +25,13 @@ from survey.web.i18n import current_lang
 from survey.web.i18n import local_datetime
 from survey.web.i18n import percent
 from survey.web.i18n import pick
+from survey.web.presenters import headline_title
 from survey.web.presenters import interval_text
+from survey.web.presenters import note_text
 from survey.web.presenters import range_text
 from survey.web.presenters import target_text
 from survey.web.presenters import verdict_text
+from survey.web.presenters import weights_text
 from survey.web.render_cache import Drawing
 from survey.web.render_cache import cached
 
@@ -242,26 +247,7 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
             for f in s.fields
         ],
     )
-    overall_q = s.definition.by_role("overall")
-    field_q = s.definition.by_role("procedure_field")
-    field_labels = {o.value: pick(o.label) for o in field_q.options} if field_q else {}
-    rating_labels = {o.value: pick(o.label) for o in overall_q.options}
-    comments = []
-    for r in responses_in(s.unit, s.period):
-        if not r.comment:
-            continue
-        rating = rating_labels.get(r.answer_map().get(overall_q.id), "")
-        meta = " · ".join(
-            x
-            for x in (
-                local_datetime(r.submitted_at),
-                r.unit.name,
-                field_labels.get(r.procedure_field or "", ""),
-                rating,
-            )
-            if x
-        )
-        comments.append((meta, r.comment))
+    comments = comment_list(s.unit, s.period)
     content = ReportContent(
         title=_("Citizen satisfaction report – %(period)s", period=s.period.label(lang)),
         unit_name=s.unit.name,
@@ -279,6 +265,38 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
         footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
     )
     return content, trend_drawing(s)
+
+
+def comment_list(unit, period) -> list[tuple[str, str]]:
+    """The period's comments of ``unit`` and the units below it, newest first, each with
+    a line saying when, where, in which field and with which overall rating."""
+    definition = definition_of(current_questionnaire())
+    overall_q = definition.by_role("overall")
+    field_q = definition.by_role("procedure_field")
+    field_labels = {o.value: pick(o.label) for o in field_q.options} if field_q else {}
+    rating_labels = {o.value: pick(o.label) for o in overall_q.options}
+    comments = []
+    for r in responses_in(unit, period):
+        if not r.comment:
+            continue
+        rating = rating_labels.get(r.answer_map().get(overall_q.id), "")
+        meta = " · ".join(
+            x
+            for x in (
+                local_datetime(r.submitted_at),
+                r.unit.name,
+                field_labels.get(r.procedure_field or "", ""),
+                rating,
+            )
+            if x
+        )
+        comments.append((meta, r.comment))
+    return comments
+
+
+def comment_count(s: DistrictSummary) -> int:
+    """How many counted responses of the district's communes carry a comment."""
+    return len(comment_list(s.unit, s.period))
 
 
 def funnel_drawing(s: DistrictSummary) -> Drawing:
@@ -311,15 +329,6 @@ def funnel_drawing(s: DistrictSummary) -> Drawing:
     )
 
 
-def weights_note(s: DistrictSummary) -> str:
-    if s.weights_from_volumes:
-        return _("Each commune is weighted by the dossiers it handled in the period.")
-    return _(
-        "Dossier volumes are missing for some months, so communes are weighted by their "
-        "number of responses: the district figure equals the pooled one."
-    )
-
-
 def pooled_note() -> str:
     return _(
         "The pooled figure counts every response equally, so a commune that collects many "
@@ -328,19 +337,21 @@ def pooled_note() -> str:
 
 
 def district_tables(s: DistrictSummary) -> list[Table]:
-    strat = s.stratified
+    rate, low, high = s.headline_rate
     summary = [
         (_("Unit"), s.unit.name),
         (_("Period"), s.period.label(current_lang())),
         (_("Dates"), s.period.range_label()),
-        (_("District figure (weighted by dossiers)"), strat.rate if strat else None),
-        (_("Lower bound (%(level)s)", level="95%"), strat.low if strat else None),
-        (_("Upper bound (%(level)s)", level="95%"), strat.high if strat else None),
+        (headline_title(s), rate),
+        (_("Lower bound (%(level)s)", level="95%"), low),
+        (_("Upper bound (%(level)s)", level="95%"), high),
         (_("Target"), s.target.rate),
-        (_("Verdict"), verdict_text(s.stratified_verdict)),
+        (_("Verdict"), verdict_text(s.headline_verdict)),
         (_("Pooled figure (every response equal)"), s.pooled.rate),
-        (_("Weights"), weights_note(s)),
-    ]
+        (_("Forms received"), s.responses),
+        (_("Comments"), comment_count(s)),
+        (_("Weights"), weights_text(s)),
+    ] + [(_("Note"), note_text(note)) for note in s.notes]
     communes = [
         (
             c.unit.code,
@@ -383,11 +394,11 @@ def district_tables(s: DistrictSummary) -> list[Table]:
 def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
     """The printable report's content, without its chart, and the funnel plot to put in it."""
     lang = current_lang()
-    strat = s.stratified
+    rate, low, high = s.headline_rate
     summary = [
         (
-            _("District figure (weighted by dossiers)"),
-            f"{percent(strat.rate)} ({interval_text(strat.low, strat.high)})" if strat else "–",
+            headline_title(s),
+            f"{percent(rate)} ({interval_text(low, high)})" if rate is not None else "–",
         ),
         (
             _("Pooled figure (every response equal)"),
@@ -396,8 +407,9 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
             else "–",
         ),
         (_("Forms received"), str(s.responses)),
-        (_("Weights"), weights_note(s)),
+        (_("Weights"), weights_text(s)),
     ]
+    comments = comment_list(s.unit, s.period)
     table = (
         _("Communes"),
         [_("Unit"), _("Answers"), _("Rate"), _("Interval (%(level)s)", level="95%"), _("Verdict")],
@@ -421,10 +433,11 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
             today=today_in_vietnam().strftime("%d/%m/%Y"),
         ),
         summary=summary,
-        verdicts=[verdict_text(s.stratified_verdict), pooled_note()],
+        verdicts=[verdict_text(s.headline_verdict), pooled_note()]
+        + [note_text(note) for note in s.notes],
         tables=[table],
         chart=None,
-        comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=0),
-        comments=[],
+        comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=len(comments)),
+        comments=comments,
         footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
     ), funnel_drawing(s)

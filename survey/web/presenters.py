@@ -50,6 +50,79 @@ def verdict_class(comparison: TargetComparison) -> str:
     return {"met": "met", "not_met": "not-met"}.get(comparison.status, "unknown")
 
 
+def months_text(codes) -> str:
+    """Month codes as people write them: 03/2026, 04/2026."""
+    return ", ".join(f"{c[5:7]}/{c[:4]}" for c in codes)
+
+
+def note_text(note) -> str:
+    """A district figure's note (:class:`survey.district.summary.Note`) in words."""
+    name = note.unit.name if note.unit is not None else ""
+    if note.kind == "month_estimated":
+        return _(
+            "%(unit)s: no dossier count for %(months)s; those months are counted at the "
+            "commune's average month of the period (%(n)d dossiers in all).",
+            unit=name,
+            months=months_text(note.months),
+            n=note.value,
+        )
+    if note.kind == "commune_estimated":
+        return _(
+            "%(unit)s: no dossier count in the period; weighted at the district's ratio of "
+            "dossiers to answers (about %(n)d dossiers).",
+            unit=name,
+            n=note.value,
+        )
+    if note.kind == "raised":
+        return _(
+            "%(unit)s: %(dossiers)d dossiers entered but %(answers)d answers received; "
+            "counted as %(answers)d.",
+            unit=name,
+            dossiers=note.detail,
+            answers=note.value,
+        )
+    if note.kind == "no_responses":
+        return _("%(unit)s: no answers in the period, so not in the district figure.", unit=name)
+    if note.kind == "too_few":
+        return _too_few_text()
+    if note.kind == "census":
+        return _("Every dossier was rated: the figure is exact.")
+    if note.kind == "single_response":
+        return _("A commune with a single answer: its spread is taken from the district's rate.")
+    return _("Every commune is at 0 % or 100 %: the interval uses the number of answers.")
+
+
+def _too_few_text() -> str:
+    return _(
+        "Every commune has a single answer so far: a weighted interval cannot be "
+        "estimated yet. The pooled figure is shown instead."
+    )
+
+
+def weights_text(s) -> str:
+    """How a district's communes were weighted, in one sentence."""
+    if s.headline == "pooled":
+        if s.too_few_for_interval:
+            return _too_few_text()
+        return _(
+            "No dossier counts were entered for this period: the district figure is the "
+            "pooled one (every answer counts equally)."
+        )
+    if s.weights == "dossiers":
+        return _("Each commune is weighted by the dossiers it handled in the period.")
+    return _(
+        "Each commune is weighted by the dossiers it handled in the period; some counts "
+        "are estimated (see the notes)."
+    )
+
+
+def headline_title(s) -> str:
+    """The name of a district's headline figure, saying which weights it used."""
+    if s.headline == "stratified":
+        return _("District figure (weighted by dossiers)")
+    return _("District figure (pooled: every answer counts equally)")
+
+
 def init_app(app) -> None:
     """Make the verdict and interval wording available to every template."""
 
@@ -60,4 +133,7 @@ def init_app(app) -> None:
             "verdict_class": verdict_class,
             "interval_text": interval_text,
             "target_text": target_text,
+            "note_text": note_text,
+            "weights_text": weights_text,
+            "headline_title": headline_title,
         }

@@ -79,15 +79,55 @@ def test_district_figure_is_the_stratified_estimate(client, district):
     assert "Mỗi xã được gia quyền theo số hồ sơ đã giải quyết trong kỳ." in html
 
 
-def test_missing_volumes_fall_back_to_responses_and_say_so(client, district):
+def test_without_any_volume_the_headline_is_the_pooled_figure_and_says_so(client, district):
     data = client.get("/api/v1/units/HD-CG/summary?period=2025-03").get_json()
-    assert data["stratified"]["weights"] == "responses"
-    assert data["stratified"]["rate"] == pytest.approx(125 / 140)
+    assert data["weights"] == "none" and data["headline"] == "pooled"
+    # The top-level figure and verdict are the pooled ones, and say so.
+    assert data["rate"] == pytest.approx(125 / 140)
+    assert data["verdict"] == data["pooled"]["verdict"]
+    assert data["stratified"]["rate"] is None
     html = client.get("/units/HD-CG?period=2025-03").get_data(as_text=True)
-    assert 'id="weights-fallback"' in html
+    assert "không có số hồ sơ" in html.lower() or "chưa nhập số hồ sơ" in html.lower()
     book = load_workbook(io.BytesIO(client.get("/reports/HD-CG/2025-03/report.xlsx").data))
     texts = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
-    assert any(isinstance(t, str) and "thiếu số hồ sơ" in t for t in texts)
+    assert any(isinstance(t, str) and "số hồ sơ" in t and "gộp" in t for t in texts)
+
+
+def test_a_missing_month_or_commune_keeps_every_volume_that_exists(app, client, district):
+    """Quarter 2025-Q1: Lai Cách lacks February, Cẩm Giàng has no count at all. The
+    volumes that exist still weight the figure; both gaps are estimated and said."""
+    with app.app_context():
+        units = {u.code: u for u in db.session.scalars(sa.select(Unit))}
+        for code, n in DOSSIERS.items():
+            for month in ("2025-01", "2025-02", "2025-03"):
+                if code == "HD-CG-CA" or (code == "HD-CG-LC" and month == "2025-02"):
+                    continue
+                db.session.add(DossierVolume(unit_id=units[code].id, month=month, dossiers=n))
+        db.session.commit()
+    data = client.get("/api/v1/units/HD-CG/summary?period=2025-Q1").get_json()
+    assert data["weights"] == "dossiers_estimated" and data["headline"] == "stratified"
+    kinds = {(n["kind"], n["unit"]) for n in data["notes"]}
+    assert ("month_estimated", "HD-CG-LC") in kinds
+    assert ("commune_estimated", "HD-CG-CA") in kinds
+    by_code = {c["code"]: c for c in data["communes"]}
+    assert by_code["HD-CG-LC"]["dossiers"] == 900  # two months of 300, February at 300
+    assert by_code["HD-CG-LC"]["dossiers_entered"] == 600
+    assert by_code["HD-CG-CH"]["dossiers"] == 2700
+    # Cẩm Giàng weighted at the district's ratio of dossiers to answers.
+    ratio = (900 + 2700) / (100 + 20)
+    assert by_code["HD-CG-CA"]["dossiers"] == round(ratio * 20)
+    expected = stratified_proportion(
+        [Stratum(95, 100, 900), Stratum(12, 20, 2700), Stratum(18, 20, round(ratio * 20))]
+    )
+    assert data["rate"] == pytest.approx(expected.rate, abs=1e-12)
+    assert data["ci_low"] == pytest.approx(expected.low, abs=1e-12)
+    # The same notes, in words, on the page and in the spreadsheet.
+    html = client.get("/units/HD-CG?period=2025-Q1").get_data(as_text=True)
+    book = load_workbook(io.BytesIO(client.get("/reports/HD-CG/2025-Q1/report.xlsx").data))
+    cells = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
+    for note in data["notes"]:
+        assert note["text"] in html.replace("&#39;", "'")
+        assert note["text"] in cells
 
 
 def test_communes_are_ranked_by_evidence_not_noise(client, district):
@@ -272,11 +312,15 @@ def test_one_answer_per_commune_shows_no_weighted_interval_but_does_not_fail(off
     add_responses(officers, "LC-01", WHEN, {"5": 1})
     add_responses(officers, "CH-01", WHEN, {"2": 1})
     add_responses(officers, "CA-01", WHEN, {"4": 1})
+    set_volumes(officers)
     sign_in(client, "camgiang")
     page = client.get("/units/HD-CG?period=2025-03")
     assert page.status_code == 200
-    assert 'id="too-few"' in page.get_data(as_text=True)
     data = client.get("/api/v1/units/HD-CG/summary?period=2025-03").get_json()
+    assert "too_few" in {n["kind"] for n in data["notes"]}
+    assert data["headline"] == "pooled"
+    too_few = next(n["text"] for n in data["notes"] if n["kind"] == "too_few")
+    assert too_few in page.get_data(as_text=True)
     assert data["stratified"] is None or data["stratified"].get("rate") is None
     assert data["pooled"]["rate"] == pytest.approx(2 / 3)
     for url in ("chart.png", "report.pdf", "report.xlsx"):

@@ -272,6 +272,35 @@ def test_district_sets_targets_for_its_communes(app, client, officers):
     assert next(f for f in data["fields"] if f["field"] == "dat_dai")["target"] == 0.8
 
 
+def test_the_strictest_target_wins_whatever_the_order_it_was_set_in(app, officers):
+    """A commune that set 90,1 % before its district raised the district's target to
+    97 % is held to 97 %; tightening the commune's again to 98 % wins over the 97 %."""
+    commune, district = app.test_client(), app.test_client()
+    sign_in(commune, "laicach")
+    sign_in(district, "camgiang")
+
+    def set_target(client, unit, percent):
+        token = csrf_of(client, f"/units/{unit}/targets")
+        reply = client.post(
+            f"/units/{unit}/targets",
+            data={"csrf_token": token, "year": "2025", "procedure_field": "", "percent": percent},
+        )
+        assert reply.status_code == 303
+
+    def target_of(unit):
+        data = district.get(f"/api/v1/units/{unit}/summary?period=2025-03").get_json()
+        return data["target"]
+
+    set_target(commune, "HD-CG-LC", "90,1")
+    assert target_of("HD-CG-LC") == pytest.approx(0.901)
+    set_target(district, "HD-CG", "97")
+    assert target_of("HD-CG-LC") == pytest.approx(0.97)
+    html = commune.get("/units/HD-CG-LC/targets?year=2025").get_data(as_text=True)
+    assert "Huyện Cẩm Giàng" in html  # where the target in force comes from
+    set_target(commune, "HD-CG-LC", "98")
+    assert target_of("HD-CG-LC") == pytest.approx(0.98)
+
+
 def test_responses_of_the_same_second_come_in_one_order(officers):
     """Responses stored in the same second are listed newest id first whatever plan the
     database picks: the report's comment pages and its cache key depend on that order.
