@@ -14,4 +14,9 @@ VI = {
     "District figure (pooled: every answer counts equally)": "Tỷ lệ chung của huyện (gộp: mọi phiếu tính như nhau)",
     "Comments": "Góp ý",
     "Note": "Ghi chú",
+    "the volumes of %(code)s are entered by its district": "số hồ sơ của %(code)s do huyện nhập",
+    "%(dossiers)d dossiers is fewer than the %(responses)d responses already received (confirm to save it anyway)": "%(dossiers)d hồ sơ ít hơn %(responses)d phiếu đã nhận (đánh dấu xác nhận nếu vẫn muốn lưu)",
+    "%(dossiers)d dossiers is far above the usual %(usual)d a month (confirm to save it anyway)": "%(dossiers)d hồ sơ cao hơn nhiều so với mức thường có %(usual)d hồ sơ một tháng (đánh dấu xác nhận nếu vẫn muốn lưu)",
+    "These volumes weight the district figure, so they are entered by the district.": "Số hồ sơ là trọng số của tỷ lệ chung của huyện nên do huyện nhập.",
+    "I have checked these figures: save them even if they look unusual": "Tôi đã kiểm tra các số liệu này: vẫn lưu dù chúng có vẻ bất thường",
 }

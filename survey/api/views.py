@@ -217,7 +217,7 @@ def api_volumes():
     rows = body.get("rows") if isinstance(body, dict) else None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         return jsonify(error=_('The body must be {"rows": [ ... ]}.'), status=422), 422
-    result = volumes_service.save_from_api(key, rows)
+    result = volumes_service.save_from_api(key, rows, confirmed=body.get("confirm") is True)
     if result.errors:
         return jsonify(
             error=_("Nothing was saved. Please correct:"), problems=list(result.errors), status=422

@@ -359,6 +359,14 @@ class Officer(db.Model):
             return True
         return self.unit_id == unit.id or any(a.id == self.unit_id for a in unit.ancestors())
 
+    def may_set_volumes(self, unit: Unit) -> bool:
+        """Whether this officer may enter ``unit``'s dossier volumes (the weights of the
+        district figure): a district officer for the communes below it, or an
+        administrator. A commune sees its volumes but never sets its own weight."""
+        if self.role == Role.ADMIN:
+            return True
+        return self.role == Role.DISTRICT and self.unit_id != unit.id and self.can_see(unit)
+
     def may_loosen_target(self, unit: Unit) -> bool:
         """Whether this officer may set ``unit`` a target below the one it inherits.
 

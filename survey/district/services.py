@@ -11,6 +11,7 @@ from survey.data.models import ApiKey
 from survey.data.models import DossierVolume
 from survey.data.models import Officer
 from survey.data.models import Unit
+from survey.data.models import UnitLevel
 from survey.data.queries import procedure_field_codes
 from survey.district.volumes import ImportResult
 from survey.district.volumes import check_rows
@@ -31,14 +32,23 @@ class KeyScope:
     def can_see(self, unit: Unit) -> bool:
         return unit.id == self.unit.id or any(a.id == self.unit.id for a in unit.ancestors())
 
+    def may_set_volumes(self, unit: Unit) -> bool:
+        """A district's (or province's) key sets its communes' volumes; a commune's key
+        does not set its own weight."""
+        return (
+            self.unit.level != UnitLevel.COMMUNE and unit.id != self.unit.id and self.can_see(unit)
+        )
 
-def _save(rows, scope, source: str, audit, *, empty_ok: bool = False) -> ImportResult:
+
+def _save(
+    rows, scope, source: str, audit, *, empty_ok: bool = False, confirmed: bool = False
+) -> ImportResult:
     """Check ``rows``; if all are good, save them with their audit entry and commit.
 
     An empty table saves nothing unless ``empty_ok`` (a form left blank is still
     a deliberate save, and is audited as one).
     """
-    good, errors = check_rows(rows, scope, procedure_field_codes())
+    good, errors = check_rows(rows, scope, procedure_field_codes(), confirmed=confirmed)
     if errors:
         return ImportResult(0, tuple(errors))
     if not good and not empty_ok:
@@ -49,7 +59,9 @@ def _save(rows, scope, source: str, audit, *, empty_ok: bool = False) -> ImportR
     return ImportResult(saved, ())
 
 
-def save_month(officer: Officer, unit: Unit, month: Period, values: dict[str, str]) -> ImportResult:
+def save_month(
+    officer: Officer, unit: Unit, month: Period, values: dict[str, str], *, confirmed: bool = False
+) -> ImportResult:
     """The volumes form: ``values`` maps commune codes to what was typed for ``month``."""
     rows = [HEADER[:3]] + [[code, month.code, value] for code, value in values.items() if value]
     return _save(
@@ -60,10 +72,13 @@ def save_month(officer: Officer, unit: Unit, month: Period, values: dict[str, st
             "volumes", officer=officer, unit=unit, detail=f"{month.code}: {saved} rows (form)"
         ),
         empty_ok=True,
+        confirmed=confirmed,
     )
 
 
-def import_file(officer: Officer, unit: Unit, filename: str, data: bytes) -> ImportResult:
+def import_file(
+    officer: Officer, unit: Unit, filename: str, data: bytes, *, confirmed: bool = False
+) -> ImportResult:
     """A file from the one-stop software: all rows or none.
 
     :raise VolumeFileError: the file cannot be read as a table at all.
@@ -79,13 +94,14 @@ def import_file(officer: Officer, unit: Unit, filename: str, data: bytes) -> Imp
             unit=unit,
             detail=f"{saved} rows imported from {filename}",
         ),
+        confirmed=confirmed,
     )
     if result.ok and not result.saved:
         return ImportResult(0, (_("The file has no rows of volumes."),))
     return result
 
 
-def save_from_api(key: ApiKey, rows: list[dict]) -> ImportResult:
+def save_from_api(key: ApiKey, rows: list[dict], *, confirmed: bool = False) -> ImportResult:
     """Rows posted to ``/api/v1/volumes`` (messages say "line N": line 2 is the first row)."""
     table = [HEADER] + [
         [
@@ -103,6 +119,7 @@ def save_from_api(key: ApiKey, rows: list[dict]) -> ImportResult:
         lambda saved: record(
             "volumes", unit=key.unit, detail=f"{saved} rows from API key {key.prefix}"
         ),
+        confirmed=confirmed,
     )
 
 

@@ -36,6 +36,7 @@ def _page(unit, month, errors: list[str], posted, status: int):
         month=month,
         leaves=leaves,
         current=services.month_volumes(leaves, month),
+        can_edit=any(current_user.may_set_volumes(leaf) for leaf in leaves),
         errors=errors,
         posted=posted,
         tab="volumes",
@@ -56,7 +57,8 @@ def volumes(unit_code: str):
         errors = [_("Your session has expired. Please reload the page and try again.")]
         return _page(unit, month, errors, request.form, 400)
     values = {leaf.code: request.form.get(f"v_{leaf.code}", "").strip() for leaf in unit.leaves()}
-    result = services.save_month(current_user, unit, month, values)
+    confirmed = request.form.get("confirm") == "1"
+    result = services.save_month(current_user, unit, month, values, confirmed=confirmed)
     if not result.ok:
         return _page(unit, month, list(result.errors), request.form, 422)
     flash(_("Saved %(n)d volumes.", n=result.saved), "info")
@@ -77,7 +79,13 @@ def import_volumes(unit_code: str):
         errors = [_("Please choose a file to import.")]
     else:
         try:
-            result = services.import_file(current_user, unit, upload.filename, upload.read())
+            result = services.import_file(
+                current_user,
+                unit,
+                upload.filename,
+                upload.read(),
+                confirmed=request.form.get("confirm") == "1",
+            )
         except VolumeFileError as exc:
             errors = [str(exc)]
             status = 415

@@ -17,12 +17,12 @@ from flask_babel import gettext as _
 
 from survey.data import rollup
 from survey.data.models import DossierVolume
-from survey.data.models import Officer
 from survey.data.models import Unit
 from survey.data.models import utcnow
 from survey.data.targets import OVERALL
 from survey.domain.params import bounded_int
 from survey.domain.periods import PeriodError
+from survey.domain.periods import last_months
 from survey.domain.periods import parse_period
 from survey.extensions import db
 
@@ -129,10 +129,37 @@ def _responses_in(unit: Unit, month_code: str, field: str) -> int:
     return sum(n for row_field, n in rows if not field or row_field == field)
 
 
+#: A month's count this many times the commune's usual month is asked to be confirmed.
+IMPLAUSIBLE_FACTOR = 3
+#: ... and at least this many dossiers above it (small communes vary a lot).
+IMPLAUSIBLE_MARGIN = 30
+
+
+def _usual_month(unit: Unit, month: str) -> int | None:
+    """The median of the unit's counts (all fields) in the 12 months before ``month``."""
+    before = [m.code for m in last_months(parse_period(month, unit.report_cutoff_day), 13)[:-1]]
+    counts = sorted(
+        db.session.scalars(
+            sa.select(DossierVolume.dossiers).where(
+                DossierVolume.unit_id == unit.id,
+                DossierVolume.month.in_(before),
+                DossierVolume.procedure_field == OVERALL,
+            )
+        )
+    )
+    return counts[len(counts) // 2] if counts else None
+
+
 def check_rows(
-    rows: list[list[str]], officer: Officer, fields: set[str]
+    rows: list[list[str]], scope, fields: set[str], *, confirmed: bool = False
 ) -> tuple[list[VolumeRow], list[str]]:
-    """Check every row; return the good rows and every problem, with line numbers."""
+    """Check every row; return the good rows and every problem, with line numbers.
+
+    ``scope`` (an officer, or an API key's reach) must be allowed to set each
+    row's volumes (:meth:`~survey.data.models.Officer.may_set_volumes`). A count
+    below the responses already received, or far above the commune's usual
+    month, is refused unless ``confirmed`` (a district officer's second look).
+    """
     if not rows or not any(rows[0]):
         return [], [_("The file is empty.")]
     if len(rows) > MAX_ROWS + 1:
@@ -148,8 +175,12 @@ def check_rows(
         cell = {c: (row[i].strip() if i < len(row) else "") for c, i in columns.items()}
         problems = []
         unit = units.get(cell["unit_code"].upper())
-        if unit is None or not officer.can_see(unit):
+        if unit is None or not scope.can_see(unit):
             problems.append(_("unknown unit code “%(code)s”", code=cell["unit_code"]))
+        elif not scope.may_set_volumes(unit):
+            problems.append(
+                _("the volumes of %(code)s are entered by its district", code=unit.code)
+            )
         elif unit.children:
             problems.append(
                 _("%(code)s is not a commune: enter volumes for communes", code=unit.code)
@@ -179,13 +210,25 @@ def check_rows(
             else:
                 seen[key] = line
                 responses = _responses_in(unit, month, field)
-                if dossiers < responses:
+                if dossiers < responses and not confirmed:
                     problems.append(
                         _(
                             "%(dossiers)d dossiers is fewer than the %(responses)d responses "
-                            "already received",
+                            "already received (confirm to save it anyway)",
                             dossiers=dossiers,
                             responses=responses,
+                        )
+                    )
+                usual = _usual_month(unit, month) if not field and not confirmed else None
+                if usual is not None and dossiers > max(
+                    usual * IMPLAUSIBLE_FACTOR, usual + IMPLAUSIBLE_MARGIN
+                ):
+                    problems.append(
+                        _(
+                            "%(dossiers)d dossiers is far above the usual %(usual)d a month "
+                            "(confirm to save it anyway)",
+                            dossiers=dossiers,
+                            usual=usual,
                         )
                     )
         if problems:

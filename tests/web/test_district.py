@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl import load_workbook
 from PIL import Image
 
+from survey.data.models import AuditEntry
 from survey.data.models import DossierVolume
 from survey.data.models import Unit
 from survey.extensions import db
@@ -325,3 +326,61 @@ def test_one_answer_per_commune_shows_no_weighted_interval_but_does_not_fail(off
     assert data["pooled"]["rate"] == pytest.approx(2 / 3)
     for url in ("chart.png", "report.pdf", "report.xlsx"):
         assert client.get(f"/reports/HD-CG/2025-03/{url}").status_code == 200, url
+
+
+def test_a_commune_sees_its_volumes_but_cannot_set_its_own_weight(app, officers):
+    """The volumes weight the district figure: only the district (or above) sets them."""
+    with app.app_context():
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+        db.session.add(DossierVolume(unit_id=unit.id, month="2025-03", dossiers=300))
+        db.session.commit()
+    commune = app.test_client()
+    sign_in(commune, "laicach")
+    page = commune.get("/units/HD-CG-LC/volumes?month=2025-03").get_data(as_text=True)
+    assert 'id="read-only"' in page and 'value="300"' in page
+    token = csrf_of(commune, "/units/HD-CG-LC/targets")
+    reply = commune.post(
+        "/units/HD-CG-LC/volumes?month=2025-03",
+        data={"csrf_token": token, "month": "2025-03", "v_HD-CG-LC": "9000"},
+    )
+    assert reply.status_code == 422
+    assert "số hồ sơ của HD-CG-LC do huyện nhập" in reply.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(DossierVolume.dossiers)) == 300
+        # A commune's API key cannot set its own weight either.
+        from survey.integrity.tokens import issue_api_key
+
+        key = issue_api_key(db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC")))
+    api = app.test_client().post(
+        "/api/v1/volumes",
+        json={"rows": [{"unit_code": "HD-CG-LC", "month": "2025-03", "dossiers": 9000}]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert api.status_code == 422
+    assert _volume_count(app) == 1
+
+
+def test_implausible_volumes_need_a_district_officers_confirmation(app, client, district):
+    with app.app_context():
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-CH"))
+        for month in ("2024-12", "2025-01", "2025-02"):
+            db.session.add(DossierVolume(unit_id=unit.id, month=month, dossiers=400))
+        db.session.commit()
+    token = csrf_of(client, "/units/HD-CG/volumes?month=2025-03")
+    form = {"csrf_token": token, "month": "2025-03", "v_HD-CG-CH": "40000", "v_HD-CG-LC": "50"}
+    refused = client.post("/units/HD-CG/volumes?month=2025-03", data=form)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "40000 hồ sơ cao hơn nhiều so với mức thường có 400" in text
+    assert "50 hồ sơ ít hơn 100 phiếu đã nhận" in text
+    assert _volume_count(app) == 3
+    confirmed = client.post("/units/HD-CG/volumes?month=2025-03", data={**form, "confirm": "1"})
+    assert confirmed.status_code == 303
+    data = client.get("/api/v1/units/HD-CG/summary?period=2025-03").get_json()
+    # The count below the answers is raised to them, and said.
+    assert ("raised", "HD-CG-LC") in {(n["kind"], n["unit"]) for n in data["notes"]}
+    with app.app_context():
+        entry = db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action == "volumes")
+        ).one()
+        assert "2025-03: 2 rows" in entry.detail
