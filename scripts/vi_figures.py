@@ -19,4 +19,12 @@ VI = {
     "%(dossiers)d dossiers is far above the usual %(usual)d a month (confirm to save it anyway)": "%(dossiers)d hồ sơ cao hơn nhiều so với mức thường có %(usual)d hồ sơ một tháng (đánh dấu xác nhận nếu vẫn muốn lưu)",
     "These volumes weight the district figure, so they are entered by the district.": "Số hồ sơ là trọng số của tỷ lệ chung của huyện nên do huyện nhập.",
     "I have checked these figures: save them even if they look unusual": "Tôi đã kiểm tra các số liệu này: vẫn lưu dù chúng có vẻ bất thường",
+    "A commune follows its district's calendar: set it on %(unit)s.": "Xã theo lịch báo cáo của huyện: hãy đặt lịch cho %(unit)s.",
+    "The cut-off day must be between 1 and %(max)d.": "Ngày chốt số liệu phải từ 1 đến %(max)d.",
+    "%(n)d responses are already reported by the current calendar: changing it would change the dates of periods already reported. Use --recount to do it anyway.": "Đã có %(n)d phiếu được báo cáo theo lịch hiện tại: đổi lịch sẽ làm thay đổi ngày của các kỳ đã báo cáo. Dùng --recount nếu vẫn muốn đổi.",
+    "%(unit)s counts its months from day %(day)d, the district from day %(district)d: its row is counted in the district's months.": "%(unit)s tính tháng từ ngày %(day)d, huyện từ ngày %(district)d: dòng của xã được tính theo tháng của huyện.",
+    "In progress: provisional figures": "Đang diễn ra, số liệu tạm tính",
+    "Citizen satisfaction report – %(period)s (provisional)": "Báo cáo mức độ hài lòng của người dân – %(period)s (tạm tính)",
+    "Ended: final figures": "Đã kết thúc: số liệu chính thức",
+    "Status": "Trạng thái",
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from survey.data.models import Desk
@@ -95,3 +98,62 @@ def test_cli_errors_are_clear(app, runner):
 def test_list_desks_prints_form_and_qr_urls(runner, demo_units):
     result = runner.invoke(args=["survey", "list-desks"])
     assert "LC-01\tThị trấn Lai Cách\thttps://khaosat.example.vn/s/LC-01\t" in result.output
+
+
+def test_the_calendar_is_set_on_a_district_and_followed_below_it(app, runner, officers):
+    """One calendar per district: a commune cannot set its own; a district's change
+    reaches every commune, is audited, refuses to move reported periods unless asked,
+    and the rollup follows it exactly."""
+    from survey.data.models import AuditEntry
+    from survey.data.models import Unit
+    from tests.conftest import add_responses
+
+    commune = runner.invoke(args=["survey", "set-calendar", "HD-CG-LC", "1"])
+    assert commune.exit_code != 0 and "Huyện Cẩm Giàng" in commune.output
+    assert runner.invoke(args=["survey", "set-calendar", "HD-CG", "29"]).exit_code != 0
+
+    add_responses(officers, "LC-01", datetime(2025, 3, 20, 3, tzinfo=UTC), {"5": 3})
+    refused = runner.invoke(args=["survey", "set-calendar", "HD-CG", "1"])
+    assert refused.exit_code != 0 and "--recount" in refused.output
+    with app.app_context():
+        cg = db.session.scalars(sa.select(Unit).where(Unit.code.startswith("HD-CG")))
+        assert {u.report_cutoff_day for u in cg} == {15}
+
+    done = runner.invoke(args=["survey", "set-calendar", "HD-CG", "1", "--recount"])
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        below = db.session.scalars(sa.select(Unit).where(Unit.code.startswith("HD-CG"))).all()
+        assert {u.report_cutoff_day for u in below} == {1}
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "calendar")
+            )
+            == 1
+        )
+    assert runner.invoke(args=["survey", "rollup-check"]).exit_code == 0
+    # 20/03 is in March of the calendar month, in April of the 15th-to-14th one.
+    with app.app_context():
+        client = app.test_client()
+    from tests.conftest import sign_in
+
+    sign_in(client, "camgiang")
+    for code in ("HD-CG", "HD-CG-LC"):
+        data = client.get(f"/api/v1/units/{code}/summary?period=2025-03").get_json()
+        assert data["period"]["start"] == "2025-03-01" and data["responses"] == 3
+
+    added = runner.invoke(
+        args=[
+            "survey",
+            "add-unit",
+            "HD-CG-NEW",
+            "Xã Mới",
+            "--level",
+            "commune",
+            "--parent",
+            "HD-CG",
+        ]
+    )
+    assert added.exit_code == 0, added.output
+    with app.app_context():
+        new = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-NEW"))
+        assert new.report_cutoff_day == 1

@@ -29,6 +29,7 @@ from survey.api.serialise import sources_json
 from survey.citizen.links import token_url
 from survey.district import services as volumes_service
 from survey.district.summary import summarise_children
+from survey.domain.periods import today_in_vietnam
 from survey.extensions import csrf
 from survey.integrity.services import desk_rows
 from survey.integrity.tokens import MAX_TOKEN_DAYS
@@ -126,6 +127,8 @@ def api_summary(unit_code: str):
             "code": s.period.code,
             "start": s.period.start.isoformat(),
             "end": s.period.end.isoformat(),
+            # Not ended yet: the figures are provisional.
+            "provisional": not s.period.is_complete(today_in_vietnam()),
         },
         responses=s.responses,
         satisfied=s.overall.satisfied,

@@ -26,6 +26,8 @@ from survey.data.models import utcnow
 from survey.data.queries import ensure_questionnaire
 from survey.data.queries import find_desk
 from survey.data.queries import find_unit
+from survey.district.calendar import CalendarRefused
+from survey.district.calendar import set_calendar
 from survey.extensions import db
 from survey.integrity.guard import purge
 from survey.integrity.services import active_desks
@@ -88,9 +90,33 @@ def add_unit(code: str, name: str, level: str, parent_code: str | None) -> None:
             raise click.ClickException(f"No parent unit with code {parent_code}.")
     elif level != "province":
         raise click.ClickException("A district or commune needs --parent.")
-    db.session.add(Unit(code=code, name=name.strip(), level=level, parent=parent))
+    # A new unit follows the calendar of the unit above it (one calendar per district).
+    cutoff = parent.report_cutoff_day if parent is not None else 1
+    db.session.add(
+        Unit(code=code, name=name.strip(), level=level, parent=parent, report_cutoff_day=cutoff)
+    )
     db.session.commit()
     click.echo(f"Added {level} {code} {name}.")
+
+
+@survey_cli.command("set-calendar")
+@click.argument("unit_code")
+@click.argument("day", type=int)
+@click.option(
+    "--recount",
+    is_flag=True,
+    help="Change it even though responses are stored (past periods change dates).",
+)
+def set_calendar_command(unit_code: str, day: int, recount: bool) -> None:
+    """Set the reporting cut-off day of a district or province and every unit below it."""
+    unit = find_unit(unit_code)
+    if unit is None:
+        raise click.ClickException(f"No unit with code {unit_code}.")
+    try:
+        changed = set_calendar(unit, day, recount=recount)
+    except CalendarRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Cut-off day {day} for {unit.name}: {changed} unit(s) changed.")
 
 
 @survey_cli.command("add-desk")

@@ -97,9 +97,10 @@ def load_officers() -> None:
                 is_demo=True,
             )
         )
-    lai_cach = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
-    # Lai Cách's plan counts its months from the 15th to the 14th.
-    lai_cach.report_cutoff_day = 15
+    # The plans count the months from the 15th to the 14th (reports are due by the
+    # 15th): one calendar for the whole province, so every page agrees on the dates.
+    for unit in db.session.scalars(sa.select(Unit).where(Unit.code.startswith("HD"))):
+        unit.report_cutoff_day = 15
     db.session.commit()
 
 

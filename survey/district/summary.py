@@ -56,7 +56,8 @@ class Note:
     ``raised`` (a count below the answers received, raised to them),
     ``no_responses`` (a commune with no answers, left out of the figure),
     ``too_few`` (one answer per commune: no weighted interval yet),
-    ``single_response`` / ``census`` / ``zero_variance`` (from the estimator).
+    ``single_response`` / ``census`` / ``zero_variance`` (from the estimator),
+    ``calendar`` (a commune whose months start on another day than the district's).
     """
 
     kind: str
@@ -224,7 +225,11 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
         for child in children
     }
 
-    notes: list[Note] = []
+    notes: list[Note] = [
+        Note("calendar", c, value=c.report_cutoff_day, detail=unit.report_cutoff_day)
+        for c in children
+        if c.report_cutoff_day != unit.report_cutoff_day
+    ]
     answered = [c for c in children if rates[c.id].valid > 0]
     without = tuple(c for c in children if rates[c.id].valid == 0)
     notes += [Note("no_responses", c) for c in without]

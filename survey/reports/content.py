@@ -28,7 +28,9 @@ from survey.web.i18n import pick
 from survey.web.presenters import headline_title
 from survey.web.presenters import interval_text
 from survey.web.presenters import note_text
+from survey.web.presenters import period_status
 from survey.web.presenters import range_text
+from survey.web.presenters import report_title
 from survey.web.presenters import target_text
 from survey.web.presenters import verdict_text
 from survey.web.presenters import weights_text
@@ -107,6 +109,7 @@ def summary_tables(s: UnitSummary) -> list[Table]:
         (_("Unit"), s.unit.name),
         (_("Period"), s.period.label(lang)),
         (_("Dates"), s.period.range_label()),
+        (_("Status"), period_status(s.period)),
         (_("Forms received"), s.responses),
         (_("Valid answers (overall question)"), s.overall.valid),
         (_("Satisfied"), s.overall.satisfied),
@@ -206,7 +209,6 @@ def response_table(s: UnitSummary) -> Table:
 
 def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
     """The printable report's content, without its chart, and the chart to put in it."""
-    lang = current_lang()
     summary = [
         (_("Forms received"), str(s.responses)),
         (
@@ -249,7 +251,7 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
     )
     comments = comment_list(s.unit, s.period)
     content = ReportContent(
-        title=_("Citizen satisfaction report – %(period)s", period=s.period.label(lang)),
+        title=report_title(s.period),
         unit_name=s.unit.name,
         subtitle=_(
             "%(dates)s · produced on %(today)s",
@@ -342,6 +344,7 @@ def district_tables(s: DistrictSummary) -> list[Table]:
         (_("Unit"), s.unit.name),
         (_("Period"), s.period.label(current_lang())),
         (_("Dates"), s.period.range_label()),
+        (_("Status"), period_status(s.period)),
         (headline_title(s), rate),
         (_("Lower bound (%(level)s)", level="95%"), low),
         (_("Upper bound (%(level)s)", level="95%"), high),
@@ -393,7 +396,6 @@ def district_tables(s: DistrictSummary) -> list[Table]:
 
 def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
     """The printable report's content, without its chart, and the funnel plot to put in it."""
-    lang = current_lang()
     rate, low, high = s.headline_rate
     summary = [
         (
@@ -425,7 +427,7 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
         ],
     )
     return ReportContent(
-        title=_("Citizen satisfaction report – %(period)s", period=s.period.label(lang)),
+        title=report_title(s.period),
         unit_name=s.unit.name,
         subtitle=_(
             "%(dates)s · produced on %(today)s",

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask import Flask
 from flask import g
+from flask import has_request_context
 from flask import request
 from flask_babel import format_decimal
 from flask_babel import get_locale
@@ -22,7 +23,10 @@ LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
-    """The language for this request: ``?lang=``, then the cookie, then Vietnamese."""
+    """The language for this request: ``?lang=``, then the cookie, then Vietnamese
+    (also outside a request: the CLI and the worker speak Vietnamese)."""
+    if not has_request_context():
+        return "vi"
     asked = request.args.get("lang")
     if asked in LANGUAGES:
         g.lang_changed = asked

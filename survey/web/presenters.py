@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
+from survey.domain.periods import today_in_vietnam
 from survey.stats import TargetComparison
+from survey.web.i18n import current_lang
 from survey.web.i18n import percent
 
 
@@ -50,6 +52,26 @@ def verdict_class(comparison: TargetComparison) -> str:
     return {"met": "met", "not_met": "not-met"}.get(comparison.status, "unknown")
 
 
+def provisional_text(period, today) -> str | None:
+    """ "In progress, provisional figures" for a period that has not ended yet."""
+    if period.is_complete(today):
+        return None
+    return _("In progress: provisional figures")
+
+
+def report_title(period) -> str:
+    """The printable report's title; a period not yet ended says its figures are provisional."""
+    label = period.label(current_lang())
+    if period.is_complete(today_in_vietnam()):
+        return _("Citizen satisfaction report – %(period)s", period=label)
+    return _("Citizen satisfaction report – %(period)s (provisional)", period=label)
+
+
+def period_status(period) -> str:
+    """A period's state in words, for spreadsheets."""
+    return provisional_text(period, today_in_vietnam()) or _("Ended: final figures")
+
+
 def months_text(codes) -> str:
     """Month codes as people write them: 03/2026, 04/2026."""
     return ", ".join(f"{c[5:7]}/{c[:4]}" for c in codes)
@@ -80,6 +102,14 @@ def note_text(note) -> str:
             unit=name,
             dossiers=note.detail,
             answers=note.value,
+        )
+    if note.kind == "calendar":
+        return _(
+            "%(unit)s counts its months from day %(day)d, the district from day %(district)d: "
+            "its row is counted in the district's months.",
+            unit=name,
+            day=note.value,
+            district=note.detail,
         )
     if note.kind == "no_responses":
         return _("%(unit)s: no answers in the period, so not in the district figure.", unit=name)
@@ -134,6 +164,8 @@ def init_app(app) -> None:
             "interval_text": interval_text,
             "target_text": target_text,
             "note_text": note_text,
+            "provisional_text": provisional_text,
+            "today_in_vietnam": today_in_vietnam,
             "weights_text": weights_text,
             "headline_title": headline_title,
         }
