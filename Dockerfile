@@ -59,8 +59,11 @@ RUN set -eux; \
       -o -name '*.h' -o -name '*.pyi' \) -delete; \
     find "$sp/babel/locale-data" -type f ! -name 'root.dat' ! -name 'vi.dat' ! -name 'vi_*.dat' \
       ! -name 'en.dat' ! -name 'en_*.dat' -delete; \
-    # Symbol tables of the compiled modules serve debuggers only.
-    find "$sp" -type f -name '*.so*' -exec strip --strip-unneeded {} +
+    # Symbol tables of the compiled modules serve debuggers only. Not in the
+    # wheels' *.libs folders: strip breaks libraries that auditwheel patched
+    # ("ELF load command address/offset not page-aligned").
+    find "$sp" -type d -name '*.libs' -prune -o -type f -name '*.cpython-*.so' \
+      -exec strip --strip-unneeded {} +
 # The package is installed once, editable from /app: Flask then finds the
 # migrations beside it and keeps its instance folder at /app/instance. Only
 # pyproject.toml and an empty package are needed for that, so this layer too

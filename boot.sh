@@ -40,6 +40,6 @@ done
 flask survey sync-questionnaires
 # --worker-tmp-dir: gunicorn's heartbeat files on the tmpfs Docker always
 # mounts, so the image also runs with --read-only.
-exec gunicorn --bind "0.0.0.0:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" \
+exec gunicorn --bind "${HOST:-0.0.0.0}:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" \
   --worker-class "${GUNICORN_WORKER_CLASS:-gthread}" --threads "${GUNICORN_THREADS:-4}" \
   --worker-tmp-dir /dev/shm --access-logfile - --error-logfile - wsgi:app
