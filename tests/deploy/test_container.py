@@ -221,9 +221,11 @@ def wait_healthy(name: str, base: str) -> None:
             logs = docker("logs", name, check=False)
             pytest.fail(f"container {name} stopped:\n{logs.stdout[-3000:]}{logs.stderr[-3000:]}")
         try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+            if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        # Refused until gunicorn binds; accepted but unanswered while its
+        # workers import the app.
+        except (requests.ConnectionError, requests.Timeout):
             pass
         time.sleep(0.5)
     logs = docker("logs", name, check=False)
