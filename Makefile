@@ -42,10 +42,9 @@ lock: $(BIN)/uv
 	UV_SYSTEM_CERTS=1 $(BIN)/uv pip compile pyproject.toml --extra test -c requirements.lock \
 	  $(LOCK_FLAGS) -o requirements-test.lock
 
-## Build the base image from Debian's packages (once), then the service's image.
+## Build the base image from Debian's packages (once), then the image sipas-survey.
 image:
-	bash docker/build-base.sh
-	docker build --network host -t sipas-survey .
+	bash docker/build-image.sh sipas-survey
 
 ## Start the service on SQLite with demo data.
 run: install
