@@ -39,7 +39,8 @@ done
 
 flask survey sync-questionnaires
 # --worker-tmp-dir: gunicorn's heartbeat files on the tmpfs Docker always
-# mounts, so the image also runs with --read-only.
+# mounts, so the image also runs with --read-only; --no-control-socket: the
+# control interface is not used, and its socket would go to the read-only /app.
 exec gunicorn --bind "${HOST:-0.0.0.0}:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" \
   --worker-class "${GUNICORN_WORKER_CLASS:-gthread}" --threads "${GUNICORN_THREADS:-4}" \
-  --worker-tmp-dir /dev/shm --access-logfile - --error-logfile - wsgi:app
+  --worker-tmp-dir /dev/shm --no-control-socket --access-logfile - --error-logfile - wsgi:app

@@ -307,6 +307,9 @@ def test_image_is_small_runs_as_non_root_and_checks_its_health(image, containers
     name = containers.serve(image, port, volume=volume)
     wait_healthy(name, f"http://127.0.0.1:{port}")
     assert docker("exec", name, "id", "-u").stdout.strip() == "10001"
+    # Read-only root: nothing may have failed for want of a writable path.
+    logs = docker("logs", name)
+    assert "[ERROR]" not in logs.stdout + logs.stderr, logs.stderr[-3000:]
     # The image's own HEALTHCHECK command, run as Docker would run it.
     kind, command = config["Healthcheck"]["Test"]
     assert kind == "CMD-SHELL"
