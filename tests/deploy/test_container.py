@@ -178,9 +178,10 @@ class Containers:
             args += ["-v", f"{volume}:/app/instance"]
         return args
 
-    def once(self, image: str, *command: str, env=None, volume=None, check=True):
+    def once(self, image: str, *command: str, env=None, volume=None, check=True, user=None):
         """A one-off container: runs ``command`` (or boot.sh's default) and is removed."""
-        return docker("run", "--rm", *self._args(env or {}, volume), image, *command, check=check)
+        args = self._args(env or {}, volume) + (["--user", user] if user else [])
+        return docker("run", "--rm", *args, image, *command, check=check)
 
     def serve(self, image: str, port: int, env=None, volume=None) -> str:
         name = f"{self.prefix}-{len(self.names)}"
@@ -372,6 +373,12 @@ def test_a_bad_setting_fails_at_once_without_retrying(image, containers, postgre
     assert no_secret.returncode != 0
     assert "SURVEY_SECRET_KEY is not set" in no_secret.stderr
     assert "retrying" not in no_secret.stderr
+
+    # A volume the container's user may not write (here: another user).
+    denied = containers.once(image, volume=containers.volume(), user="12345:12345", check=False)
+    assert denied.returncode != 0
+    assert "unable to open database file" in denied.stderr
+    assert "retrying" not in denied.stderr
 
     # A server that is up but refuses these credentials: not retried either.
     postgres.start()
