@@ -1,7 +1,8 @@
 # sipas-survey production image.
 #
 #   bash docker/build-base.sh                        # once: sipas-base:bookworm from Debian
-#   docker build --network host -t sipas-survey .
+#   docker build --network host -t sipas-survey .    # or docker/build-image.sh, which
+#                                                    # runs both and passes EXTRA_CA_CERT
 #
 # BASE_IMAGE is any Debian bookworm image: the default is built locally from
 # Debian's packages (no container registry needed); with a registry,
@@ -89,7 +90,10 @@ COPY survey /app/survey
 # Writable paths: /app/instance (SQLite database, rendered-report cache) and
 # /tmp (matplotlib's font cache). With --read-only, mount a volume on the
 # first and a tmpfs on the second; gunicorn's heartbeat files go to /dev/shm.
-RUN mkdir -p /app/instance && chown 10001:10001 /app/instance
+# The code's bytecode is compiled here: at run time the root is read-only, and
+# every worker would otherwise compile the app again.
+RUN mkdir -p /app/instance && chown 10001:10001 /app/instance \
+    && python -m compileall -q /app/survey /app/migrations /app/wsgi.py
 VOLUME /app/instance
 ENV FLASK_APP=wsgi \
     SURVEY_ENV=production \
