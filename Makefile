@@ -6,22 +6,45 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: run test test-quick install install-test system-deps lint translations clean
+.PHONY: run test test-quick install install-test system-deps lint translations clean lock image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Dependencies come from the hashed lock files (`make lock`), so every machine,
+# CI and the image install the same releases; the package itself goes on top.
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.lock
 	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+# The resolver behind `make lock`: a pinned uv, kept in the virtualenv only.
+UV_VERSION ?= 0.13.9
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	--annotation-style line --quiet $(if $(UPGRADE),--upgrade)
+
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
+
+## Re-resolve requirements.lock and requirements-test.lock from pyproject.toml for
+## Linux x86_64 / Python 3.11, keeping current pins (`make lock UPGRADE=1`: newest).
+## UV_SYSTEM_CERTS: trust the machine's CA store, as pip does.
+lock: $(BIN)/uv
+	UV_SYSTEM_CERTS=1 $(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	UV_SYSTEM_CERTS=1 $(BIN)/uv pip compile pyproject.toml --extra test -c requirements.lock \
+	  $(LOCK_FLAGS) -o requirements-test.lock
+
+## Build the base image from Debian's packages (once), then the image sipas-survey.
+image:
+	bash docker/build-image.sh sipas-survey
 
 ## Start the service on SQLite with demo data.
 run: install

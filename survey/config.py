@@ -40,13 +40,35 @@ def _dev_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _with_file_settings(env) -> dict[str, str]:
+    """Return ``env`` with each ``X_FILE`` setting replaced by the file's content as ``X``.
+
+    Container secrets arrive as files (``/run/secrets/…``), so any ``SURVEY_*``
+    setting and ``DATABASE_URL`` may name a file instead; its trailing newline
+    is dropped. Setting both ``X`` and ``X_FILE`` is refused: which one wins
+    would be a guess.
+    """
+    merged = dict(env)
+    for key, path in env.items():
+        name = key.removesuffix("_FILE")
+        if name == key or not path or not (name.startswith("SURVEY_") or name == "DATABASE_URL"):
+            continue
+        if env.get(name):
+            raise ConfigError(f"{name} and {key} are both set: set only one")
+        try:
+            merged[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigError(f"{key}: cannot read {path}: {exc.strerror}") from exc
+    return merged
+
+
 def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> dict:
     """Build the Flask config mapping from environment variables.
 
-    :raise ConfigError: in production without ``SURVEY_SECRET_KEY``, or with an
-        unknown ``SURVEY_ENV``.
+    :raise ConfigError: in production without ``SURVEY_SECRET_KEY``, with an
+        unknown ``SURVEY_ENV``, or with an unreadable ``*_FILE`` setting.
     """
-    env = os.environ if environ is None else environ
+    env = _with_file_settings(os.environ if environ is None else environ)
     survey_env = env.get("SURVEY_ENV", "development")
     if survey_env not in ENVIRONMENTS:
         raise ConfigError(f"SURVEY_ENV ({survey_env!r}) must be one of {', '.join(ENVIRONMENTS)}")
