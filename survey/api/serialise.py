@@ -58,6 +58,7 @@ def district_json(s: DistrictSummary) -> dict:
                 "verdict": c.verdict.status if c.rate.valid else None,
                 "dossiers": c.dossiers,
                 "dossiers_entered": c.dossiers_entered,
+                "comments": c.comments,
             }
             for c in s.children
         ],

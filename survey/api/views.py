@@ -134,6 +134,7 @@ def api_summary(unit_code: str):
         satisfied=s.overall.satisfied,
         valid=s.overall.valid,
         no_opinion=s.overall.no_opinion,
+        comments=s.comments,
         rate=s.overall.rate,
         ci_low=s.overall.low,
         ci_high=s.overall.high,

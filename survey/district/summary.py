@@ -96,6 +96,7 @@ class ChildRow:
     dossiers_entered: int  # the sum of the counts actually entered for the period
     target: EffectiveTarget
     verdict: Verdict
+    comments: int = 0
 
     @property
     def group(self) -> str:
@@ -149,13 +150,17 @@ class DistrictSummary:
 
 
 def _children_counts(unit: Unit, months: list[Period], question_id: str):
-    """Per child of ``unit`` (its whole subtree): {value: count} and the number of responses."""
-    found = rollup.children_counts(unit, months, [question_id, rollup.RESPONSES])
+    """Per child of ``unit`` (its whole subtree): {value: count}, the number of responses
+    and the number of comments."""
+    found = rollup.children_counts(unit, months, [question_id, rollup.RESPONSES, rollup.COMMENTS])
     raw = {child: counts.get(question_id, {}) for child, counts in found.items()}
     responses = {
         child: counts.get(rollup.RESPONSES, {}).get("", 0) for child, counts in found.items()
     }
-    return raw, responses
+    comments = {
+        child: sum(counts.get(rollup.COMMENTS, {}).values()) for child, counts in found.items()
+    }
+    return raw, responses, comments
 
 
 @dataclass(frozen=True)
@@ -217,7 +222,7 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
 
     months = period.months()
     children = sorted(unit.children, key=lambda u: u.name)
-    raw, responses = _children_counts(unit, months, overall_q.id)
+    raw, responses, comments = _children_counts(unit, months, overall_q.id)
     volumes = _volumes_by_child(unit, [m.code for m in months])
     known = targets_of_units(children, year)
     rates = {
@@ -274,6 +279,7 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
                 volumes[child.id].entered,
                 target,
                 verdict,
+                comments.get(child.id, 0),
             )
         )
 

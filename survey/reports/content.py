@@ -114,6 +114,7 @@ def summary_tables(s: UnitSummary) -> list[Table]:
         (_("Valid answers (overall question)"), s.overall.valid),
         (_("Satisfied"), s.overall.satisfied),
         (_("“No opinion” (not counted)"), s.overall.no_opinion),
+        (_("Comments"), s.comments),
         (_("Satisfaction rate"), s.overall.rate),
         (_("Lower bound (%(level)s)", level="95%"), s.overall.low),
         (_("Upper bound (%(level)s)", level="95%"), s.overall.high),
@@ -367,6 +368,7 @@ def district_tables(s: DistrictSummary) -> list[Table]:
             c.rate.high,
             c.target.rate,
             verdict_text(c.verdict) if c.rate.valid else _("No responses"),
+            c.comments,
             c.dossiers,
         )
         for c in s.children
@@ -386,6 +388,7 @@ def district_tables(s: DistrictSummary) -> list[Table]:
                 _("Upper bound (%(level)s)", level="95%"),
                 _("Target"),
                 _("Verdict"),
+                _("Comments"),
                 _("Dossiers"),
             ],
             communes,
@@ -414,14 +417,24 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
     comments = comment_list(s.unit, s.period)
     table = (
         _("Communes"),
-        [_("Unit"), _("Answers"), _("Rate"), _("Interval (%(level)s)", level="95%"), _("Verdict")],
+        [
+            _("Unit"),
+            _("Answers"),
+            _("Satisfied"),
+            _("Rate"),
+            _("Interval (%(level)s)", level="95%"),
+            _("Verdict"),
+            _("Comments"),
+        ],
         [
             [
                 c.unit.name,
                 str(c.rate.valid),
+                str(c.rate.satisfied),
                 percent(c.rate.rate),
                 range_text(c.rate.low, c.rate.high),
                 verdict_text(c.verdict) if c.rate.valid else _("No responses"),
+                str(c.comments),
             ]
             for c in s.children
         ],

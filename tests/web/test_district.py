@@ -151,7 +151,7 @@ def test_district_downloads(client, district, tmp_path):
     by_code = {r[0]: r for r in rows}
     assert len(rows) == 6
     assert by_code["HD-CG-LC"][2:5] == (100, 100, 95)
-    assert by_code["HD-CG-CH"][10] == 900
+    assert by_code["HD-CG-CH"][11] == 900
     pdf = client.get("/reports/HD-CG/2025-03/report.pdf")
     assert pdf.data.startswith(b"%PDF")
 
