@@ -19,12 +19,19 @@ def main(path: str) -> int:
     with PO.open("rb") as fh:
         catalog = read_po(fh, locale="vi")
     for message in catalog:
-        if message.id in translations:
-            message.string = translations[message.id]
+        # A plural message is keyed by its singular; Vietnamese has one form.
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        if key in translations:
+            text = translations[key]
+            message.string = (text,) if isinstance(message.id, tuple) else text
             message.flags.discard("fuzzy")
     with PO.open("wb") as fh:
         write_po(fh, catalog, width=100)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
+    ]
     for msgid in missing:
         print("untranslated:", msgid)
     return 1 if missing else 0

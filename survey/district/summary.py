@@ -9,6 +9,7 @@ would let one eager desk dominate the district figure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace
 
 import sqlalchemy as sa
 from scipy.stats import binom
@@ -30,14 +31,20 @@ from survey.stats import QuestionCounts
 from survey.stats import QuestionRate
 from survey.stats import StratifiedProportion
 from survey.stats import Stratum
+from survey.stats import funnel_class
 from survey.stats import funnel_limits
+from survey.stats import funnel_steps
 from survey.stats import question_rate
+from survey.stats import rank_probabilities
 from survey.stats import stratified_proportion
 from survey.stats.stratified import NOTE_CENSUS
 from survey.stats.stratified import NOTE_SINGLE_RESPONSE
 from survey.stats.stratified import NOTE_ZERO_VARIANCE
 
 GROUP_ORDER = {"met": 0, "inconclusive": 1, "not_met": 2, "none": 3}
+#: Rank ranges are exact integrals whose cost grows with the square of the communes:
+#: a district has tens; a province's table of hundreds goes without them.
+MAX_RANKED = 60
 
 #: How the communes were weighted, from best to weakest (see :class:`Note` for the details).
 WEIGHTS_DOSSIERS = "dossiers"  # every answered commune has every month's count
@@ -97,6 +104,10 @@ class ChildRow:
     target: EffectiveTarget
     verdict: Verdict
     comments: int = 0
+    # The ranks (1 = best) the commune's true rate could take among the answered
+    # communes, with 90 % probability (from their posteriors); None without answers.
+    rank_low: int | None = None
+    rank_high: int | None = None
 
     @property
     def group(self) -> str:
@@ -312,8 +323,15 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
         total_valid,
     )
     pooled_verdict = interval_verdict(pooled.low, pooled.high, parent_target.rate, pooled.valid)
+    # Within a group, by rate (what a reader expects); the rank range beside each
+    # says how much of that order chance alone could change.
+    ranked = [r for r in rows if r.rate.valid]
+    if len(ranked) > 1 and len(ranked) <= MAX_RANKED:
+        ranks = rank_probabilities([(r.rate.satisfied, r.rate.valid) for r in ranked])
+        for r, rank in zip(ranked, ranks, strict=True):
+            rows[rows.index(r)] = replace(r, rank_low=rank.low, rank_high=rank.high)
     ordered = sorted(
-        rows, key=lambda r: (GROUP_ORDER[r.group], -(r.rate.low or 0), r.unit.name, r.unit.code)
+        rows, key=lambda r: (GROUP_ORDER[r.group], -(r.rate.rate or 0), r.unit.name, r.unit.code)
     )
     return DistrictSummary(
         unit=unit,
@@ -355,21 +373,33 @@ def funnel_zone(satisfied: int, n: int, target: float) -> str:
     return "inside"
 
 
-def funnel_data(s: DistrictSummary, grid_points: int = 60):
-    """Points (label, n, rate), their zones, and limit rows (n, lo95, hi95, lo998, hi998)."""
+def funnel_data(s: DistrictSummary):
+    """Points (label, n, rate), their zones, and limit rows (n, lo95, hi95, lo998, hi998).
+
+    The limits are the exact binomial steps of :func:`survey.stats.funnel_steps`
+    at every whole n, and each point is classed by the same steps
+    (:func:`survey.stats.funnel_class`): a dot drawn outside a line is coloured
+    as outside it, always. (A target of 100 % has no funnel to speak of: the
+    smooth limits and exact tails are used then.)
+    """
     answered = [c for c in s.children if c.rate.valid]
     points = [(c.unit.name, c.rate.valid, c.rate.rate) for c in answered]
-    zones = [funnel_zone(c.rate.satisfied, c.rate.valid, s.target.rate) for c in answered]
+    target = s.target.rate
     top = max([n for _, n, _ in points] + [10])
-    step = max(1, top // grid_points)
-    # Each commune's own n is on the grid, so its limits are exact, not interpolated.
-    grid = sorted(set(range(1, int(top * 1.1) + step, step)) | {n for _, n, _ in points})
-    inner = funnel_limits(s.target.rate, grid, 0.95)
-    outer = funnel_limits(s.target.rate, grid, 0.998)
+    if not 0 < target < 1:
+        grid = sorted(set(range(1, int(top * 1.1) + 2)))
+        inner = funnel_limits(target, grid, 0.95)
+        outer = funnel_limits(target, grid, 0.998)
+        zones = [funnel_zone(c.rate.satisfied, c.rate.valid, target) for c in answered]
+        lows, highs, lows2, highs2 = inner.lower, inner.upper, outer.lower, outer.upper
+    else:
+        grid = list(range(1, int(top * 1.1) + 2))
+        inner = funnel_steps(target, grid, 0.95)
+        outer = funnel_steps(target, grid, 0.998)
+        zones = [funnel_class(c.rate.satisfied, c.rate.valid, target) for c in answered]
+        lows, highs, lows2, highs2 = inner.lower, inner.upper, outer.lower, outer.upper
     limits = [
         (n, lo, hi, lo2, hi2)
-        for n, lo, hi, lo2, hi2 in zip(
-            grid, inner.lower, inner.upper, outer.lower, outer.upper, strict=True
-        )
+        for n, lo, hi, lo2, hi2 in zip(grid, lows, highs, lows2, highs2, strict=True)
     ]
     return points, zones, limits

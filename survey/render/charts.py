@@ -364,8 +364,13 @@ def funnel_chart(
     limit_labels: tuple[str, str] = ("Giới hạn 95%", "Giới hạn 99,8%"),
     figsize: tuple[float, float] = (10.0, 6.0),
     zones: Sequence[str] | None = None,
+    zone_labels: dict[str, str] | None = None,
+    steps: bool = False,
 ) -> Figure:
     """A funnel plot: each unit's rate against its number of answers, around a target.
+
+    Every point is numbered, and the legend names each number's unit (and, with
+    ``zone_labels``, each colour), so every dot can be identified on paper.
 
     Parameters
     ----------
@@ -389,6 +394,12 @@ def funnel_chart(
         or "inside", from an exact binomial test of its own counts. Without it
         the points are compared with the drawn (interpolated) limits, which can
         flag a small unit at 100 % that no exact test would.
+    zone_labels : dict of str, optional
+        Legend text for the colours: keys "outside998", "outside95", "inside".
+    steps : bool, optional
+        Draw the limits as steps (one per whole n, e.g. from
+        :func:`survey.stats.funnel_steps`), so a point lies beyond a drawn line
+        exactly when its exact class says so.
 
     Returns
     -------
@@ -423,12 +434,21 @@ def funnel_chart(
         fig = Figure(figsize=figsize, layout="constrained")
         ax = fig.add_subplot()
         ns = grid[:, 0]
+        style = {"drawstyle": "steps-mid"} if steps else {}
         ax.plot(
-            ns, grid[:, 1] * 100, color=_GREY, linestyle="--", linewidth=1, label=limit_labels[0]
+            ns,
+            grid[:, 1] * 100,
+            color=_GREY,
+            linestyle="--",
+            linewidth=1,
+            label=limit_labels[0],
+            **style,
         )
-        ax.plot(ns, grid[:, 2] * 100, color=_GREY, linestyle="--", linewidth=1)
-        ax.plot(ns, grid[:, 3] * 100, color="#333333", linewidth=1.3, label=limit_labels[1])
-        ax.plot(ns, grid[:, 4] * 100, color="#333333", linewidth=1.3)
+        ax.plot(ns, grid[:, 2] * 100, color=_GREY, linestyle="--", linewidth=1, **style)
+        ax.plot(
+            ns, grid[:, 3] * 100, color="#333333", linewidth=1.3, label=limit_labels[1], **style
+        )
+        ax.plot(ns, grid[:, 4] * 100, color="#333333", linewidth=1.3, **style)
         ax.axhline(target * 100, color=_TARGET_COLOURS[0], linewidth=1.4, label=target_label)
 
         for index, (label, n, rate) in enumerate(units):
@@ -440,22 +460,32 @@ def funnel_chart(
             outside95 = zone in ("below95", "above95") if zone else (rate < low95 or rate > high95)
             if below998 or above998:
                 colour = "#c0392b" if below998 else "#1e8449"
-                ax.annotate(
-                    label,
-                    (n, rate * 100),
-                    parse_math=False,
-                    xytext=(6, 4),
-                    textcoords="offset points",
-                    fontsize=9,
-                    color=colour,
-                    fontweight="bold",
-                    bbox=_HALO,
-                )
             elif outside95:
                 colour = "#d68910"
             else:
                 colour = _BLUE
             ax.plot([n], [rate * 100], "o", color=colour, markersize=7, zorder=3, clip_on=False)
+            ax.annotate(
+                str(index + 1),
+                (n, rate * 100),
+                parse_math=False,
+                xytext=(5, 3),
+                textcoords="offset points",
+                fontsize=8,
+                color=colour,
+                fontweight="bold",
+                bbox=_HALO,
+            )
+            # The key: "1 Xã A" in the legend, with no mark of its own.
+            ax.plot([], [], linestyle="none", label=f"{index + 1}  {label}")
+        if zone_labels:
+            for key, colour in (
+                ("outside998", "#c0392b"),
+                ("outside95", "#d68910"),
+                ("inside", _BLUE),
+            ):
+                if key in zone_labels:
+                    ax.plot([], [], "o", color=colour, label=zone_labels[key])
 
         bottom = _lower_limit([r for _, _, r in units] + [target])
         _percent_axis(ax, max(0.0, bottom - 5.0), decimal_comma)

@@ -25,6 +25,7 @@ from survey.web.i18n import current_lang
 from survey.web.i18n import local_datetime
 from survey.web.i18n import percent
 from survey.web.i18n import pick
+from survey.web.presenters import evidence_text
 from survey.web.presenters import headline_title
 from survey.web.presenters import interval_text
 from survey.web.presenters import note_text
@@ -226,9 +227,26 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
         ),
     ]
     overall_label = _("Overall")
-    verdicts = [f"{overall_label}: {verdict_text(s.verdict)}"] + [
-        f"{pick(f.label)}: {verdict_text(f.comparison)}" for f in s.fields if f.rate.valid
+    verdicts = [f"{overall_label}: {verdict_text(s.verdict)}"]
+    evidence = evidence_text(s.verdict)
+    if evidence:
+        verdicts.append(evidence)
+    verdicts += [
+        f"{longer.label(current_lang())}: {verdict_text(comparison)}"
+        for longer, comparison in s.longer
     ]
+    # A field's verdict only where one is reached: a page of "not yet known" tells
+    # a chairman nothing; the fields table below has every rate.
+    decided = [f for f in s.fields if f.rate.valid and f.comparison.status != "inconclusive"]
+    verdicts += [f"{pick(f.label)}: {verdict_text(f.comparison)}" for f in decided]
+    undecided = [f for f in s.fields if f.rate.valid and f.comparison.status == "inconclusive"]
+    if undecided:
+        verdicts.append(
+            _(
+                "Not yet known for %(fields)s: too few answers in the period.",
+                fields=", ".join(pick(f.label) for f in undecided),
+            )
+        )
     elements = (
         _("The five SIPAS elements"),
         [_("Element"), _("Answers"), _("Rate"), _("Interval (%(level)s)", level="95%")],
@@ -328,6 +346,14 @@ def funnel_drawing(s: DistrictSummary) -> Drawing:
                 _("Limits %(level)s", level="99,8%"),
             ),
             "zones": zones,
+            "steps": 0 < s.target.rate < 1,
+            "zone_labels": {
+                "outside998": _("Outside the %(level)s limits: beyond chance", level="99,8%"),
+                "outside95": _(
+                    "Between the %(inner)s and %(outer)s limits", inner="95%", outer="99,8%"
+                ),
+                "inside": _("Inside the funnel: may be chance"),
+            },
         },
     )
 

@@ -26,6 +26,8 @@ from survey.data.targets import effective_targets
 from survey.domain.feedback import FeedbackStatus
 from survey.domain.periods import Period
 from survey.domain.periods import last_months
+from survey.domain.periods import period_containing
+from survey.domain.periods import today_in_vietnam
 from survey.domain.questionnaire import Questionnaire as Definition
 from survey.extensions import db
 from survey.stats import QuestionRate
@@ -97,6 +99,11 @@ class UnitSummary:
     trend: tuple[TrendRow, ...]
     comments: int
     comments_new: int
+    # Responses expected before the period closes, at the pace so far (0 once ended).
+    expected_more: float = 0.0
+    # When the period's verdict is not yet known: the verdicts of the longer periods
+    # that contain it (quarter, year to date), so the page says what is known.
+    longer: tuple[tuple[Period, TargetComparison], ...] = ()
 
     @property
     def satisfied(self) -> int:
@@ -222,6 +229,10 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
         )
 
     overall_target = targets[OVERALL]
+    verdict = _compare(overall, overall_target.rate)
+    longer = ()
+    if verdict.status == "inconclusive" and period.kind in ("month", "quarter"):
+        longer = _longer_verdicts(unit, period, overall_q.id, overall_target.rate)
     return UnitSummary(
         unit=unit,
         period=period,
@@ -229,7 +240,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
         responses=responses,
         overall=overall,
         overall_target=overall_target,
-        verdict=_compare(overall, overall_target.rate),
+        verdict=verdict,
         sipas=sipas,
         fields=tuple(fields),
         distributions=tuple(distributions),
@@ -237,7 +248,36 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
         trend=trend_rows,
         comments=sum(comments.values()),
         comments_new=comments.get(FeedbackStatus.NEW, 0),
+        expected_more=_expected_more(period, responses),
+        longer=longer,
     )
+
+
+def _expected_more(period: Period, responses: int) -> float:
+    """Responses still to come before ``period`` ends, if they keep the pace so far."""
+    today = today_in_vietnam()
+    if period.is_complete(today) or period.is_future(today):
+        return 0.0
+    elapsed = (today - period.start).days + 1
+    left = (period.end - today).days
+    return responses / elapsed * left
+
+
+def _longer_verdicts(unit: Unit, period: Period, question_id: str, target: float):
+    """The verdicts of the quarter and the year that contain ``period`` (to date)."""
+    found = []
+    for kind in ("quarter", "year"):
+        longer = period_containing(period.end, kind, period.cutoff_day)
+        if longer.code == period.code:
+            continue
+        raw: dict[str, int] = {}
+        for value, n in rollup.counts(
+            unit.id, longer.months(), ("value",), question_ids=[question_id]
+        ):
+            raw[value] = n
+        rate = question_rate(scale_counts(raw), method=interval_method())
+        found.append((longer, _compare(rate, target)))
+    return tuple(found)
 
 
 def responses_in(unit: Unit, period: Period) -> list[SurveyResponse]:

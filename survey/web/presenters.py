@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from survey.domain.periods import today_in_vietnam
+from survey.stats import ShownValue
 from survey.stats import TargetComparison
+from survey.stats import display_interval
+from survey.stats import display_rate
+from survey.stats import probability_at_least
+from survey.stats import responses_needed_for
+from survey.stats import within_reach
 from survey.web.i18n import current_lang
 from survey.web.i18n import percent
 
@@ -15,10 +22,22 @@ def target_text(rate: float) -> str:
     return percent(rate, digits=0 if round(rate * 100, 1) == round(rate * 100) else 1)
 
 
-def interval_text(low: float | None, high: float | None) -> str:
-    """``95% CI: 85.2% – 95.1%`` (``KTC 95%: 85,2% – 95,1%``)."""
+def interval_text(low: float | None, high: float | None, target: float | None = None) -> str:
+    """``95% CI: 85.2% – 95.1%`` (``KTC 95%: 85,2% – 95,1%``).
+
+    With ``target``, each bound gets the decimals it needs to stay on its side of
+    the target (35/35 against 90 %: "89,997 %", not a "90,0 %" that would read as
+    met beside a verdict that is not yet known).
+    """
     if low is None or high is None:
         return ""
+    if target is not None:
+        shown = display_interval(low, high, target)
+        return _(
+            "95%% CI: %(low)s – %(high)s",
+            low=shown_percent(shown.low),
+            high=shown_percent(shown.high),
+        )
     return _("95%% CI: %(low)s – %(high)s", low=percent(low), high=percent(high))
 
 
@@ -29,8 +48,30 @@ def range_text(low: float | None, high: float | None) -> str:
     return f"{percent(low)} – {percent(high)}"
 
 
+def range_shown(low: float | None, high: float | None, target: float) -> str:
+    """``85,2% – 95,1%`` in a table, each bound on its own side of the target."""
+    if low is None or high is None:
+        return ""
+    shown = display_interval(low, high, target)
+    return f"{shown_percent(shown.low)} – {shown_percent(shown.high)}"
+
+
+def shown_percent(value: ShownValue) -> str:
+    """A figure rounded by :func:`survey.stats.display_rate`, in the reader's language."""
+    text = percent(value.value, value.digits)
+    return f"{value.prefix} {text}" if value.prefix else text
+
+
+def rate_text(rate: float | None, target: float | None = None) -> str:
+    """A rate with the decimals that never contradict its verdict (and never a 100 %
+    that is not)."""
+    if rate is None:
+        return "–"
+    return shown_percent(display_rate(rate, target))
+
+
 def verdict_text(comparison: TargetComparison) -> str:
-    """Met, not met, or not yet known — with the responses still needed."""
+    """The verdict in one line a commune chairman understands."""
     target = target_text(comparison.target)
     if comparison.n == 0:
         return _("No responses yet: target %(target)s cannot be judged", target=target)
@@ -38,13 +79,42 @@ def verdict_text(comparison: TargetComparison) -> str:
         return _("Target %(target)s met", target=target)
     if comparison.status == "not_met":
         return _("Target %(target)s not met", target=target)
-    if comparison.responses_needed:
-        return _(
-            "Not enough data to conclude against %(target)s — %(n)d more responses needed",
-            target=target,
-            n=comparison.responses_needed,
+    return _("Not yet known whether the target %(target)s is met", target=target)
+
+
+def evidence_text(comparison: TargetComparison) -> str | None:
+    """Under a verdict that is not yet known: how likely the target is met.
+
+    The probability is that of a Beta(k+½, n−k+½) posterior (Jeffreys prior)
+    lying at or above the target (:func:`survey.stats.probability_at_least`).
+    """
+    if comparison.n == 0 or comparison.status != "inconclusive":
+        return None
+    chance = probability_at_least(comparison.successes, comparison.n, comparison.target)
+    if chance is None:
+        return None
+    return _(
+        "Chance that the true rate is at or above the target: %(chance)s",
+        chance=percent(chance, 0),
+    )
+
+
+def more_responses_text(comparison: TargetComparison, expected: float | None) -> str | None:
+    """ "About N more responses…", only where N is within reach of what the unit will
+    receive before the period closes (``expected``); never at n = 0."""
+    if comparison.n == 0 or comparison.status != "inconclusive" or expected is None:
+        return None
+    needed = responses_needed_for(
+        comparison.successes, comparison.n, comparison.target, method=comparison.method
+    )
+    if within_reach(needed, expected):
+        return ngettext(
+            "If the rate stays as it is, about %(num)d more response should be enough to conclude.",
+            "If the rate stays as it is, about %(num)d more responses should be enough to "
+            "conclude.",
+            needed,
         )
-    return _("Not enough data to conclude against %(target)s", target=target)
+    return None
 
 
 def verdict_class(comparison: TargetComparison) -> str:
@@ -162,6 +232,10 @@ def init_app(app) -> None:
             "verdict_text": verdict_text,
             "verdict_class": verdict_class,
             "interval_text": interval_text,
+            "rate_text": rate_text,
+            "range_shown": range_shown,
+            "evidence_text": evidence_text,
+            "more_responses_text": more_responses_text,
             "target_text": target_text,
             "note_text": note_text,
             "provisional_text": provisional_text,

@@ -63,7 +63,9 @@ def test_district_page_in_the_browser(served, browser, artifacts, request):
     page.click("button.primary")
     page.goto(f"{served.url}/units/HD-CG?period=2025-03")
     assert page.locator("h1").inner_text() == "Huyện Cẩm Giàng"
-    assert "gia quyền theo số hồ sơ" in page.inner_text("#district-figure")
+    # No dossier count entered: the headline is the pooled figure, and says so.
+    figure = page.inner_text("#district-figure")
+    assert "gộp" in figure and "Chưa nhập số hồ sơ" in figure
     page.wait_for_function("document.querySelector('img.chart').naturalWidth > 0")
     rows = page.locator("#communes tbody tr")
     assert rows.count() == 6

@@ -303,7 +303,9 @@ def test_two_tier_province_aggregates_communes_directly(app, district, runner):
     client = app.test_client()
     sign_in(client, "quantri")
     data = client.get("/api/v1/units/BN/summary?period=2025-03").get_json()
-    assert [c["code"] for c in data["communes"]] == ["BN-DT", "BN-PL"]
+    # Both not yet known: within the group, by rate (10/10 before 30/32), each with
+    # the range of ranks chance allows (here both could be first or second).
+    assert [c["code"] for c in data["communes"]] == ["BN-PL", "BN-DT"]
     assert data["pooled"]["valid"] == 42
 
 

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 from PIL import Image
+from scipy.stats import beta
 
 from survey.data.models import AuditEntry
 from survey.data.models import SurveyResponse
@@ -51,8 +52,12 @@ def test_dashboard_shows_rate_interval_and_verdict(client, lai_cach):
     assert "89,1%" in html
     assert "49 hài lòng trên 55 câu trả lời hợp lệ; 56 phiếu" in html
     assert "KTC 95%: 77,8% – 95,9%" in html  # Clopper–Pearson, the default
-    assert "Chưa đủ dữ liệu để kết luận so với mục tiêu 90%" in html
-    assert "cần thêm" in html
+    assert "Chưa biết đã đạt mục tiêu 90% hay chưa" in html
+    # What is known: the Jeffreys posterior's chance of being at or above 90 %.
+    chance = 1 - beta.cdf(0.9, 49 + 0.5, 55 - 49 + 0.5)
+    assert f"Khả năng tỷ lệ thực đạt mục tiêu trở lên: {round(chance * 100)}%" in html
+    # March has ended: no "N more responses" to promise, the quarter to look at instead.
+    assert "phiếu nữa" not in html and "xem số liệu của quý" in html
     # The land field has its own 85% target.
     assert "Đất đai" in html and "85%" in html
     assert "<script>alert(1)</script>" not in html
