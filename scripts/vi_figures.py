@@ -40,4 +40,6 @@ VI = {
     "Only %(num)d answer so far: too few to show a rate.": "Mới có %(num)d câu trả lời: quá ít để nêu tỷ lệ.",
     "If the rate stays as it is, about %(num)d more response should be enough to conclude.": "Nếu tỷ lệ giữ nguyên, khoảng %(num)d phiếu nữa mới đủ để kết luận.",
     "Not yet known for %(fields)s: too few answers in the period.": "Chưa kết luận được cho %(fields)s: trong kỳ có quá ít phiếu.",
+    "%(satisfied)d satisfied of %(num)d valid answer": "%(satisfied)d hài lòng trên %(num)d câu trả lời hợp lệ",
+    "%(num)d form": "%(num)d phiếu",
 }

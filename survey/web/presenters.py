@@ -70,6 +70,18 @@ def rate_text(rate: float | None, target: float | None = None) -> str:
     return shown_percent(display_rate(rate, target))
 
 
+def counts_text(satisfied: int, valid: int, responses: int) -> str:
+    """ "49 satisfied of 55 valid answers; 56 forms", with the right plurals."""
+    answers = ngettext(
+        "%(satisfied)d satisfied of %(num)d valid answer",
+        "%(satisfied)d satisfied of %(num)d valid answers",
+        valid,
+        satisfied=satisfied,
+    )
+    forms = ngettext("%(num)d form", "%(num)d forms", responses)
+    return f"{answers}; {forms}"
+
+
 def verdict_text(comparison: TargetComparison) -> str:
     """The verdict in one line a commune chairman understands."""
     target = target_text(comparison.target)
@@ -233,6 +245,7 @@ def init_app(app) -> None:
             "verdict_class": verdict_class,
             "interval_text": interval_text,
             "rate_text": rate_text,
+            "counts_text": counts_text,
             "range_shown": range_shown,
             "evidence_text": evidence_text,
             "more_responses_text": more_responses_text,

@@ -327,3 +327,42 @@ def test_responses_of_the_same_second_come_in_one_order(officers):
         db.session.rollback()
     assert len(through_index) == 12
     assert through_index == without_index == sorted(through_index, reverse=True)
+
+
+def test_how_many_more_is_shown_only_within_reach_and_never_for_nothing(app, client, officers):
+    """In the month under way, "about N more" appears only when the unit's pace will
+    bring N before the month ends; with no answers there is no such promise; in
+    English the counts take their plurals."""
+    from survey.domain.periods import today_in_vietnam
+    from survey.stats import responses_needed_for
+
+    sign_in(client, "camgiang")
+    empty = client.get("/units/HD-CG-LC").get_data(as_text=True)
+    assert "phiếu nữa" not in empty and 'id="evidence"' not in empty
+
+    now = datetime.now(UTC)
+    add_responses(officers, "LC-01", now, {"5": 27, "2": 3})  # 90 % exactly so far
+    page = client.get("/units/HD-CG-LC").get_data(as_text=True)
+    data = client.get("/api/v1/units/HD-CG-LC/summary").get_json()
+    assert data["period"]["provisional"] is True and data["verdict"] == "inconclusive"
+    period_start = datetime.fromisoformat(data["period"]["start"]).date()
+    period_end = datetime.fromisoformat(data["period"]["end"]).date()
+    today = today_in_vietnam()
+    expected = 30 / ((today - period_start).days + 1) * (period_end - today).days
+    needed = responses_needed_for(27, 30, 0.9)
+    shown = needed is not None and needed <= expected
+    assert ("phiếu nữa mới đủ để kết luận" in page) == shown
+    assert 'id="evidence"' in page  # what is known, in any case
+
+    english = client.get("/units/HD-CG-LC?lang=en").get_data(as_text=True)
+    assert "27 satisfied of 30 valid answers; 30 forms" in english
+
+
+def test_one_answer_reads_in_the_singular(app, client, officers):
+    add_responses(officers, "LC-01", IN_MARCH, {"5": 1})
+    sign_in(client, "laicach")
+    english = client.get("/units/HD-CG-LC?period=2025-03&lang=en").get_data(as_text=True)
+    assert "1 satisfied of 1 valid answer; 1 form" in english
+    assert "Only 1 answer so far: too few to show a rate." in english
+    overall = english.split('id="overall"')[1].split("</section>")[0]
+    assert '<p class="big">–</p>' in overall  # no big "100.0%" for a single answer
