@@ -260,3 +260,31 @@ def test_module_never_imports_pyplot_or_flask():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_every_funnel_point_is_named_in_the_svg_and_coloured_by_the_drawn_steps():
+    """Each commune is a numbered point with a tooltip (its name, rate and n), and its
+    colour says which side of the drawn exact steps it lies on."""
+    from survey.stats import funnel_class
+    from survey.stats import funnel_steps
+
+    grid = list(range(1, 60))
+    inner, outer = funnel_steps(0.9, grid, 0.95), funnel_steps(0.9, grid, 0.998)
+    limits = list(zip(grid, inner.lower, inner.upper, outer.lower, outer.upper, strict=True))
+    # 35/35: the interpolated curve once passed below it (drawn above the funnel,
+    # coloured inside); the exact step at 35 is 35/35 itself, so it is drawn on
+    # the funnel's edge and classed inside, both.
+    communes = [("Xã A", 35, 1.0), ("Xã B", 50, 0.9), ("Xã C", 40, 0.6)]
+    zones = [funnel_class(round(r * n), n, 0.9) for _, n, r in communes]
+    assert zones == ["inside", "inside", "below998"]
+    assert inner.upper[34] == outer.upper[34] == 1.0
+    fig = funnel_chart(communes, 0.9, limits, "x", zones=zones, steps=True)
+    svg = render(fig, "svg").decode()
+    for number, (name, n, _rate) in enumerate(communes, start=1):
+        assert f"<title>{number}. {name}: " in svg and f"n={n}</title>" in svg
+    colours = {}
+    for line in fig.axes[0].lines:
+        gid = line.get_gid()
+        if gid and gid.startswith("unit-"):
+            colours[int(gid[5:])] = line.get_color()
+    assert colours[1] == colours[2] != colours[3]

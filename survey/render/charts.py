@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from html import escape
 from io import BytesIO
 
 import matplotlib
@@ -451,6 +452,7 @@ def funnel_chart(
         ax.plot(ns, grid[:, 4] * 100, color="#333333", linewidth=1.3, **style)
         ax.axhline(target * 100, color=_TARGET_COLOURS[0], linewidth=1.4, label=target_label)
 
+        titles: dict[str, str] = {}
         for index, (label, n, rate) in enumerate(units):
             low95, high95 = np.interp(n, ns, grid[:, 1]), np.interp(n, ns, grid[:, 2])
             low998, high998 = np.interp(n, ns, grid[:, 3]), np.interp(n, ns, grid[:, 4])
@@ -464,7 +466,13 @@ def funnel_chart(
                 colour = "#d68910"
             else:
                 colour = _BLUE
-            ax.plot([n], [rate * 100], "o", color=colour, markersize=7, zorder=3, clip_on=False)
+            (dot,) = ax.plot(
+                [n], [rate * 100], "o", color=colour, markersize=7, zorder=3, clip_on=False
+            )
+            dot.set_gid(f"unit-{index + 1}")
+            titles[f"unit-{index + 1}"] = (
+                f"{index + 1}. {label}: {format_percent(rate, decimal_comma=decimal_comma)}, n={n}"
+            )
             ax.annotate(
                 str(index + 1),
                 (n, rate * 100),
@@ -496,6 +504,7 @@ def funnel_chart(
         ax.set_title(title, loc="left", parse_math=False)
         fig.legend(loc="outside lower center", ncols=3, frameon=False)
         _freeze_layout(fig)
+    fig.svg_titles = titles  # each point's name and figures, as SVG tooltips
     return fig
 
 
@@ -533,4 +542,18 @@ def render(fig: Figure, fmt: str, *, dpi: int = 100) -> bytes:
     buffer = BytesIO()
     with chart_style():
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    titles = getattr(fig, "svg_titles", None)
+    if fmt == "svg" and titles:
+        data = _with_titles(data, titles)
+    return data
+
+
+def _with_titles(svg: bytes, titles: dict[str, str]) -> bytes:
+    """Give each ``<g id="…">`` of ``titles`` a ``<title>``: the tooltip a browser
+    shows when the pointer rests on that point of the chart."""
+    text = svg.decode("utf-8")
+    for gid, title in titles.items():
+        opening = f'<g id="{gid}">'
+        text = text.replace(opening, f"{opening}<title>{escape(title)}</title>", 1)
+    return text.encode("utf-8")
