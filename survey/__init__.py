@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.web import i18n
     from survey.web import presenters
     from survey.web import security
+    from survey.web import wire
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     i18n.init_app(app)
@@ -77,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)
     security.init_app(app)
+    wire.init_app(app)
     guard.init_app(app)
     cli.init_app(app)
     rollup.install()
