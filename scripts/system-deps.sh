@@ -2,8 +2,8 @@
 # System programs the tests use: Chromium (browser tests), zbar (decoding QR
 # codes with an independent reader), PostgreSQL (the second test database),
 # nginx (the reverse proxy in front of two app servers,
-# tests/deploy/test_two_servers.py), Docker and debootstrap (the container test builds the image from Debian's
-# packages, tests/deploy/test_container.py).
+# tests/deploy/test_two_servers.py), Docker and debootstrap (the container test
+# builds the image from Debian's packages, tests/deploy/test_container.py).
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 

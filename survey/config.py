@@ -47,8 +47,8 @@ def _with_file_settings(env) -> dict[str, str]:
     """Return ``env`` with each ``X_FILE`` setting replaced by the file's content as ``X``.
 
     Container secrets arrive as files (``/run/secrets/…``), so any ``SURVEY_*``
-    setting, ``DATABASE_URL`` and ``DATABASE_REPLICA_URL`` may name a file instead; its trailing newline
-    is dropped. Setting both ``X`` and ``X_FILE`` is refused: which one wins
+    setting, ``DATABASE_URL`` and ``DATABASE_REPLICA_URL`` may name a file instead;
+    its trailing newline is dropped. Setting both ``X`` and ``X_FILE`` is refused: which one wins
     would be a guess.
     """
     merged = dict(env)
