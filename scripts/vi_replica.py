@@ -2,7 +2,6 @@
 
 VI = {
     "Figures as of %(time)s: the copy of the database used for reports is catching up.": (
-        "Số liệu cập nhật đến %(time)s: bản sao cơ sở dữ liệu dùng cho báo cáo "
-        "đang được đồng bộ."
+        "Số liệu cập nhật đến %(time)s: bản sao cơ sở dữ liệu dùng cho báo cáo đang được đồng bộ."
     ),
 }
