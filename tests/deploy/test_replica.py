@@ -27,8 +27,6 @@ from tests.conftest import skip_or_fail
 from tests.pg_server import PostgresServer
 from tests.pg_server import find_bin
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
 SUMMARY = "/api/v1/units/HD-CG-LC/summary"
 
 
@@ -180,6 +178,8 @@ def csv_responses(client, period: str) -> int:
     return int(cells["Số phiếu nhận được"])
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 def test_reports_read_from_the_standby_and_say_how_old_they_are(servers, apps):
     primary, standby = servers
     routed, direct = apps
@@ -230,6 +230,8 @@ def test_reports_read_from_the_standby_and_say_how_old_they_are(servers, apps):
     assert 'id="data-as-of"' not in page.get_data(as_text=True)
 
 
+@pytest.mark.slow
+@pytest.mark.postgres
 def test_a_standby_that_is_down_falls_back_to_the_primary(servers, apps, caplog):
     primary, standby = servers
     routed, direct = apps
@@ -244,3 +246,28 @@ def test_a_standby_that_is_down_falls_back_to_the_primary(servers, apps, caplog)
     assert len(warnings) == 1
     page = officer.get("/units/HD-CG-LC")
     assert page.status_code == 200 and 'id="data-as-of"' not in page.get_data(as_text=True)
+
+
+def test_only_existing_read_only_endpoints_are_routed(tmp_path):
+    """A renamed view must not silently fall off the replica, and nothing routed
+    may accept a write (a standby refuses it)."""
+    from survey.web.replica import READ_ENDPOINTS
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    methods = {}
+    for rule in app.url_map.iter_rules():
+        methods.setdefault(rule.endpoint, set()).update(rule.methods)
+    for endpoint in READ_ENDPOINTS:
+        assert endpoint in methods, endpoint
+        assert methods[endpoint] <= {"GET", "HEAD", "OPTIONS"}, endpoint
+
+
+def test_the_replica_url_may_come_from_a_secret_file(tmp_path):
+    from survey.config import load_config
+
+    secret = tmp_path / "replica_url"
+    secret.write_text("postgresql+psycopg://reader:s3cret@replica/sipas\n")
+    config = load_config(tmp_path, {"DATABASE_REPLICA_URL_FILE": str(secret)})
+    assert config["DATABASE_REPLICA_URL"] == "postgresql+psycopg://reader:s3cret@replica/sipas"
+    assert config["SURVEY_REPLICA_MAX_LAG"] == 60
+    assert load_config(tmp_path, {})["DATABASE_REPLICA_URL"] == ""
