@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System programs the tests use: Chromium (browser tests), zbar (decoding QR
 # codes with an independent reader), PostgreSQL (the second test database),
-# Docker and debootstrap (the container test builds the image from Debian's
-# packages, tests/deploy/test_container.py).
+# nginx (the reverse proxy in front of two app servers,
+# tests/deploy/test_two_servers.py), Docker and debootstrap (the container test
+# builds the image from Debian's packages, tests/deploy/test_container.py).
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v dockerd >/dev/null || missing+=(docker.io)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 [ ${#missing[@]} -eq 0 ] && exit 0

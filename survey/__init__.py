@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.web import errors
     from survey.web import i18n
     from survey.web import presenters
+    from survey.web import replica
     from survey.web import security
     from survey.web import wire
 
@@ -79,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     wire.init_app(app)
+    replica.init_app(app)
     guard.init_app(app)
     cli.init_app(app)
     rollup.install()

@@ -40,18 +40,21 @@ def _dev_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+_URLS = ("DATABASE_URL", "DATABASE_REPLICA_URL")
+
+
 def _with_file_settings(env) -> dict[str, str]:
     """Return ``env`` with each ``X_FILE`` setting replaced by the file's content as ``X``.
 
     Container secrets arrive as files (``/run/secrets/…``), so any ``SURVEY_*``
-    setting and ``DATABASE_URL`` may name a file instead; its trailing newline
-    is dropped. Setting both ``X`` and ``X_FILE`` is refused: which one wins
+    setting, ``DATABASE_URL`` and ``DATABASE_REPLICA_URL`` may name a file instead;
+    its trailing newline is dropped. Setting both ``X`` and ``X_FILE`` is refused: which one wins
     would be a guess.
     """
     merged = dict(env)
     for key, path in env.items():
         name = key.removesuffix("_FILE")
-        if name == key or not path or not (name.startswith("SURVEY_") or name == "DATABASE_URL"):
+        if name == key or not path or not (name.startswith("SURVEY_") or name in _URLS):
             continue
         if env.get(name):
             raise ConfigError(f"{name} and {key} are both set: set only one")
@@ -94,6 +97,12 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A PostgreSQL streaming replica for dashboards, downloads and the read API
+        # (survey/web/replica.py); empty: everything reads from DATABASE_URL.
+        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
+        # Seconds the replica's replay may be behind before pages say how old their
+        # figures are.
+        "SURVEY_REPLICA_MAX_LAG": float(env.get("SURVEY_REPLICA_MAX_LAG", 60)),
         # Absolute base of the public form URLs that QR codes encode. Posters
         # stay on walls for years, so set it to the service's stable public name.
         "SURVEY_PUBLIC_BASE_URL": env.get("SURVEY_PUBLIC_BASE_URL", "").rstrip("/"),
