@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DecimalField
 from wtforms import HiddenField
 from wtforms import PasswordField
@@ -89,3 +90,18 @@ class TargetForm(FlaskForm):
             ),
         ],
     )
+
+
+class ProfileForm(FlaskForm):
+    """An officer's e-mail address, what they want to receive and their quiet hours.
+
+    The address and the times are checked by the use case
+    (``officers/accounts.update_contact``), which says which field is wrong.
+    """
+
+    email = StringField(_l("E-mail address"), validators=[Length(max=254)])
+    wants_alerts = BooleanField(_l("Alerts: harassment reports and runs of negative ratings"))
+    wants_comments = BooleanField(_l("Comments from citizens who agreed to be contacted"))
+    wants_reports = BooleanField(_l("Monthly reports"))
+    quiet_start = StringField(_l("No e-mail from (HH:MM)"), validators=[Length(max=5)])
+    quiet_end = StringField(_l("until (HH:MM)"), validators=[Length(max=5)])
