@@ -55,6 +55,7 @@ def register(group: AppGroup) -> None:
     def send_due_command() -> None:
         """One pass of the worker, for cron or a systemd timer: find runs, queue due
         alerts, send due messages, then exit."""
+        worker.relax_sqlite_sync()
         _print(worker.tick())
 
     @group.command("outbox")
