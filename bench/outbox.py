@@ -215,6 +215,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--latency-samples", type=int, default=5)
+    parser.add_argument("--down-seconds", type=float, default=15)
+    parser.add_argument("--down-messages", type=int, default=500)
     parser.add_argument("--config", type=ServerConfig.parse, default=ServerConfig.parse("sync:2"))
     args = parser.parse_args()
     problems: list[str] = []
@@ -394,32 +396,33 @@ def main() -> int:
 
     # 5. SMTP down -------------------------------------------------------------
     smtp.stop()
-    keys = queue(app, 500, "down")
+    down_n = args.down_messages
+    keys = queue(app, down_n, "down")
     worker = start_worker(env, 1.0)
-    time.sleep(15)
+    time.sleep(args.down_seconds)
     during = delivered(inbox, keys)[0]
     pending_down = outbox_counts(app).get("pending", 0)
     smtp.start()
     back = time.monotonic()
-    wait_until(lambda: delivered(inbox, keys)[0] >= 500, 300)
+    wait_until(lambda: delivered(inbox, keys)[0] >= down_n, 300)
     drained_after = time.monotonic() - back
     time.sleep(2)
     worker.send_signal(signal.SIGTERM)
     worker.wait(60)
     got, dup = delivered(inbox, keys)
     counts = outbox_counts(app)
-    print("## SMTP server down for 15 s with 500 messages queued\n")
+    print(f"## SMTP server down for {args.down_seconds:.0f} s with {down_n} messages queued\n")
     print(f"- while down: delivered {during}, pending {pending_down} (nothing given up)")
     print(
         f"- server back: all delivered {drained_after:.1f} s later (back-off 1 s doubling, "
         f"at most 4 s in this bench; 30 s to an hour by default)"
     )
     print(
-        f"- delivered {got} of 500; duplicates {dup}; outbox pending "
+        f"- delivered {got} of {down_n}; duplicates {dup}; outbox pending "
         f"{counts.get('pending', 0)}, dead {counts.get('dead', 0)}\n"
     )
-    if got != 500:
-        problems.append(f"smtp down: {500 - got} lost")
+    if got != down_n:
+        problems.append(f"smtp down: {down_n - got} lost")
     smtp.stop()
 
     for problem in problems:

@@ -30,6 +30,7 @@ from survey.extensions import db
 from survey.notify import channels
 from survey.notify.dispatch import detect_runs
 from survey.notify.dispatch import dispatch_due
+from survey.notify.reports import schedule_reports
 
 log = logging.getLogger("survey.worker")
 _T = OutboxMessage.__table__
@@ -212,11 +213,12 @@ def send_due(stop: threading.Event | None = None, now: datetime | None = None) -
 
 
 def tick(stop: threading.Event | None = None) -> Report:
-    """One pass of the worker: negative runs, due alerts to messages, due messages out."""
+    """One pass of the worker: negative runs, due alerts to messages, monthly reports
+    due, due messages out."""
     now = utcnow()
     report = Report()
     report.raised = detect_runs(now)
-    report.queued = dispatch_due(now)
+    report.queued = dispatch_due(now) + schedule_reports(now)
     report += send_due(stop)
     return report
 
