@@ -320,3 +320,35 @@ def test_webhook_that_never_answers_times_out(mail_app):
     finally:
         stalling.close()
     assert report.failed == 1 and _outbox(mail_app)[0].status == "pending"
+
+
+def _statements_of(app, client, data) -> list[str]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.split(None, 1)[0].upper() + " " + statement.split("(")[0][-40:])
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.post("/s/LC-01", data=data).status_code == 303
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_the_form_post_pays_one_insert_only_when_an_alert_is_due(mail_app, client, form_post):
+    plain = _statements_of(mail_app, client, form_post(q_trouble="no"))
+    report = _statements_of(mail_app, client, form_post(q_trouble="yes"))
+    assert not any("alert" in s.lower() for s in plain)
+    extra = [s for s in report if "alert" in s.lower()]
+    assert len(extra) == 1 and extra[0].startswith("INSERT")
+    assert len(report) == len(plain) + 1
+
+
+def test_a_flagged_response_raises_no_alert(mail_app, client, form_post):
+    data = form_post(q_trouble="yes", website="http://spam")  # the honeypot: flagged
+    assert client.post("/s/LC-01", data=data).status_code == 303
+    with mail_app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Alert.id))) == 0
