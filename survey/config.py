@@ -130,4 +130,8 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_OUTBOX_MAX_ATTEMPTS": int(env.get("SURVEY_OUTBOX_MAX_ATTEMPTS", 15)),
         "SURVEY_OUTBOX_BACKOFF": float(env.get("SURVEY_OUTBOX_BACKOFF", 30)),
         "SURVEY_OUTBOX_BACKOFF_MAX": float(env.get("SURVEY_OUTBOX_BACKOFF_MAX", 3600)),
+        # Cases (survey/notify/cases.py): working days to answer a harassment
+        # report or a low rating with a comment, then more before the district hears.
+        "SURVEY_CASE_WORKING_DAYS": int(env.get("SURVEY_CASE_WORKING_DAYS", 3)),
+        "SURVEY_CASE_DISTRICT_DAYS": int(env.get("SURVEY_CASE_DISTRICT_DAYS", 2)),
     }

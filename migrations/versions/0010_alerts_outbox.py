@@ -3,7 +3,8 @@
 Alerts (harassment reports, negative runs at a desk, consented comments) and
 the outbox of messages that carry them (e-mail, signed webhook), each message
 with its idempotency key; per-unit alert rules; an e-mail address, what to
-receive and quiet hours per officer; the worker's scan marks. See
+receive and quiet hours per officer; the worker's scan marks; cases (harassment reports and low ratings with
+a comment) with a deadline in working days and their escalation. See
 survey/notify and docs/RELIABILITY.md.
 
 Revision ID: 0010
@@ -26,6 +27,7 @@ def upgrade():
     op.create_table('scan_mark',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('last_response_id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scan_mark'))
     )
@@ -101,6 +103,28 @@ def upgrade():
         batch_op.create_index('ix_alert_pending', ['dispatched_at', 'due_at'], unique=False)
         batch_op.create_index('ix_alert_unit_kind', ['unit_id', 'kind', 'dispatched_at'], unique=False)
 
+    op.create_table('feedback_case',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('desk_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.String(length=12), nullable=False),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('deadline_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('district_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('escalation_level', sa.Integer(), nullable=False),
+    sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("escalation_level BETWEEN 0 AND 2", name=op.f('ck_feedback_case_escalation_level')),
+    sa.CheckConstraint("reason IN ('harassment', 'low_rating')", name=op.f('ck_feedback_case_reason')),
+    sa.ForeignKeyConstraint(['desk_id'], ['desk.id'], name=op.f('fk_feedback_case_desk_id_desk')),
+    sa.ForeignKeyConstraint(['response_id'], ['response.id'], name=op.f('fk_feedback_case_response_id_response')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_feedback_case_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_case')),
+    sa.UniqueConstraint('response_id', name=op.f('uq_feedback_case_response_id'))
+    )
+    with op.batch_alter_table('feedback_case', schema=None) as batch_op:
+        batch_op.create_index('ix_feedback_case_open', ['escalation_level', 'deadline_at'], unique=False)
+
     with op.batch_alter_table('officer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column('wants_alerts', sa.Boolean(), server_default=sa.true(), nullable=False))
@@ -120,6 +144,10 @@ def downgrade():
         batch_op.drop_column('wants_alerts')
         batch_op.drop_column('email')
 
+    with op.batch_alter_table('feedback_case', schema=None) as batch_op:
+        batch_op.drop_index('ix_feedback_case_open')
+
+    op.drop_table('feedback_case')
     with op.batch_alter_table('alert', schema=None) as batch_op:
         batch_op.drop_index('ix_alert_unit_kind')
         batch_op.drop_index('ix_alert_pending')

@@ -24,7 +24,7 @@ from survey.officers.accounts import update_contact
 
 def _print(report: worker.Report) -> None:
     click.echo(
-        f"Runs found: {report.raised}; messages queued: {report.queued}; "
+        f"Runs and cases found: {report.raised}; messages queued: {report.queued}; "
         f"sent: {report.sent}; failed: {report.failed} (given up: {report.dead})."
     )
     for error in report.errors[:20]:
@@ -67,6 +67,14 @@ def register(group: AppGroup) -> None:
         counts = worker.outbox_counts()
         for status in ("pending", "sent", "dead"):
             click.echo(f"{status}\t{counts.get(status, 0)}")
+
+    @group.command("cases")
+    def cases_command() -> None:
+        """Cases (harassment reports, low ratings with a comment) by state."""
+        from survey.notify.cases import overdue_counts
+
+        for state, count in overdue_counts().items():
+            click.echo(f"{state}\t{count}")
 
     @group.command("check-channels")
     def check_channels() -> None:

@@ -658,5 +658,36 @@ class ScanMark(db.Model):
     __tablename__ = "scan_mark"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # "runs" (negative runs) or "cases" (opening cases): each scan keeps its own marks.
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8), default="runs")
     at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
     last_response_id: so.Mapped[int]
+
+
+class FeedbackCase(db.Model):
+    """A response someone must act on: a harassment report, or a low rating with a
+    comment. Opened by the worker, with a deadline in working days; while its
+    response's feedback is not answered, it escalates at the deadline to the
+    unit's officers and, ``SURVEY_CASE_DISTRICT_DAYS`` working days later, to the
+    officers of the units above.
+    """
+
+    __tablename__ = "feedback_case"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("response.id"), unique=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    desk_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("desk.id"))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(12))
+    opened_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    deadline_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    district_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    # 0: within its deadline; 1: overdue, the unit told; 2: the units above told.
+    escalation_level: so.Mapped[int] = so.mapped_column(default=0)
+    escalated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        sa.Index("ix_feedback_case_open", "escalation_level", "deadline_at"),
+        sa.CheckConstraint("reason IN ('harassment', 'low_rating')", name="reason"),
+        sa.CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level"),
+    )

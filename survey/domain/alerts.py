@@ -7,6 +7,8 @@ without a clock or a server.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC
@@ -14,6 +16,7 @@ from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
+from pathlib import Path
 
 from survey.domain.periods import LOCAL_TZ
 
@@ -201,3 +204,34 @@ def check_email(address: str) -> str:
         raise ValueError(f"{address!r} is not a valid e-mail address")
     local, domain = address.rsplit("@", 1)
     return f"{local}@{domain.lower()}"
+
+
+_HOLIDAYS = Path(__file__).with_name("holidays_vn.json")
+
+
+@functools.cache
+def vietnam_holidays() -> frozenset[date]:
+    """The public holidays of ``holidays_vn.json`` (a data file, updated yearly)."""
+    days = json.loads(_HOLIDAYS.read_text(encoding="utf-8"))["days"]
+    return frozenset(date.fromisoformat(d) for d in days)
+
+
+def add_working_days(start: datetime, days: int, holidays: frozenset[date]) -> datetime:
+    """The end (midnight, Vietnam time, as UTC) of the ``days``-th working day after
+    the day of ``start``: the deadline of a case opened at ``start``.
+
+    >>> friday = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 Friday in Vietnam
+    >>> add_working_days(friday, 3, frozenset())  # Mon, Tue, Wed: end of Wednesday
+    datetime.datetime(2026, 12, 2, 17, 0, tzinfo=datetime.timezone.utc)
+    >>> add_working_days(friday, 3, frozenset({date(2026, 12, 1)}))  # Tuesday off
+    datetime.datetime(2026, 12, 3, 17, 0, tzinfo=datetime.timezone.utc)
+    """
+    if days < 1:
+        raise ValueError(f"a deadline needs at least one working day, not {days}")
+    day = start.astimezone(LOCAL_TZ).date()
+    counted = 0
+    while counted < days:
+        day += timedelta(days=1)
+        if is_working_day(day, holidays):
+            counted += 1
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LOCAL_TZ).astimezone(UTC)

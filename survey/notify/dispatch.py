@@ -32,6 +32,7 @@ from survey.domain.alerts import is_negative_run
 from survey.domain.alerts import next_digest_time
 from survey.domain.alerts import parse_clock
 from survey.domain.alerts import quiet_until
+from survey.domain.alerts import vietnam_holidays
 from survey.extensions import db
 from survey.notify import messages
 from survey.notify.rules import rules_for
@@ -75,7 +76,9 @@ def _recipients(kind: str, unit: Unit) -> list[Officer]:
 
 def _send_time(kind: str, unit_id: int, alerts: list, rules, now: datetime) -> datetime:
     if kind == AlertKind.COMMENT:
-        return next_digest_time(min(a.created_at for a in alerts), rules.comment_hour)
+        return next_digest_time(
+            min(a.created_at for a in alerts), rules.comment_hour, vietnam_holidays()
+        )
     last = db.session.scalar(
         sa.select(sa.func.max(Alert.dispatched_at)).where(
             Alert.unit_id == unit_id, Alert.kind == kind, Alert.dispatched_at.is_not(None)
@@ -204,7 +207,7 @@ def detect_runs(now: datetime) -> int:
     widest = max(widest, 15)
     floor = db.session.scalar(
         sa.select(sa.func.max(ScanMark.last_response_id)).where(
-            ScanMark.at <= now - timedelta(minutes=widest)
+            ScanMark.kind == "runs", ScanMark.at <= now - timedelta(minutes=widest)
         )
     )
     top = db.session.scalar(sa.select(sa.func.max(SurveyResponse.id))) or 0
@@ -260,7 +263,9 @@ def detect_runs(now: datetime) -> int:
             raised += 1
         except sa.exc.IntegrityError:
             db.session.rollback()
-    db.session.add(ScanMark(at=now, last_response_id=top))
-    db.session.execute(sa.delete(ScanMark).where(ScanMark.at < now - MARK_RETENTION))
+    db.session.add(ScanMark(kind="runs", at=now, last_response_id=top))
+    db.session.execute(
+        sa.delete(ScanMark).where(ScanMark.kind == "runs", ScanMark.at < now - MARK_RETENTION)
+    )
     db.session.commit()
     return raised

@@ -28,6 +28,8 @@ from survey.data.models import utcnow
 from survey.domain.alerts import backoff
 from survey.extensions import db
 from survey.notify import channels
+from survey.notify.cases import escalate_cases
+from survey.notify.cases import open_cases
 from survey.notify.dispatch import detect_runs
 from survey.notify.dispatch import dispatch_due
 from survey.notify.reports import schedule_reports
@@ -213,12 +215,13 @@ def send_due(stop: threading.Event | None = None, now: datetime | None = None) -
 
 
 def tick(stop: threading.Event | None = None) -> Report:
-    """One pass of the worker: negative runs, due alerts to messages, monthly reports
-    due, due messages out."""
+    """One pass of the worker: negative runs and new cases, due alerts to messages,
+    monthly reports due, overdue cases escalated, due messages out."""
     now = utcnow()
     report = Report()
     report.raised = detect_runs(now)
-    report.queued = dispatch_due(now) + schedule_reports(now)
+    report.raised += open_cases(now)
+    report.queued = dispatch_due(now) + schedule_reports(now) + escalate_cases(now)
     report += send_due(stop)
     return report
 
