@@ -21,4 +21,6 @@ VI = {
     "E-mails that fall in your quiet hours (Vietnam time) wait until they end; none is "
     "dropped.": "Thư đến trong giờ không nhận thư (giờ Việt Nam) sẽ được gửi khi hết giờ đó; "
     "không thư nào bị bỏ.",
+    "Overdue since %(when)s": "Quá hạn từ %(when)s",
+    "Answer by %(when)s": "Hạn trả lời %(when)s",
 }

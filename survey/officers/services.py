@@ -7,11 +7,14 @@ that records the change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from survey.data.audit import record
 from survey.data.models import AuditEntry
+from survey.data.models import FeedbackCase
 from survey.data.models import Officer
 from survey.data.models import SurveyResponse
 from survey.data.models import Unit
@@ -29,20 +32,33 @@ FEEDBACK_PAGE_SIZE = 50
 class FeedbackPage:
     pagination: object
     history: dict[int, list[AuditEntry]]
+    # Deadline of each listed comment that is a case (survey/notify/cases.py).
+    deadlines: dict[int, datetime] = dataclass_field(default_factory=dict)
 
 
 def feedback_page(
     unit: Unit, *, status: str, field: str, field_codes: set[str], page: int
 ) -> FeedbackPage:
-    """One page of the comments of ``unit`` (and the units below it), newest first,
-    with each comment's audit history."""
+    """One page of the comments of ``unit`` (and the units below it): overdue cases
+    first (oldest deadline first), then newest first, with each comment's audit
+    history and, for cases, their deadline."""
+    overdue = sa.and_(
+        FeedbackCase.deadline_at <= utcnow(),
+        SurveyResponse.feedback_status != FeedbackStatus.ANSWERED.value,
+    )
     query = (
         sa.select(SurveyResponse)
+        .outerjoin(FeedbackCase, FeedbackCase.response_id == SurveyResponse.id)
         .where(
             SurveyResponse.unit_id.in_(unit.subtree_ids()),
             SurveyResponse.comment.is_not(None),
         )
-        .order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
+        .order_by(
+            sa.case((overdue, 0), else_=1),
+            sa.case((overdue, FeedbackCase.deadline_at), else_=None),
+            SurveyResponse.submitted_at.desc(),
+            SurveyResponse.id.desc(),
+        )
     )
     if status in set(FeedbackStatus):
         query = query.where(SurveyResponse.feedback_status == status)
@@ -58,7 +74,18 @@ def feedback_page(
             .order_by(AuditEntry.at, AuditEntry.id)
         ):
             history.setdefault(entry.response_id, []).append(entry)
-    return FeedbackPage(pagination, history)
+    deadlines = (
+        dict(
+            db.session.execute(
+                sa.select(FeedbackCase.response_id, FeedbackCase.deadline_at).where(
+                    FeedbackCase.response_id.in_(ids)
+                )
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return FeedbackPage(pagination, history, deadlines)
 
 
 def commented_response(unit: Unit, response_id: int) -> SurveyResponse | None:

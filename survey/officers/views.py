@@ -19,6 +19,7 @@ from flask_login import current_user
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
+from survey.data.models import utcnow
 from survey.data.queries import current_questionnaire
 from survey.data.queries import definition_of
 from survey.data.targets import OVERALL
@@ -98,6 +99,8 @@ def feedback(unit_code: str):
         definition=definition,
         low_ratings=LOW_RATINGS,
         history=found.history,
+        deadlines=found.deadlines,
+        now=utcnow(),
         form=FeedbackForm(),
         statuses=FEEDBACK_STATUSES,
         tab="feedback",

@@ -93,3 +93,18 @@ def test_overdue_cases_escalate_to_the_unit_then_the_district_once(
         "laicach@camgiang.gov.vn",
         "noivu@camgiang.gov.vn",
     }
+
+
+def test_the_inbox_shows_overdue_cases_first(mail_app, client):
+    from tests.conftest import sign_in
+
+    now = utcnow()
+    add_responses(mail_app, "LC-01", now - timedelta(days=20), {"1": 1}, comment="Cũ, quá hạn.")
+    add_responses(mail_app, "LC-01", now - timedelta(days=20), {"5": 1}, comment="Cũ, khen.")
+    add_responses(mail_app, "LC-01", now - timedelta(hours=1), {"4": 1}, comment="Mới.")
+    with mail_app.app_context():
+        assert open_cases(now) == 1
+    sign_in(client, "laicach")
+    html = client.get("/units/HD-CG-LC/feedback").get_data(as_text=True)
+    assert html.index("Cũ, quá hạn.") < html.index("Mới.") < html.index("Cũ, khen.")
+    assert "Quá hạn từ" in html
