@@ -250,3 +250,21 @@ def overdue_counts() -> dict[str, int]:
         else:
             counts[("open", "overdue", "escalated_above")[level]] += n
     return counts
+
+
+def period_counts(unit_ids: list[int], start: datetime, end: datetime, now: datetime) -> dict:
+    """Cases opened in ``[start, end)`` in these units: how many, answered by their
+    deadline, answered late, still open and overdue, still open within the deadline."""
+    c, r = FeedbackCase, SurveyResponse
+    rows = db.session.execute(
+        sa.select(c.deadline_at, r.feedback_status, r.feedback_updated_at)
+        .join(r, r.id == c.response_id)
+        .where(c.unit_id.in_(unit_ids), c.opened_at >= start, c.opened_at < end)
+    ).all()
+    counts = {"opened": len(rows), "on_time": 0, "late": 0, "overdue": 0, "open": 0}
+    for deadline, status, updated in rows:
+        if status == FeedbackStatus.ANSWERED.value:
+            counts["on_time" if updated is not None and updated <= deadline else "late"] += 1
+        else:
+            counts["overdue" if deadline <= now else "open"] += 1
+    return counts

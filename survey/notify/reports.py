@@ -1,6 +1,7 @@
 """Monthly reports that arrive by themselves: the day after each unit's cut-off, a
 message to each of its officers who want it, with links to the period's report
-(PDF), spreadsheet and chart.
+(PDF), spreadsheet and chart, and the period's cases: opened, answered on
+time, answered late, overdue.
 
 Links, not attachments: the report lists citizens' comments, which never travel
 by e-mail; the links ask for sign-in. Once per unit, period and officer: the
@@ -13,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from survey.data.models import Officer
 from survey.data.models import OutboxMessage
@@ -21,6 +23,7 @@ from survey.domain.periods import LOCAL_TZ
 from survey.domain.periods import Period
 from survey.domain.periods import period_containing
 from survey.extensions import db
+from survey.notify.cases import period_counts
 from survey.notify.dispatch import base_url
 
 #: Reports are sent from the day after the cut-off for this many days (a worker
@@ -37,7 +40,21 @@ def closed_period(unit: Unit, now: datetime) -> Period | None:
     return this_month.previous()
 
 
-def _message(officer: Officer, unit: Unit, period: Period) -> OutboxMessage:
+def report_key(unit: Unit, period: Period, officer: Officer) -> str:
+    return f"report-{unit.code}-{period.code}-o{officer.id}"
+
+
+def _cases_line(unit: Unit, period: Period, now: datetime) -> str:
+    start, end = period.utc_bounds()
+    n = period_counts(unit.subtree_ids(), start, end, now)
+    return (
+        f"Phản ánh cần xử lý trong kỳ: {n['opened']}; trả lời đúng hạn {n['on_time']}, "
+        f"trả lời muộn {n['late']}, quá hạn chưa trả lời {n['overdue']}, "
+        f"đang trong hạn {n['open']}."
+    )
+
+
+def _message(officer: Officer, unit: Unit, period: Period, cases: str) -> OutboxMessage:
     base = f"{base_url()}/reports/{unit.code}/{period.code}"
     label = period.label("vi")
     what = "so sánh các đơn vị trực thuộc" if unit.children else "kết quả khảo sát"
@@ -46,6 +63,7 @@ def _message(officer: Officer, unit: Unit, period: Period) -> OutboxMessage:
             f"Kính gửi {officer.full_name},",
             "",
             f"Báo cáo {label} ({period.range_label()}) của {unit.name}: {what}.",
+            cases,
             "",
             f"- Báo cáo (PDF): {base}/report.pdf",
             f"- Bảng tính (Excel): {base}/report.xlsx",
@@ -57,7 +75,7 @@ def _message(officer: Officer, unit: Unit, period: Period) -> OutboxMessage:
         ]
     )
     return OutboxMessage(
-        key=f"report-{unit.code}-{period.code}-o{officer.id}",
+        key=report_key(unit, period, officer),
         channel="email",
         recipient=officer.email,
         kind="report",
@@ -79,6 +97,7 @@ def schedule_reports(now: datetime) -> int:
                 Officer.email.is_not(None),
                 Officer.wants_reports.is_(True),
             )
+            .options(so.contains_eager(Officer.unit))
             .order_by(Officer.id)
         )
     )
@@ -86,16 +105,28 @@ def schedule_reports(now: datetime) -> int:
     for officer in officers:
         period = closed_period(officer.unit, now)
         if period is not None:
-            due.append(_message(officer, officer.unit, period))
+            due.append((report_key(officer.unit, period, officer), officer, period))
     if not due:
         db.session.rollback()
         return 0
     existing = set(
         db.session.scalars(
-            sa.select(OutboxMessage.key).where(OutboxMessage.key.in_([m.key for m in due]))
+            sa.select(OutboxMessage.key).where(OutboxMessage.key.in_([k for k, _, _ in due]))
         )
     )
-    fresh = [m for m in due if m.key not in existing]
+    # The cases line is counted only for reports not queued yet: once a month per unit.
+    lines: dict[tuple[int, str], str] = {}
+    fresh = []
+    for key, officer, period in due:
+        if key in existing:
+            continue
+        unit = officer.unit
+        if (unit.id, period.code) not in lines:
+            lines[(unit.id, period.code)] = _cases_line(unit, period, now)
+        fresh.append(_message(officer, unit, period, lines[(unit.id, period.code)]))
+    if not fresh:
+        db.session.rollback()
+        return 0
     for message in fresh:
         message.next_attempt_at = now
     db.session.add_all(fresh)

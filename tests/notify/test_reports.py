@@ -68,3 +68,21 @@ def test_officers_who_do_not_want_reports_get_none(mail_app, client):
     assert reply.status_code == 303
     with mail_app.app_context():
         assert schedule_reports(_at(1)) == 0
+
+
+def test_the_report_message_counts_the_periods_cases(mail_app, smtp):
+    from survey.notify.cases import open_cases
+    from tests.conftest import add_responses
+
+    # Tuesday 10/11/2026: due at the end of Friday 13/11, still unanswered on 1/12.
+    add_responses(mail_app, "LC-02", _at(10, month=11), {"1": 1}, comment="Chờ lâu.")
+    with mail_app.app_context():
+        assert open_cases(_at(10, month=11)) == 1
+        assert schedule_reports(_at(1)) == 1
+        worker.send_due(now=_at(1))
+    (msg,) = smtp.inbox.messages
+    assert (
+        "Phản ánh cần xử lý trong kỳ: 1; trả lời đúng hạn 0, trả lời muộn 0, "
+        "quá hạn chưa trả lời 1, đang trong hạn 0." in msg.get_content()
+    )
+    assert "Chờ lâu" not in msg.get_content()
