@@ -685,9 +685,21 @@ class FeedbackCase(db.Model):
     # 0: within its deadline; 1: overdue, the unit told; 2: the units above told.
     escalation_level: so.Mapped[int] = so.mapped_column(default=0)
     escalated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # An officer's appeal of a rating they consider unfair; only the district
+    # decides. Upheld: the response is flagged "appeal" and left out of the figures.
+    appeal_status: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    appeal_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    appealed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    appealed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
     __table_args__ = (
         sa.Index("ix_feedback_case_open", "escalation_level", "deadline_at"),
+        sa.CheckConstraint(
+            "appeal_status IS NULL OR appeal_status IN ('pending', 'upheld', 'rejected')",
+            name="appeal_status",
+        ),
         sa.CheckConstraint("reason IN ('harassment', 'low_rating')", name="reason"),
         sa.CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level"),
     )

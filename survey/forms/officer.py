@@ -12,6 +12,8 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf
+from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
@@ -105,3 +107,19 @@ class ProfileForm(FlaskForm):
     wants_reports = BooleanField(_l("Monthly reports"))
     quiet_start = StringField(_l("No e-mail from (HH:MM)"), validators=[Length(max=5)])
     quiet_end = StringField(_l("until (HH:MM)"), validators=[Length(max=5)])
+
+
+class AppealForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the rating is unfair"),
+        filters=[clean_text],
+        validators=[
+            # After clean_text: a reason of spaces only is no reason.
+            DataRequired(message=_l("Please give the reason for the appeal.")),
+            Length(max=1000),
+        ],
+    )
+
+
+class AppealDecisionForm(FlaskForm):
+    action = HiddenField(validators=[AnyOf(["uphold", "reject"])])

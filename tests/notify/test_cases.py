@@ -108,3 +108,52 @@ def test_the_inbox_shows_overdue_cases_first(mail_app, client):
     html = client.get("/units/HD-CG-LC/feedback").get_data(as_text=True)
     assert html.index("Cũ, quá hạn.") < html.index("Mới.") < html.index("Cũ, khen.")
     assert "Quá hạn từ" in html
+
+
+def test_an_officer_appeals_and_only_the_district_decides(mail_app, client, runner):
+    from tests.conftest import csrf_of
+    from tests.conftest import sign_in
+
+    now = utcnow()
+    add_responses(mail_app, "LC-01", now - timedelta(hours=2), {"1": 1}, comment="Không vừa ý.")
+    with mail_app.app_context():
+        assert open_cases(now) == 1
+        response_id = db.session.scalar(sa.select(FeedbackCase.response_id))
+    base = f"/units/HD-CG-LC/feedback/{response_id}/appeal"
+    sign_in(client, "laicach")
+    token = csrf_of(client, "/units/HD-CG-LC/feedback")
+    reply = client.post(base, data={"csrf_token": token, "reason": "  "})
+    assert reply.status_code == 303
+    page = client.get(reply.headers["Location"]).get_data(as_text=True)
+    assert "Xin nêu lý do đề nghị xem xét lại." in page
+    reply = client.post(
+        base, data={"csrf_token": token, "reason": "Người dân nhầm quầy, không phải LC-01."}
+    )
+    assert reply.status_code == 303
+    assert (
+        client.post(base + "/decision", data={"csrf_token": token, "action": "uphold"}).status_code
+        == 403
+    )
+    client.post("/logout", data={"csrf_token": token})
+
+    sign_in(client, "camgiang")
+    token = csrf_of(client, "/units/HD-CG-LC/feedback")
+    page = client.get("/units/HD-CG-LC/feedback").get_data(as_text=True)
+    assert "đang chờ cấp huyện" in page and "Người dân nhầm quầy" in page
+    reply = client.post(base + "/decision", data={"csrf_token": token, "action": "uphold"})
+    assert reply.status_code == 303
+    again = client.post(base + "/decision", data={"csrf_token": token, "action": "reject"})
+    assert again.status_code == 303  # nothing pending any more: refused with a message
+    with mail_app.app_context():
+        case = db.session.scalar(sa.select(FeedbackCase))
+        response = db.session.get(SurveyResponse, response_id)
+        assert case.appeal_status == "upheld" and case.decided_by_id is not None
+        assert response.flagged and response.flag_reason == "appeal"
+        actions = db.session.scalars(
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.response_id == response_id)
+            .order_by(AuditEntry.id)
+        ).all()
+        assert actions == ["appeal", "appeal_upheld"]
+    # The rollup moved the rating out of the figures with the flag.
+    assert runner.invoke(args=["survey", "rollup-check"]).exit_code == 0
