@@ -61,7 +61,9 @@ run: install
 	@echo "      district officer camgiang / demo-camgiang  (Huyện Cẩm Giàng)"
 	@echo "  All desks:    $(BIN)/flask survey list-desks"
 	@echo
-	SURVEY_PUBLIC_BASE_URL=$${SURVEY_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} \
+	@echo "  Alerts worker: started beside it (flask survey worker; README, Alerts)"
+	export SURVEY_PUBLIC_BASE_URL=$${SURVEY_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}; \
+	  $(BIN)/flask survey worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
 	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
 
 ## Install what the tests need (system packages too, when run as root) and run them all,

@@ -139,4 +139,30 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_CACHE": _bool(env.get("SURVEY_CACHE"), True),
         "SURVEY_CACHE_DIR": env.get("SURVEY_CACHE_DIR") or str(instance_path / "cache"),
         "SURVEY_CACHE_MAX_ITEMS": int(env.get("SURVEY_CACHE_MAX_ITEMS", 2000)),
+        # Alerts and scheduled messages (survey/notify): e-mail over SMTP and a
+        # signed JSON webhook, sent by `flask survey worker` from the outbox.
+        "SURVEY_SMTP_HOST": env.get("SURVEY_SMTP_HOST", ""),
+        "SURVEY_SMTP_PORT": int(env.get("SURVEY_SMTP_PORT", 587)),
+        "SURVEY_SMTP_STARTTLS": _bool(env.get("SURVEY_SMTP_STARTTLS"), True),
+        "SURVEY_SMTP_USER": env.get("SURVEY_SMTP_USER", ""),
+        "SURVEY_SMTP_PASSWORD": env.get("SURVEY_SMTP_PASSWORD", ""),
+        # A CA bundle to trust for STARTTLS (a province's own CA); empty: the system's.
+        "SURVEY_SMTP_CA_FILE": env.get("SURVEY_SMTP_CA_FILE", ""),
+        "SURVEY_SMTP_TIMEOUT": float(env.get("SURVEY_SMTP_TIMEOUT", 20)),
+        "SURVEY_MAIL_FROM": env.get("SURVEY_MAIL_FROM", ""),
+        "SURVEY_WEBHOOK_URL": env.get("SURVEY_WEBHOOK_URL", ""),
+        "SURVEY_WEBHOOK_SECRET": env.get("SURVEY_WEBHOOK_SECRET", ""),
+        "SURVEY_WEBHOOK_TIMEOUT": float(env.get("SURVEY_WEBHOOK_TIMEOUT", 10)),
+        "SURVEY_WORKER_INTERVAL": float(env.get("SURVEY_WORKER_INTERVAL", 5)),
+        "SURVEY_WORKER_BATCH": int(env.get("SURVEY_WORKER_BATCH", 100)),
+        # A claimed message not confirmed within the lease is sent again (same
+        # key): longer than the slowest send, so a live worker is never overtaken.
+        "SURVEY_OUTBOX_LEASE": float(env.get("SURVEY_OUTBOX_LEASE", 120)),
+        "SURVEY_OUTBOX_MAX_ATTEMPTS": int(env.get("SURVEY_OUTBOX_MAX_ATTEMPTS", 15)),
+        "SURVEY_OUTBOX_BACKOFF": float(env.get("SURVEY_OUTBOX_BACKOFF", 30)),
+        "SURVEY_OUTBOX_BACKOFF_MAX": float(env.get("SURVEY_OUTBOX_BACKOFF_MAX", 3600)),
+        # Cases (survey/notify/cases.py): working days to answer a harassment
+        # report or a low rating with a comment, then more before the district hears.
+        "SURVEY_CASE_WORKING_DAYS": int(env.get("SURVEY_CASE_WORKING_DAYS", 3)),
+        "SURVEY_CASE_DISTRICT_DAYS": int(env.get("SURVEY_CASE_DISTRICT_DAYS", 2)),
     }

@@ -22,6 +22,7 @@ from survey.extensions import db
 from survey.integrity import guard
 from survey.integrity import tokens
 from survey.integrity.tokens import claim
+from survey.notify.events import record_response_alerts
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,21 @@ def store_response(
         ]
         bulk.insert_rows(connection, Answer.__table__, rows)
     rollup.count_inserted(connection, values, answers.items())
+    if not values["flagged"]:
+        # A harassment report or a comment to call back about: its alert is
+        # committed with the response (one insert, only when one is due).
+        trouble = definition.by_role("integrity")
+        record_response_alerts(
+            connection,
+            response_id=response_id,
+            unit_id=desk.unit_id,
+            desk_id=desk.id,
+            at=values["submitted_at"],
+            answers=answers,
+            trouble_id=trouble.id if trouble else None,
+            comment=comment,
+            consent=values["contact_consent"],
+        )
     db.session.commit()
     return StoredResponse(response_id, created=True)
 

@@ -329,6 +329,15 @@ class Officer(db.Model):
     is_demo: so.Mapped[bool] = so.mapped_column(default=False)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # Where alerts and scheduled reports go (survey/notify), and which of them
+    # the officer wants. Quiet hours (Vietnam time, "HH:MM") hold e-mails until
+    # they end; nothing is dropped. A start after the end spans midnight.
+    email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    wants_alerts: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    wants_comments: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    wants_reports: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    quiet_start: so.Mapped[str | None] = so.mapped_column(sa.String(5))
+    quiet_end: so.Mapped[str | None] = so.mapped_column(sa.String(5))
 
     unit: so.Mapped[Unit | None] = so.relationship()
 
@@ -537,3 +546,168 @@ class DeskScanDay(db.Model):
     scans: so.Mapped[int] = so.mapped_column(default=0)
 
     __table_args__ = (sa.UniqueConstraint("desk_id", "day", name="uq_desk_scan_day_desk_day"),)
+
+
+class AlertRule(db.Model):
+    """A unit's alert rules, inherited down the tree (the nearest unit's row wins).
+
+    Without any row the defaults of :mod:`survey.domain.alerts` apply: a
+    harassment report at once; 4 or more responses at one desk within 15
+    minutes with at least half negative; consented comments in a daily digest.
+    """
+
+    __tablename__ = "alert_rule"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), unique=True)
+    harassment: so.Mapped[bool] = so.mapped_column(default=True)
+    run_min_responses: so.Mapped[int] = so.mapped_column(default=4)
+    run_negative_percent: so.Mapped[int] = so.mapped_column(default=50)
+    run_window_minutes: so.Mapped[int] = so.mapped_column(default=15)
+    comments: so.Mapped[bool] = so.mapped_column(default=True)
+    # Hour (Vietnam time) of the working day's digest of consented comments.
+    comment_hour: so.Mapped[int] = so.mapped_column(default=15)
+    # After a message, more alerts of the same kind and unit wait this long and
+    # go together: a bad morning sends one message, not forty.
+    group_minutes: so.Mapped[int] = so.mapped_column(default=60)
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("run_min_responses BETWEEN 1 AND 1000", name="run_min_responses"),
+        sa.CheckConstraint("run_negative_percent BETWEEN 1 AND 100", name="run_negative_percent"),
+        sa.CheckConstraint("run_window_minutes BETWEEN 1 AND 1440", name="run_window_minutes"),
+        sa.CheckConstraint("comment_hour BETWEEN 0 AND 23", name="comment_hour"),
+        sa.CheckConstraint("group_minutes BETWEEN 0 AND 1440", name="group_minutes"),
+    )
+
+
+class Alert(db.Model):
+    """Something an officer must hear about: written in the transaction of its cause.
+
+    A harassment report or a consented comment adds its row with the response
+    (one insert, only then); the worker adds negative runs it finds. The worker
+    turns due alerts into outbox messages, several alerts into one message.
+    ``dedupe_key`` (unique) keeps two workers from raising the same run twice.
+    """
+
+    __tablename__ = "alert"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    desk_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("desk.id"))
+    response_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("response.id"))
+    dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(80), unique=True)
+    detail: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    due_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    dispatched_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        sa.Index("ix_alert_pending", "dispatched_at", "due_at"),
+        sa.Index("ix_alert_unit_kind", "unit_id", "kind", "dispatched_at"),
+        sa.CheckConstraint("kind IN ('harassment', 'negative_run', 'comment')", name="kind"),
+    )
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    # Refused for good (a bad address) or out of attempts: kept, listed by
+    # ``flask survey outbox``, and requeued by ``flask survey outbox --retry``.
+    DEAD = "dead"
+
+
+class OutboxMessage(db.Model):
+    """One message to one recipient over one channel, sent at least once and
+    recognisable when sent twice: ``key`` is its Message-ID (e-mail) or its
+    ``Idempotency-Key`` (webhook).
+
+    A worker claims a row by setting ``lease_until`` in one statement (with
+    ``FOR UPDATE SKIP LOCKED`` on PostgreSQL); if the worker dies before it
+    confirms, the lease runs out and another claim sends the row again with the
+    same key.
+    """
+
+    __tablename__ = "outbox"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(100), unique=True)
+    channel: so.Mapped[str] = so.mapped_column(sa.String(10))
+    recipient: so.Mapped[str] = so.mapped_column(sa.String(500))
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))
+    unit_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("unit.id"))
+    subject: so.Mapped[str] = so.mapped_column(sa.String(300))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10), default=OutboxStatus.PENDING.value)
+    attempts: so.Mapped[int] = so.mapped_column(default=0)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    lease_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    claimed_by: so.Mapped[str | None] = so.mapped_column(sa.String(80))
+    sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        sa.CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+    )
+
+
+class ScanMark(db.Model):
+    """How far the worker has read the responses when looking for negative runs.
+
+    One row per pass; a pass reads the responses after the mark of a pass at
+    least one window ago (a primary-key range, however large the table).
+    """
+
+    __tablename__ = "scan_mark"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # "runs" (negative runs) or "cases" (opening cases): each scan keeps its own marks.
+    kind: so.Mapped[str] = so.mapped_column(sa.String(8), default="runs")
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+    last_response_id: so.Mapped[int]
+
+
+class FeedbackCase(db.Model):
+    """A response someone must act on: a harassment report, or a low rating with a
+    comment. Opened by the worker, with a deadline in working days; while its
+    response's feedback is not answered, it escalates at the deadline to the
+    unit's officers and, ``SURVEY_CASE_DISTRICT_DAYS`` working days later, to the
+    officers of the units above.
+    """
+
+    __tablename__ = "feedback_case"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    response_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("response.id"), unique=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    desk_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("desk.id"))
+    reason: so.Mapped[str] = so.mapped_column(sa.String(12))
+    opened_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    deadline_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    district_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    # 0: within its deadline; 1: overdue, the unit told; 2: the units above told.
+    escalation_level: so.Mapped[int] = so.mapped_column(default=0)
+    escalated_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # An officer's appeal of a rating they consider unfair; only the district
+    # decides. Upheld: the response is flagged "appeal" and left out of the figures.
+    appeal_status: so.Mapped[str | None] = so.mapped_column(sa.String(10))
+    appeal_reason: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    appealed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    appealed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        sa.Index("ix_feedback_case_open", "escalation_level", "deadline_at"),
+        sa.CheckConstraint(
+            "appeal_status IS NULL OR appeal_status IN ('pending', 'upheld', 'rejected')",
+            name="appeal_status",
+        ),
+        sa.CheckConstraint("reason IN ('harassment', 'low_rating')", name="reason"),
+        sa.CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level"),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DecimalField
 from wtforms import HiddenField
 from wtforms import PasswordField
@@ -11,6 +12,8 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf
+from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
@@ -89,3 +92,34 @@ class TargetForm(FlaskForm):
             ),
         ],
     )
+
+
+class ProfileForm(FlaskForm):
+    """An officer's e-mail address, what they want to receive and their quiet hours.
+
+    The address and the times are checked by the use case
+    (``officers/accounts.update_contact``), which says which field is wrong.
+    """
+
+    email = StringField(_l("E-mail address"), validators=[Length(max=254)])
+    wants_alerts = BooleanField(_l("Alerts: harassment reports and runs of negative ratings"))
+    wants_comments = BooleanField(_l("Comments from citizens who agreed to be contacted"))
+    wants_reports = BooleanField(_l("Monthly reports"))
+    quiet_start = StringField(_l("No e-mail from (HH:MM)"), validators=[Length(max=5)])
+    quiet_end = StringField(_l("until (HH:MM)"), validators=[Length(max=5)])
+
+
+class AppealForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the rating is unfair"),
+        filters=[clean_text],
+        validators=[
+            # After clean_text: a reason of spaces only is no reason.
+            DataRequired(message=_l("Please give the reason for the appeal.")),
+            Length(max=1000),
+        ],
+    )
+
+
+class AppealDecisionForm(FlaskForm):
+    action = HiddenField(validators=[AnyOf(["uphold", "reject"])])

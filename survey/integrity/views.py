@@ -54,6 +54,7 @@ def flag_labels() -> dict[str, str]:
         "honeypot": _("Hidden anti-robot field filled in"),
         "too_fast": _("Sent faster than a person can read the form"),
         "unsigned": _("Form not served by this site (no valid time stamp)"),
+        "appeal": _("Appeal upheld by the district"),
     }
 
 

@@ -100,3 +100,68 @@ def top_units() -> list[Unit]:
     return list(
         db.session.scalars(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name))
     )
+
+
+class ProfileError(ValueError):
+    """A contact detail that cannot be used; the message names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def update_contact(
+    officer: Officer,
+    *,
+    email: str | None,
+    wants_alerts: bool | None = None,
+    wants_comments: bool | None = None,
+    wants_reports: bool | None = None,
+    quiet_start: str | None = None,
+    quiet_end: str | None = None,
+    by: Officer | None = None,
+) -> Officer:
+    """Store an officer's e-mail address and what they want to receive, with an
+    audit entry, in one transaction. ``None`` leaves a preference as it is; an
+    empty e-mail removes the address (no more messages).
+
+    :raise ProfileError: an address that is not one, or quiet hours that are not
+        times of day; nothing is stored.
+    """
+    from survey.domain.alerts import check_email
+    from survey.domain.alerts import parse_clock
+
+    if email is not None:
+        email = email.strip()
+        if email:
+            try:
+                email = check_email(email)
+            except ValueError:
+                raise ProfileError("email", "invalid_email") from None
+        officer.email = email or None
+    for name, value in (("quiet_start", quiet_start), ("quiet_end", quiet_end)):
+        if value is None:
+            continue
+        try:
+            clock = parse_clock(value)
+        except ValueError:
+            raise ProfileError(name, "invalid_time") from None
+        setattr(officer, name, clock.strftime("%H:%M") if clock else None)
+    for name, value in (
+        ("wants_alerts", wants_alerts),
+        ("wants_comments", wants_comments),
+        ("wants_reports", wants_reports),
+    ):
+        if value is not None:
+            setattr(officer, name, value)
+    record(
+        "contact_changed",
+        officer=by or officer,
+        detail=(
+            f"{officer.username}: e-mail {'set' if officer.email else 'none'}, "
+            f"alerts={officer.wants_alerts}, comments={officer.wants_comments}, "
+            f"reports={officer.wants_reports}, quiet={officer.quiet_start}-{officer.quiet_end}"
+        ),
+    )
+    db.session.commit()
+    return officer

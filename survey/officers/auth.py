@@ -31,6 +31,7 @@ from survey.data.models import Role
 from survey.extensions import db
 from survey.forms.officer import EmptyForm
 from survey.forms.officer import LoginForm
+from survey.forms.officer import ProfileForm
 from survey.officers import accounts
 
 # Sign-in, sign-out and the officers' landing page sit at the top of the site
@@ -123,6 +124,40 @@ def home():
     if current_user.role != Role.ADMIN and current_user.unit is not None:
         return redirect(url_for("officer.dashboard", unit_code=current_user.unit.code))
     return render_template("officer/units.html", units=accounts.top_units())
+
+
+_PROFILE_ERRORS = {
+    "invalid_email": _l("This is not an e-mail address. Please write it as name@domain.vn."),
+    "invalid_time": _l("Please write a time of day as HH:MM, for example 21:30."),
+}
+
+
+@bp.route("/officer/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """The officer's e-mail address, what they receive, and their quiet hours."""
+    form = ProfileForm(obj=current_user)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.update_contact(
+                current_user,
+                email=form.email.data or "",
+                wants_alerts=form.wants_alerts.data,
+                wants_comments=form.wants_comments.data,
+                wants_reports=form.wants_reports.data,
+                quiet_start=form.quiet_start.data or "",
+                quiet_end=form.quiet_end.data or "",
+            )
+        except accounts.ProfileError as exc:
+            db.session.rollback()
+            getattr(form, exc.field).errors.append(_PROFILE_ERRORS[str(exc)])
+            return render_template("officer/profile.html", form=form), 422
+        flash(_("Saved."), "info")
+        return redirect(url_for("auth.profile"), 303)
+    elif request.method == "POST":
+        status = 400 if "csrf_token" in form.errors else 422
+    return render_template("officer/profile.html", form=form), status
 
 
 @login_manager.unauthorized_handler

@@ -15,10 +15,13 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
+from survey.data.models import Role
+from survey.data.models import utcnow
 from survey.data.queries import current_questionnaire
 from survey.data.queries import definition_of
 from survey.data.targets import OVERALL
@@ -27,6 +30,8 @@ from survey.district.summary import summarise_children
 from survey.domain.params import bounded_int
 from survey.domain.periods import today_in_vietnam
 from survey.forms.officer import FEEDBACK_STATUSES
+from survey.forms.officer import AppealDecisionForm
+from survey.forms.officer import AppealForm
 from survey.forms.officer import FeedbackForm
 from survey.forms.officer import TargetForm
 from survey.officers import services
@@ -98,6 +103,9 @@ def feedback(unit_code: str):
         definition=definition,
         low_ratings=LOW_RATINGS,
         history=found.history,
+        cases=found.cases,
+        may_decide=current_user.role in (Role.DISTRICT, Role.ADMIN),
+        now=utcnow(),
         form=FeedbackForm(),
         statuses=FEEDBACK_STATUSES,
         tab="feedback",
@@ -125,6 +133,60 @@ def update_feedback(unit_code: str, response_id: int):
         + f"#r{response.id}",
         303,
     )
+
+
+@bp.post("/feedback/<int(max=9223372036854775807):response_id>/appeal")
+@login_required
+def appeal(unit_code: str, response_id: int):
+    """Appeal a case's rating as unfair (any officer who sees it), with a reason."""
+    unit = visible_unit_or_404(unit_code)
+    response = services.commented_response(unit, response_id)
+    if response is None:
+        abort(404)
+    form = AppealForm()
+    back = url_for("officer.feedback", unit_code=unit.code) + f"#r{response.id}"
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(back, 303)
+    try:
+        services.appeal_rating(current_user, unit, response, form.reason.data)
+    except services.AppealRefused as exc:
+        flash(_APPEAL_REFUSED[exc.reason], "error")
+        return redirect(back, 303)
+    flash(_("Appeal sent to the district."), "info")
+    return redirect(back, 303)
+
+
+@bp.post("/feedback/<int(max=9223372036854775807):response_id>/appeal/decision")
+@login_required
+def decide_appeal(unit_code: str, response_id: int):
+    """The district upholds or rejects a pending appeal."""
+    unit = visible_unit_or_404(unit_code)
+    response = services.commented_response(unit, response_id)
+    if response is None:
+        abort(404)
+    if current_user.role not in (Role.DISTRICT, Role.ADMIN):
+        abort(403, description=_("Only the district decides appeals."))
+    form = AppealDecisionForm()
+    back = url_for("officer.feedback", unit_code=unit.code) + f"#r{response.id}"
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.decide_appeal(current_user, unit, response, uphold=form.action.data == "uphold")
+    except services.AppealRefused as exc:
+        flash(_APPEAL_REFUSED[exc.reason], "error")
+        return redirect(back, 303)
+    flash(_("Saved."), "info")
+    return redirect(back, 303)
+
+
+_APPEAL_REFUSED = {
+    "not_a_case": _l("Only a low rating with a comment or a harassment report can be appealed."),
+    "already": _l("This rating has been appealed already."),
+    "not_pending": _l("There is no pending appeal for this rating."),
+}
 
 
 @bp.route("/targets", methods=["GET", "POST"])

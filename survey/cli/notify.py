@@ -1,0 +1,161 @@
+"""``flask survey worker``, ``send-due``, ``outbox``, ``check-channels``,
+``set-officer-email`` and ``set-alert-rule``: alerts and their delivery."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import AppGroup
+
+from survey.data.models import Officer
+from survey.data.queries import find_unit
+from survey.domain.alerts import RuleError
+from survey.extensions import db
+from survey.notify import channels
+from survey.notify import rules as alert_rules
+from survey.notify import worker
+from survey.officers.accounts import ProfileError
+from survey.officers.accounts import update_contact
+
+
+def _print(report: worker.Report) -> None:
+    click.echo(
+        f"Runs and cases found: {report.raised}; messages queued: {report.queued}; "
+        f"sent: {report.sent}; failed: {report.failed} (given up: {report.dead})."
+    )
+    for error in report.errors[:20]:
+        click.echo(f"  {error}", err=True)
+
+
+def register(group: AppGroup) -> None:
+    @group.command("worker")
+    @click.option(
+        "--interval",
+        type=float,
+        default=None,
+        help="Seconds between passes (SURVEY_WORKER_INTERVAL).",
+    )
+    def worker_command(interval: float | None) -> None:
+        """Send alerts and messages until stopped (SIGTERM or Ctrl-C finish the message
+        in flight, then stop)."""
+        stop = threading.Event()
+
+        def request_stop(signum, frame) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        worker.run(interval or current_app.config["SURVEY_WORKER_INTERVAL"], stop)
+
+    @group.command("send-due")
+    def send_due_command() -> None:
+        """One pass of the worker, for cron or a systemd timer: find runs, queue due
+        alerts, send due messages, then exit."""
+        worker.relax_sqlite_sync()
+        _print(worker.tick())
+
+    @group.command("outbox")
+    @click.option("--retry", is_flag=True, help="Queue again the messages given up on.")
+    def outbox_command(retry: bool) -> None:
+        """How many messages wait, were sent and were given up on."""
+        if retry:
+            click.echo(f"Queued again: {worker.retry_dead()}")
+        counts = worker.outbox_counts()
+        for status in ("pending", "sent", "dead"):
+            click.echo(f"{status}\t{counts.get(status, 0)}")
+
+    @group.command("cases")
+    def cases_command() -> None:
+        """Cases (harassment reports, low ratings with a comment) by state."""
+        from survey.notify.cases import overdue_counts
+
+        for state, count in overdue_counts().items():
+            click.echo(f"{state}\t{count}")
+
+    @group.command("check-channels")
+    def check_channels() -> None:
+        """Connect to the SMTP server (STARTTLS, sign-in) and the webhook, sending nothing
+        but a signed ping to the webhook; say what is wrong."""
+        config = current_app.config
+        problems = 0
+        if config["SURVEY_SMTP_HOST"]:
+            if not config["SURVEY_MAIL_FROM"]:
+                click.echo("E-mail: SURVEY_MAIL_FROM is not set.", err=True)
+                problems += 1
+            try:
+                channels.check_smtp(channels.SmtpSettings.from_config(config))
+                click.echo(f"E-mail: {config['SURVEY_SMTP_HOST']}:{config['SURVEY_SMTP_PORT']} OK.")
+            except channels.SendError as exc:
+                click.echo(f"E-mail: {exc}", err=True)
+                problems += 1
+        else:
+            click.echo("E-mail: SURVEY_SMTP_HOST is not set; e-mails wait in the outbox.")
+        if config["SURVEY_WEBHOOK_URL"]:
+            if not config["SURVEY_WEBHOOK_SECRET"]:
+                click.echo("Webhook: SURVEY_WEBHOOK_SECRET is not set.", err=True)
+                problems += 1
+            try:
+                channels.post_webhook(
+                    config["SURVEY_WEBHOOK_URL"],
+                    config["SURVEY_WEBHOOK_SECRET"],
+                    "ping",
+                    {"id": "ping", "type": "ping"},
+                    config["SURVEY_WEBHOOK_TIMEOUT"],
+                )
+                click.echo("Webhook: OK.")
+            except channels.SendError as exc:
+                click.echo(f"Webhook: {exc}", err=True)
+                problems += 1
+        if problems:
+            raise click.exceptions.Exit(1)
+
+    @group.command("set-officer-email")
+    @click.argument("username")
+    @click.argument("email")
+    def set_officer_email(username: str, email: str) -> None:
+        """Set (or, with "", remove) the e-mail address an officer receives alerts at."""
+        officer = db.session.scalar(sa.select(Officer).where(Officer.username == username))
+        if officer is None:
+            raise click.ClickException(f"No officer {username}.")
+        try:
+            update_contact(officer, email=email)
+        except ProfileError:
+            raise click.ClickException(
+                f"{email!r} is not a valid e-mail address (name@domain.vn)."
+            ) from None
+        click.echo(f"{username}: {officer.email or 'no e-mail address'}.")
+
+    @group.command("set-alert-rule")
+    @click.argument("unit_code")
+    @click.option("--harassment/--no-harassment", default=None)
+    @click.option("--min-responses", type=int, help="Responses at one desk within the window.")
+    @click.option("--negative-percent", type=int, help="Share of them negative, in %.")
+    @click.option("--window", type=int, help="Minutes.")
+    @click.option("--comments/--no-comments", default=None)
+    @click.option("--comment-hour", type=int, help="Hour of the daily digest of comments.")
+    @click.option(
+        "--group-minutes", type=int, help="Minutes that later alerts wait and go together."
+    )
+    def set_alert_rule(unit_code: str, **options) -> None:
+        """Set a unit's alert rules (the units below it inherit them)."""
+        unit = find_unit(unit_code)
+        if unit is None:
+            raise click.ClickException(f"No unit with code {unit_code}.")
+        try:
+            rules = alert_rules.set_rules(
+                unit,
+                harassment=options["harassment"],
+                run_min_responses=options["min_responses"],
+                run_negative_percent=options["negative_percent"],
+                run_window_minutes=options["window"],
+                comments=options["comments"],
+                comment_hour=options["comment_hour"],
+                group_minutes=options["group_minutes"],
+            )
+        except RuleError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{unit.code}: {rules}")
