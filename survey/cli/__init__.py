@@ -31,7 +31,9 @@ from survey.integrity.guard import purge
 from survey.integrity.services import active_desks
 from survey.integrity.tokens import issue_api_key
 from survey.officers.accounts import check_password_strength
+from survey.officers.accounts import end_all_sessions
 from survey.officers.accounts import hash_password
+from survey.officers.accounts import purge_failures
 from survey.render import posters
 
 survey_cli = AppGroup("survey", help="Manage units, desks, questionnaires and demo data.")
@@ -120,12 +122,12 @@ def list_desks() -> None:
         click.echo(f"{desk.code}\t{desk.unit.name}\t{url}\t{url}/qr.png")
 
 
-def _read_password(password_stdin: bool) -> str:
+def _read_password(password_stdin: bool, username: str) -> str:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = check_password_strength(password)
+    problem = check_password_strength(password, username)
     if problem:
         raise click.ClickException(problem)
     return password
@@ -159,7 +161,7 @@ def create_officer(
             ("district", "province"),
         }:
             raise click.ClickException(f"A {role} officer cannot belong to a {unit.level}.")
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, username)
     db.session.add(
         Officer(
             username=username,
@@ -177,14 +179,16 @@ def create_officer(
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def reset_password(username: str, password_stdin: bool) -> None:
-    """Set a new password for an officer and lift any sign-in lock."""
+    """Set a new password for an officer, end every session of theirs, lift any sign-in lock."""
     officer = db.session.scalar(
         sa.select(Officer).where(Officer.username == username.strip().lower())
     )
     if officer is None:
         raise click.ClickException(f"No officer named {username}.")
-    officer.password_hash = hash_password(_read_password(password_stdin))
+    officer.password_hash = hash_password(_read_password(password_stdin, officer.username))
     officer.is_demo = False
+    # A cookie copied before the reset must open nothing afterwards.
+    end_all_sessions(officer)
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == officer.username))
     record("password_reset", officer=officer, detail="command line")
     db.session.commit()
@@ -264,10 +268,13 @@ def revoke_api_key(prefix: str) -> None:
 
 @survey_cli.command("purge")
 def purge_command() -> None:
-    """Delete expired rate-limit hashes and the contacts of long-closed complaints (run daily)."""
+    """Delete expired rate-limit hashes, old failed sign-ins and the contacts of long-closed
+    complaints (run daily)."""
     result = purge()
+    failures = purge_failures(utcnow())
+    db.session.commit()
     click.echo(
-        f"Deleted {result.rate_events} rate-limit records; "
+        f"Deleted {result.rate_events} rate-limit records and {failures} old failed sign-ins; "
         f"cleared {result.contacts} contact details."
     )
 

@@ -1,0 +1,61 @@
+"""Server-side officer sessions; sign-in failures counted per client
+
+A session copied before sign-out or before a password reset used to keep
+working: the signed cookie was the whole session. Each sign-in now stores the
+SHA-256 of a random session id (officer_session); sign-out deletes it, and a
+password, role, unit or status change deletes every session of the officer.
+
+Failed sign-ins gain the client that made them (a keyed hash of the address,
+or of a device that signed in before), so a stranger cannot lock an officer out.
+Rows from before have an empty client and expire with the window.
+
+Revision ID: 0009
+Revises: 0007
+Create Date: 2026-11-30 14:00:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0009"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "officer_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("officer_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["officer_id"],
+            ["officer.id"],
+            name=op.f("fk_officer_session_officer_id_officer"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_officer_session")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_officer_session_token_hash")),
+    )
+    with op.batch_alter_table("officer_session", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_officer_session_officer_id"), ["officer_id"], unique=False
+        )
+    with op.batch_alter_table("login_failure", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("client", sa.String(length=72), nullable=False, server_default="")
+        )
+        batch_op.create_index(batch_op.f("ix_login_failure_at"), ["at"], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table("login_failure", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_failure_at"))
+        batch_op.drop_column("client")
+    with op.batch_alter_table("officer_session", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_officer_session_officer_id"))
+    op.drop_table("officer_session")
