@@ -240,7 +240,10 @@ def test_purge_deletes_old_hashes_and_closed_contacts(app, runner, officers):
         db.session.commit()
     result = runner.invoke(args=["survey", "purge"])
     assert result.exit_code == 0, result.output
-    assert "Deleted 1 rate-limit records and 0 old failed sign-ins; cleared 1 contact details." in result.output
+    assert (
+        "Deleted 1 rate-limit records and 0 old failed sign-ins; cleared 1 contact details."
+        in result.output
+    )
     with app.app_context():
         contacts = db.session.scalars(
             sa.select(SurveyResponse.contact).order_by(SurveyResponse.id)
