@@ -1,0 +1,7 @@
+"""Vietnamese for the hardening work's strings (scripts/apply_translations.py)."""
+
+VI = {
+    "The spreadsheet is too large: at most %(rows)d rows and %(columns)d columns.": (
+        "Bảng tính quá lớn: tối đa %(rows)d dòng và %(columns)d cột."
+    ),
+}
