@@ -4,4 +4,5 @@ VI = {
     "The spreadsheet is too large: at most %(rows)d rows and %(columns)d columns.": (
         "Bảng tính quá lớn: tối đa %(rows)d dòng và %(columns)d cột."
     ),
+    "Please enter a number.": "Vui lòng nhập một số.",
 }

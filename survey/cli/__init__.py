@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -35,6 +36,10 @@ from survey.officers.accounts import end_all_sessions
 from survey.officers.accounts import hash_password
 from survey.officers.accounts import purge_failures
 from survey.render import posters
+
+# Codes go into URLs, QR codes, file names and PDFs: plain ASCII only (a Vietnamese
+# letter in a code broke every download of its unit).
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
 
 survey_cli = AppGroup("survey", help="Manage units, desks, questionnaires and demo data.")
 
@@ -81,6 +86,10 @@ def sync_questionnaires() -> None:
 def add_unit(code: str, name: str, level: str, parent_code: str | None) -> None:
     """Add an administrative unit."""
     code = code.strip().upper()
+    if not _CODE.fullmatch(code):
+        raise click.ClickException(
+            "A unit code has ASCII letters, digits and dashes, at most 32 (e.g. HD-CG-LC)."
+        )
     if db.session.scalar(sa.select(Unit).where(Unit.code == code)):
         raise click.ClickException(f"A unit with code {code} exists already.")
     parent = None
@@ -102,8 +111,10 @@ def add_unit(code: str, name: str, level: str, parent_code: str | None) -> None:
 def add_desk(code: str, name: str, unit_code: str) -> None:
     """Add a desk; its code becomes part of the QR URL and must never change."""
     code = code.strip().upper()
-    if not code.replace("-", "").isalnum() or len(code) > 32:
-        raise click.ClickException("A desk code has letters, digits and dashes, at most 32.")
+    if not _CODE.fullmatch(code):
+        raise click.ClickException(
+            "A desk code has ASCII letters, digits and dashes, at most 32 (e.g. LC-01)."
+        )
     unit = find_unit(unit_code)
     if unit is None:
         raise click.ClickException(f"No unit with code {unit_code}.")

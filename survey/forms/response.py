@@ -26,7 +26,7 @@ from survey.domain.questionnaire import Questionnaire
 from survey.web.i18n import pick
 
 FIELD_PREFIX = "q_"
-UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
 # Control characters other than newline and tab: PostgreSQL refuses NUL, and
 # none of them belongs in a comment shown to officers or exported to Excel.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -39,6 +39,7 @@ from survey.integrity.tokens import find_token
 from survey.render import posters
 from survey.render import qr
 from survey.reports.summary import source_split
+from survey.web.downloads import content_disposition
 from survey.web.lookup import MAX_PAGE
 from survey.web.lookup import poster_size_or_400
 from survey.web.lookup import resolve_period
@@ -143,8 +144,8 @@ def unit_posters(unit_code: str):
         abort(404, description=_("This unit has no active desk."))
     data = posters.render_posters([poster_content(d) for d in desks_], size)
     response = HttpResponse(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="posters-{unit.code}-{size}.pdf"'
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", f"posters-{unit.code}-{size}.pdf"
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
