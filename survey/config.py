@@ -92,7 +92,17 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # addresses; derived from the secret key unless set.
         "SURVEY_HASH_KEY": env.get("SURVEY_HASH_KEY", ""),
         "SURVEY_LIMIT_DEVICE_PER_DAY": int(env.get("SURVEY_LIMIT_DEVICE_PER_DAY", 5)),
+        # Beyond this many open-QR ratings an hour from one address, ratings are
+        # stored but flagged ("burst"), never refused: an attacker on a desk's
+        # Wi-Fi cannot lock honest citizens out. Only a flood beyond the hard
+        # limit is refused (429).
         "SURVEY_LIMIT_IP_PER_HOUR": int(env.get("SURVEY_LIMIT_IP_PER_HOUR", 30)),
+        "SURVEY_LIMIT_IP_HARD_PER_HOUR": int(env.get("SURVEY_LIMIT_IP_HARD_PER_HOUR", 300)),
+        # Counted open-QR ratings per desk in an hour / 24 hours; beyond them a
+        # rating is stored but flagged "burst". 0: derived from the unit's dossier
+        # volumes (integrity/guard.py desk_ceiling); -1: no ceiling.
+        "SURVEY_DESK_MAX_PER_HOUR": int(env.get("SURVEY_DESK_MAX_PER_HOUR", 0)),
+        "SURVEY_DESK_MAX_PER_DAY": int(env.get("SURVEY_DESK_MAX_PER_DAY", 0)),
         "SURVEY_MIN_FILL_SECONDS": float(env.get("SURVEY_MIN_FILL_SECONDS", 5)),
         "SURVEY_HASH_RETENTION_DAYS": int(env.get("SURVEY_HASH_RETENTION_DAYS", 7)),
         "SURVEY_CONTACT_RETENTION_DAYS": int(env.get("SURVEY_CONTACT_RETENTION_DAYS", 90)),

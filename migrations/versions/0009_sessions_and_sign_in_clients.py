@@ -9,6 +9,9 @@ Failed sign-ins gain the client that made them (a keyed hash of the address,
 or of a device that signed in before), so a stranger cannot lock an officer out.
 Rows from before have an empty client and expire with the window.
 
+Responses gain an index on (desk_id, submitted_at): every open-QR rating counts
+its desk's ratings of the last hour and day against the desk's ceiling.
+
 Revision ID: 0009
 Revises: 0007
 Create Date: 2026-11-30 14:00:00
@@ -53,6 +56,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_response_desk_id_submitted_at', table_name='response')
     with op.batch_alter_table("login_failure", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failure_at"))
         batch_op.drop_column("client")

@@ -170,6 +170,7 @@ def submit(
         # Already stored: checked before the token, which the first tap has used.
         return SubmitResult(Outcome.ALREADY)
     token = None
+    flag_reason = submission.flag_reason
     if submission.receipt:
         result = tokens.check(submission.receipt, desk)
         if not result.ok:
@@ -179,9 +180,14 @@ def submit(
         token = result.token
     else:
         # Recorded in the transaction that stores the response (committed with it).
-        exceeded = guard.claim_submission_slot(desk.id, limits())
-        if exceeded is not None:
-            return SubmitResult(Outcome.TOO_MANY, limit=exceeded)
+        claim = guard.claim_submission_slot(desk.id, limits())
+        if claim.refused is not None:
+            return SubmitResult(Outcome.TOO_MANY, limit=claim.refused)
+        # Beyond what one address or the desk plausibly sends: stored, but held
+        # out of the statistics until the district reinstates it. Nobody is
+        # refused, so stuffing one desk cannot lock its honest citizens out.
+        if flag_reason is None and (claim.burst or guard.over_desk_ceiling(desk)):
+            flag_reason = "burst"
     try:
         stored = store_response(
             desk=desk,
@@ -193,7 +199,7 @@ def submit(
             contact_consent=submission.contact_consent,
             language=submission.language,
             receipt_token_id=token.id if token is not None else None,
-            flag_reason=submission.flag_reason,
+            flag_reason=flag_reason,
         )
     except TokenClaimFailed:
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))

@@ -226,7 +226,7 @@ class SurveyResponse(db.Model):
         sa.ForeignKey("receipt_token.id"), unique=True, active_history=True
     )
     # Why the response looks automated or gamed (``honeypot``, ``too_fast``,
-    # ``unsigned``); kept with the reason, and left out of the statistics while
+    # ``unsigned``, ``burst``); kept with the reason, and left out of the statistics while
     # ``flagged`` is true. A district officer may reinstate it.
     flag_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20), active_history=True)
     flagged: so.Mapped[bool] = so.mapped_column(
@@ -242,6 +242,8 @@ class SurveyResponse(db.Model):
 
     __table_args__ = (
         sa.Index("ix_response_unit_id_submitted_at", "unit_id", "submitted_at"),
+        # The desk's ceiling counts its ratings of the last day on every open-QR post.
+        sa.Index("ix_response_desk_id_submitted_at", "desk_id", "submitted_at"),
         # Contact details exist only with the citizen's explicit consent.
         sa.CheckConstraint("contact IS NULL OR contact_consent", name="contact_consent"),
         sa.CheckConstraint(

@@ -12,7 +12,6 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from xml.etree import ElementTree
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -112,6 +111,9 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     dimension turns into gigabytes; here cells are taken one at a time and the
     reading stops at the first bound passed.
     """
+    # defusedxml: no entity expansion or external entities from an uploaded file
+    # (openpyxl uses it too for its own parsing when it is installed).
+    from defusedxml.ElementTree import iterparse
     from openpyxl import load_workbook
     from openpyxl.worksheet._reader import WorkSheetParser
     from openpyxl.xml.constants import SHEET_MAIN_NS
@@ -147,7 +149,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
                 date_formats=book._date_formats,
                 timedelta_formats=book._timedelta_formats,
             )
-            for event, element in ElementTree.iterparse(source, events=("start", "end")):
+            for event, element in iterparse(source, events=("start", "end")):
                 if event == "start":
                     depth += 1
                     if element.tag == row_tag:

@@ -55,6 +55,7 @@ def flag_labels() -> dict[str, str]:
         "honeypot": _("Hidden anti-robot field filled in"),
         "too_fast": _("Sent faster than a person can read the form"),
         "unsigned": _("Form not served by this site (no valid time stamp)"),
+        "burst": _("More ratings than the desk or the network plausibly sends (burst)"),
     }
 
 
