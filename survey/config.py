@@ -59,6 +59,15 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
             )
         secret = _dev_secret(instance_path)
 
+    public_base = env.get("SURVEY_PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if survey_env == "production" and not public_base.startswith(("https://", "http://")):
+        # Otherwise the request's Host header, which any client sets, decides the
+        # address printed into QR codes and posters that stay on walls for years.
+        raise ConfigError(
+            "SURVEY_PUBLIC_BASE_URL is not set: production refuses to start without the "
+            "service's public address (e.g. https://khaosat.ubnd.example.vn)"
+        )
+
     ci_method = env.get("SURVEY_CI_METHOD", "exact")
     if ci_method not in CI_METHODS:
         raise ConfigError(
@@ -74,7 +83,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Absolute base of the public form URLs that QR codes encode. Posters
         # stay on walls for years, so set it to the service's stable public name.
-        "SURVEY_PUBLIC_BASE_URL": env.get("SURVEY_PUBLIC_BASE_URL", "").rstrip("/"),
+        "SURVEY_PUBLIC_BASE_URL": public_base,
         "SURVEY_CI_METHOD": ci_method,
         "SURVEY_DEMO": _bool(env.get("SURVEY_DEMO"), default=not production),
         "BABEL_DEFAULT_LOCALE": "vi",

@@ -8,6 +8,9 @@ from flask import Flask
 from flask import abort
 from flask import request
 from flask.json.provider import DefaultJSONProvider
+from markupsafe import Markup
+
+from survey.domain.text import strip_invisible
 
 # No inline script anywhere, no third-party origin: the form must work on a
 # weak connection with nothing but this server.
@@ -17,7 +20,14 @@ CSP = (
 )
 
 
+# Officers' pages, JSON and downloads carry comments and contact details: no
+# browser or proxy cache may keep them (public pages keep their own caching).
+_PRIVATE_PREFIXES = ("/officer", "/units/", "/reports/", "/api/v1/units/", "/login", "/logout")
+
+
 def _headers(response):
+    if request.path.startswith(_PRIVATE_PREFIXES):
+        response.headers["Cache-Control"] = "private, no-store"
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -164,7 +174,17 @@ def _check_text(value) -> None:
             _check_text(item)
 
 
+def _finalize(value):
+    """Every value a template prints, without direction or zero-width controls (a
+    comment could otherwise read backwards in the inbox). Markup the application
+    built itself is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return strip_invisible(value)
+    return value
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.finalize = _finalize
     app.wsgi_app = BoundedBody(app.wsgi_app, app)
     app.json = BoundedJSONProvider(app)
     # First of all: nothing may read a body that was cut at the limit.

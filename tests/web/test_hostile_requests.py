@@ -226,3 +226,62 @@ def test_a_chunked_body_within_the_limit_is_stored(live_server):
     with app.app_context():
         stored = db.session.scalar(sa.select(SurveyResponse))
         assert stored.comment == "Cán bộ nhiệt tình."
+
+
+# -- smaller items --------------------------------------------------------------
+
+
+def test_officer_pages_and_json_are_never_stored(client, officers):
+    sign_in(client, "laicach")
+    for path in (
+        "/units/HD-CG-LC",
+        "/units/HD-CG-LC/feedback",
+        "/api/v1/units/HD-CG-LC/summary",
+        "/reports/HD-CG-LC/2025-03/report.csv",
+        "/login",
+    ):
+        reply = client.get(path)
+        assert "no-store" in reply.headers.get("Cache-Control", ""), path
+    # Public pages keep their caching.
+    assert client.get("/s/LC-01/qr.png").headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_the_language_cookie_is_secure_where_sessions_are(app, client, demo_units):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    cookie = client.get("/s/LC-01?lang=en").headers.getlist("Set-Cookie")
+    lang = next(c for c in cookie if c.startswith("lang="))
+    assert "Secure" in lang and "HttpOnly" in lang
+
+
+BIDI = "Cán bộ \u202etốt\u202c lắm\u200b \u2066x\u2069\ufeff"
+
+
+def test_direction_and_zero_width_controls_are_dropped_from_comments(
+    app, client, officers, form_post
+):
+    app.config["SURVEY_MIN_FILL_SECONDS"] = 0
+    assert client.post("/s/LC-01", data=form_post(q_comment=BIDI)).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(SurveyResponse.comment)) == "Cán bộ tốt lắm x"
+
+
+def test_stored_controls_never_reach_the_inbox_or_the_csv(app, client, officers):
+    from tests.conftest import add_responses
+
+    add_responses(officers, "LC-01", _march(), {"5": 1}, comment=BIDI + ";=1+1")
+    sign_in(client, "laicach")
+    html = client.get("/units/HD-CG-LC/feedback?period=2025-03").get_data(as_text=True)
+    assert "Cán bộ tốt lắm" in html
+    assert not any(c in html for c in "\u202e\u202c\u200b\u2066\u2069\ufeff")
+    csv_text = client.get("/reports/HD-CG-LC/2025-03/report.csv").data.decode("utf-8-sig")
+    assert not any(c in csv_text for c in "\u202e\u202c\u200b\u2066\u2069")
+    # Every cell quoted: a reader splitting on ";" keeps "…;=1+1" in one cell.
+    line = next(row for row in csv_text.splitlines() if "=1+1" in row)
+    assert '"Cán bộ tốt lắm x;=1+1"' in line
+
+
+def _march():
+    from datetime import UTC
+    from datetime import datetime
+
+    return datetime(2025, 3, 10, 3, 0, tzinfo=UTC)
