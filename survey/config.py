@@ -111,6 +111,9 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # rating is stored but flagged "burst". 0: derived from the unit's dossier
         # volumes (integrity/guard.py desk_ceiling); -1: no ceiling.
         "SURVEY_DESK_MAX_PER_HOUR": int(env.get("SURVEY_DESK_MAX_PER_HOUR", 0)),
+        # A second open-QR rating of a desk from the same phone within this many
+        # minutes replaces the first (kept, flagged "replaced"). 0: never.
+        "SURVEY_REPLACE_MINUTES": int(env.get("SURVEY_REPLACE_MINUTES", 30)),
         "SURVEY_DESK_MAX_PER_DAY": int(env.get("SURVEY_DESK_MAX_PER_DAY", 0)),
         "SURVEY_MIN_FILL_SECONDS": float(env.get("SURVEY_MIN_FILL_SECONDS", 5)),
         "SURVEY_HASH_RETENTION_DAYS": int(env.get("SURVEY_HASH_RETENTION_DAYS", 7)),

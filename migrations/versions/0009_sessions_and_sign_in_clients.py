@@ -10,7 +10,10 @@ or of a device that signed in before), so a stranger cannot lock an officer out.
 Rows from before have an empty client and expire with the window.
 
 Responses gain an index on (desk_id, submitted_at): every open-QR rating counts
-its desk's ratings of the last hour and day against the desk's ceiling.
+its desk's ratings of the last hour and day against the desk's ceiling. They
+also gain device_hash (keyed hash of the phone's cookie, purged with the rate
+limits): a second rating of a desk from the same phone within a window
+replaces the first (which is kept, flagged "replaced").
 
 Revision ID: 0009
 Revises: 0007
@@ -53,10 +56,19 @@ def upgrade():
             sa.Column("client", sa.String(length=72), nullable=False, server_default="")
         )
         batch_op.create_index(batch_op.f("ix_login_failure_at"), ["at"], unique=False)
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("device_hash", sa.String(length=64), nullable=True))
+        batch_op.create_index(
+            "ix_response_desk_id_submitted_at", ["desk_id", "submitted_at"], unique=False
+        )
+        batch_op.create_index("ix_response_device_hash", ["device_hash"], unique=False)
 
 
 def downgrade():
-    op.drop_index('ix_response_desk_id_submitted_at', table_name='response')
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.drop_index("ix_response_device_hash")
+        batch_op.drop_index("ix_response_desk_id_submitted_at")
+        batch_op.drop_column("device_hash")
     with op.batch_alter_table("login_failure", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failure_at"))
         batch_op.drop_column("client")

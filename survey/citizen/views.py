@@ -234,6 +234,10 @@ def _receive(desk):
         # the citizen send them as a rating not linked to a receipt.
         form.receipt.data = ""
         return _render(desk, row, form, status=409, notice=token_problem_text(result.check, desk))
+    if result.outcome == services.Outcome.UPDATED:
+        return redirect(thanks_url + "?updated=1", 303)
+    if result.outcome == services.Outcome.KEPT_FIRST:
+        return redirect(thanks_url + "?kept=1", 303)
     # Stored now, or by an earlier tap of the same form: thank the citizen either way.
     return redirect(thanks_url, 303)
 
@@ -255,6 +259,7 @@ def _submission(form, row) -> services.Submission:
         language=current_lang(),
         receipt=form.receipt.data or None,
         flag_reason=guard.flag_reason(request.form, form.submission_id.data),
+        device_hash=guard.device_hash(),
     )
 
 
@@ -262,7 +267,12 @@ def _submission(form, row) -> services.Submission:
 def thanks(desk_code: str):
     """The thank-you page shown after a stored response."""
     desk = _desk_or_404(desk_code)
-    return render_template("public/thanks.html", desk=desk)
+    return render_template(
+        "public/thanks.html",
+        desk=desk,
+        updated="updated" in request.args,
+        kept="kept" in request.args,
+    )
 
 
 @bp.get("/qr.<any(png, svg):fmt>")

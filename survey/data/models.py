@@ -226,12 +226,17 @@ class SurveyResponse(db.Model):
         sa.ForeignKey("receipt_token.id"), unique=True, active_history=True
     )
     # Why the response looks automated or gamed (``honeypot``, ``too_fast``,
-    # ``unsigned``, ``burst``); kept with the reason, and left out of the statistics while
-    # ``flagged`` is true. A district officer may reinstate it.
+    # ``unsigned``, ``burst``) or was replaced by the same phone (``replaced``);
+    # kept with the reason, and left out of the statistics while ``flagged`` is
+    # true. A district officer may reinstate it.
     flag_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20), active_history=True)
     flagged: so.Mapped[bool] = so.mapped_column(
         default=False, server_default=sa.false(), index=True, active_history=True
     )
+    # Keyed hash of the phone's device cookie (open QR only), so a second rating
+    # of the same desk from the same phone within SURVEY_REPLACE_MINUTES replaces
+    # the first; cleared by ``flask survey purge`` after SURVEY_HASH_RETENTION_DAYS.
+    device_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     desk: so.Mapped[Desk] = so.relationship()
     unit: so.Mapped[Unit] = so.relationship()
@@ -244,6 +249,7 @@ class SurveyResponse(db.Model):
         sa.Index("ix_response_unit_id_submitted_at", "unit_id", "submitted_at"),
         # The desk's ceiling counts its ratings of the last day on every open-QR post.
         sa.Index("ix_response_desk_id_submitted_at", "desk_id", "submitted_at"),
+        sa.Index("ix_response_device_hash", "device_hash"),
         # Contact details exist only with the citizen's explicit consent.
         sa.CheckConstraint("contact IS NULL OR contact_consent", name="contact_consent"),
         sa.CheckConstraint(

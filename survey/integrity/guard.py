@@ -53,7 +53,8 @@ HONEYPOT_FIELD = "website"
 #: Why a response was flagged; shown to officers (labels in integrity/views.py).
 #: ``burst``: beyond the desk's ceiling of open-QR ratings, or beyond what one
 #: network address may send in an hour.
-FLAG_REASONS = ("honeypot", "too_fast", "unsigned", "burst")
+#: ``replaced``: a later rating of the same desk from the same phone took its place.
+FLAG_REASONS = ("honeypot", "too_fast", "unsigned", "burst", "replaced")
 
 
 def hash_key() -> bytes:
@@ -77,6 +78,12 @@ def device_id() -> str | None:
     """The phone's random device id from its cookie (``None`` before the first visit)."""
     value = request.cookies.get(DEVICE_COOKIE, "")
     return value if len(value) == 32 and value.isalnum() else None
+
+
+def device_hash() -> str | None:
+    """The keyed hash of this phone's device cookie, stored with an open-QR rating."""
+    device = device_id()
+    return keyed_hash("device", device) if device else None
 
 
 def ensure_device_cookie() -> str:
@@ -418,6 +425,12 @@ def purge(now: datetime | None = None) -> PurgeResult:
     config = current_app.config
     hashes_before = now - timedelta(days=config["SURVEY_HASH_RETENTION_DAYS"])
     events = db.session.execute(sa.delete(RateEvent).where(RateEvent.at < hashes_before))
+    # The device hashes kept with ratings go with the rate-limit records.
+    db.session.execute(
+        sa.update(SurveyResponse)
+        .where(SurveyResponse.device_hash.is_not(None), SurveyResponse.submitted_at < hashes_before)
+        .values(device_hash=None)
+    )
     contacts_before = now - timedelta(days=config["SURVEY_CONTACT_RETENTION_DAYS"])
     contacts = db.session.execute(
         sa.update(SurveyResponse)

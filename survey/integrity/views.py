@@ -56,6 +56,7 @@ def flag_labels() -> dict[str, str]:
         "too_fast": _("Sent faster than a person can read the form"),
         "unsigned": _("Form not served by this site (no valid time stamp)"),
         "burst": _("More ratings than the desk or the network plausibly sends (burst)"),
+        "replaced": _("Replaced by a later rating of the desk from the same phone"),
     }
 
 
