@@ -56,19 +56,23 @@ def upgrade():
             sa.Column("client", sa.String(length=72), nullable=False, server_default="")
         )
         batch_op.create_index(batch_op.f("ix_login_failure_at"), ["at"], unique=False)
-    with op.batch_alter_table("response", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("device_hash", sa.String(length=64), nullable=True))
-        batch_op.create_index(
-            "ix_response_desk_id_submitted_at", ["desk_id", "submitted_at"], unique=False
-        )
-        batch_op.create_index("ix_response_device_hash", ["device_hash"], unique=False)
+    # Plain ALTER TABLE, not a batch: on SQLite a batch would copy the response
+    # table, and dropping the old copy cascades to every answer (foreign keys on).
+    op.add_column("response", sa.Column("device_hash", sa.String(length=64), nullable=True))
+    op.create_index(
+        "ix_response_desk_id_submitted_at", "response", ["desk_id", "submitted_at"], unique=False
+    )
+    op.create_index("ix_response_device_hash", "response", ["device_hash"], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table("response", schema=None) as batch_op:
-        batch_op.drop_index("ix_response_device_hash")
-        batch_op.drop_index("ix_response_desk_id_submitted_at")
-        batch_op.drop_column("device_hash")
+    op.drop_index("ix_response_device_hash", table_name="response")
+    op.drop_index("ix_response_desk_id_submitted_at", table_name="response")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite 3.35+ drops a column in place; a batch copy would cascade to the answers.
+        op.execute("ALTER TABLE response DROP COLUMN device_hash")
+    else:
+        op.drop_column("response", "device_hash")
     with op.batch_alter_table("login_failure", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failure_at"))
         batch_op.drop_column("client")
