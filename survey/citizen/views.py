@@ -42,6 +42,7 @@ from survey.web.errors import render_error
 from survey.web.i18n import current_lang
 from survey.web.i18n import local_date
 from survey.web.lookup import poster_size_or_400
+from survey.web.render_cache import cached
 
 bp = Blueprint("public", __name__, template_folder="templates", url_prefix="/s/<desk_code>")
 
@@ -296,7 +297,10 @@ def poster(desk_code: str):
     """The desk's printable poster (A4 or A5): QR code, names, instruction, short URL."""
     desk = _desk_or_404(desk_code)
     size = poster_size_or_400()
-    data = posters.render_posters([poster_content(desk)], size)
+    content = poster_content(desk)
+    # Public and unlimited: drawn once per content and size, then served from the
+    # cache shared by the workers (six looping clients used to slow the form down).
+    data = cached("poster.pdf", (content, size), lambda: posters.render_posters([content], size))
     response = HttpResponse(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = content_disposition(
         "inline", f"poster-{desk.code}-{size}.pdf"

@@ -44,6 +44,7 @@ from survey.web.lookup import MAX_PAGE
 from survey.web.lookup import poster_size_or_400
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
+from survey.web.render_cache import cached
 
 bp = Blueprint("integrity", __name__, template_folder="templates", url_prefix="/units/<unit_code>")
 # The receipt slip's QR code: a public address printed on paper, under /t.
@@ -144,7 +145,8 @@ def unit_posters(unit_code: str):
     desks_ = services.active_desks(unit)
     if not desks_:
         abort(404, description=_("This unit has no active desk."))
-    data = posters.render_posters([poster_content(d) for d in desks_], size)
+    contents = [poster_content(d) for d in desks_]
+    data = cached("posters.pdf", (contents, size), lambda: posters.render_posters(contents, size))
     response = HttpResponse(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = content_disposition(
         "attachment", f"posters-{unit.code}-{size}.pdf"

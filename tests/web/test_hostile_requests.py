@@ -285,3 +285,16 @@ def _march():
     from datetime import datetime
 
     return datetime(2025, 3, 10, 3, 0, tzinfo=UTC)
+
+
+def test_a_public_poster_is_drawn_once_then_served_from_the_cache(app, client, demo_units):
+    from survey.web.render_cache import counters
+
+    first = client.get("/s/LC-01/poster.pdf?size=A5")
+    again = client.get("/s/LC-01/poster.pdf?size=A5")
+    assert first.status_code == again.status_code == 200
+    assert first.data == again.data and first.data.startswith(b"%PDF")
+    assert counters(app) == {"hits": 1, "misses": 1, "errors": 0}
+    # Another desk or size is another poster.
+    assert client.get("/s/LC-02/poster.pdf?size=A5").data != first.data
+    assert counters(app)["misses"] == 2
