@@ -41,6 +41,9 @@ flask survey sync-questionnaires
 # --worker-tmp-dir: gunicorn's heartbeat files on the tmpfs Docker always
 # mounts, so the image also runs with --read-only; --no-control-socket: the
 # control interface is not used, and its socket would go to the read-only /app.
+# The access log leaves out the client's address (%(h)s) and the query string
+# (it may hold a receipt code): citizens' IP addresses are never written in clear.
 exec gunicorn --bind "${HOST:-0.0.0.0}:${PORT:-8000}" --workers "${WEB_CONCURRENCY:-4}" \
   --worker-class "${GUNICORN_WORKER_CLASS:-gthread}" --threads "${GUNICORN_THREADS:-4}" \
-  --worker-tmp-dir /dev/shm --no-control-socket --access-logfile - --error-logfile - wsgi:app
+  --worker-tmp-dir /dev/shm --no-control-socket --access-logfile - \
+  --access-logformat '%(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s' --error-logfile - wsgi:app

@@ -144,6 +144,7 @@ def server_env(database_url: str, secret: str, limits: str, floor_db: str) -> di
         "FLASK_APP": "wsgi",
         "SURVEY_ENV": "production",
         "SURVEY_SECRET_KEY": secret,
+        "SURVEY_PUBLIC_BASE_URL": "http://127.0.0.1",
         "DATABASE_URL": database_url,
         # Plain HTTP on loopback: cookies without the Secure flag.
         "SURVEY_SECURE_COOKIES": "0",

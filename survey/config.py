@@ -84,6 +84,15 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
             )
         secret = _dev_secret(instance_path)
 
+    public_base = env.get("SURVEY_PUBLIC_BASE_URL", "").strip().rstrip("/")
+    if survey_env == "production" and not public_base.startswith(("https://", "http://")):
+        # Otherwise the request's Host header, which any client sets, decides the
+        # address printed into QR codes and posters that stay on walls for years.
+        raise ConfigError(
+            "SURVEY_PUBLIC_BASE_URL is not set: production refuses to start without the "
+            "service's public address (e.g. https://khaosat.ubnd.example.vn)"
+        )
+
     ci_method = env.get("SURVEY_CI_METHOD", "exact")
     if ci_method not in CI_METHODS:
         raise ConfigError(
@@ -105,7 +114,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_REPLICA_MAX_LAG": float(env.get("SURVEY_REPLICA_MAX_LAG", 60)),
         # Absolute base of the public form URLs that QR codes encode. Posters
         # stay on walls for years, so set it to the service's stable public name.
-        "SURVEY_PUBLIC_BASE_URL": env.get("SURVEY_PUBLIC_BASE_URL", "").rstrip("/"),
+        "SURVEY_PUBLIC_BASE_URL": public_base,
         "SURVEY_CI_METHOD": ci_method,
         "SURVEY_DEMO": _bool(env.get("SURVEY_DEMO"), default=not production),
         "BABEL_DEFAULT_LOCALE": "vi",
@@ -123,7 +132,20 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # addresses; derived from the secret key unless set.
         "SURVEY_HASH_KEY": env.get("SURVEY_HASH_KEY", ""),
         "SURVEY_LIMIT_DEVICE_PER_DAY": int(env.get("SURVEY_LIMIT_DEVICE_PER_DAY", 5)),
+        # Beyond this many open-QR ratings an hour from one address, ratings are
+        # stored but flagged ("burst"), never refused: an attacker on a desk's
+        # Wi-Fi cannot lock honest citizens out. Only a flood beyond the hard
+        # limit is refused (429).
         "SURVEY_LIMIT_IP_PER_HOUR": int(env.get("SURVEY_LIMIT_IP_PER_HOUR", 30)),
+        "SURVEY_LIMIT_IP_HARD_PER_HOUR": int(env.get("SURVEY_LIMIT_IP_HARD_PER_HOUR", 300)),
+        # Counted open-QR ratings per desk in an hour / 24 hours; beyond them a
+        # rating is stored but flagged "burst". 0: derived from the unit's dossier
+        # volumes (integrity/guard.py desk_ceiling); -1: no ceiling.
+        "SURVEY_DESK_MAX_PER_HOUR": int(env.get("SURVEY_DESK_MAX_PER_HOUR", 0)),
+        # A second open-QR rating of a desk from the same phone within this many
+        # minutes replaces the first (kept, flagged "replaced"). 0: never.
+        "SURVEY_REPLACE_MINUTES": int(env.get("SURVEY_REPLACE_MINUTES", 30)),
+        "SURVEY_DESK_MAX_PER_DAY": int(env.get("SURVEY_DESK_MAX_PER_DAY", 0)),
         "SURVEY_MIN_FILL_SECONDS": float(env.get("SURVEY_MIN_FILL_SECONDS", 5)),
         "SURVEY_HASH_RETENTION_DAYS": int(env.get("SURVEY_HASH_RETENTION_DAYS", 7)),
         "SURVEY_CONTACT_RETENTION_DAYS": int(env.get("SURVEY_CONTACT_RETENTION_DAYS", 90)),

@@ -107,6 +107,10 @@ def app(database_url, tmp_path):
             "SURVEY_DEMO": True,
             # Rendered downloads are cached per test, never in instance/.
             "SURVEY_CACHE_DIR": str(tmp_path / "render-cache"),
+            # Tests post many ratings from one test client (one phone); the
+            # replacement of a phone's earlier rating is tested where it is on
+            # (tests/web/test_one_rating.py).
+            "SURVEY_REPLACE_MINUTES": 0,
         }
     )
     yield app

@@ -13,6 +13,19 @@ def test_production_refuses_to_start_without_a_secret(tmp_path):
         load_config(tmp_path, {"SURVEY_ENV": "production"})
 
 
+def test_production_refuses_to_start_without_a_public_address(tmp_path):
+    for value in ("", "khaosat.example.vn"):
+        with pytest.raises(ConfigError, match="SURVEY_PUBLIC_BASE_URL is not set"):
+            load_config(
+                tmp_path,
+                {
+                    "SURVEY_ENV": "production",
+                    "SURVEY_SECRET_KEY": "s3cret",
+                    "SURVEY_PUBLIC_BASE_URL": value,
+                },
+            )
+
+
 def test_unknown_environment_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="SURVEY_ENV \\('prod'\\)"):
         load_config(tmp_path, {"SURVEY_ENV": "prod"})

@@ -6,8 +6,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from survey.data import bulk
 from survey.data import rollup
@@ -58,6 +60,7 @@ def store_response(
     language: str,
     receipt_token_id: int | None = None,
     flag_reason: str | None = None,
+    device_hash: str | None = None,
 ) -> StoredResponse:
     """Commit one response with its answers, exactly once per ``submission_id``.
 
@@ -101,6 +104,7 @@ def store_response(
         "receipt_token_id": receipt_token_id,
         "flag_reason": flag_reason,
         "flagged": flag_reason is not None,
+        "device_hash": device_hash,
     }
     connection = db.session.connection()
     try:
@@ -145,6 +149,8 @@ _INSERT_RESPONSE = SurveyResponse.__table__.insert().returning(SurveyResponse.__
 class Outcome(enum.Enum):
     STORED = "stored"
     ALREADY = "already"  # a double tap or a retry: stored by the first one
+    UPDATED = "updated"  # stored in place of the phone's earlier rating of the desk
+    KEPT_FIRST = "kept_first"  # the same form sent again with other answers: first kept
     TOKEN_PROBLEM = "token_problem"
     TOO_MANY = "too_many"
 
@@ -161,6 +167,8 @@ class Submission:
     language: str
     receipt: str | None
     flag_reason: str | None
+    #: Keyed hash of the phone's device cookie (None without one).
+    device_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,10 +190,16 @@ def submit(
     code itself allows one rating); without one, ``limits()`` says how many the
     phone and the network may still send.
     """
-    if existing_response_id(submission.submission_id) is not None:
+    existing = existing_response_id(submission.submission_id)
+    if existing is not None:
         # Already stored: checked before the token, which the first tap has used.
+        # A resend with other answers is not applied: say so rather than thank.
+        if _differs(existing, submission):
+            return SubmitResult(Outcome.KEPT_FIRST)
         return SubmitResult(Outcome.ALREADY)
     token = None
+    flag_reason = submission.flag_reason
+    replaced = False
     if submission.receipt:
         result = tokens.check(submission.receipt, desk)
         if not result.ok:
@@ -195,9 +209,16 @@ def submit(
         token = result.token
     else:
         # Recorded in the transaction that stores the response (committed with it).
-        exceeded = guard.claim_submission_slot(desk.id, limits())
-        if exceeded is not None:
-            return SubmitResult(Outcome.TOO_MANY, limit=exceeded)
+        claim = guard.claim_submission_slot(desk.id, limits())
+        if claim.refused is not None:
+            return SubmitResult(Outcome.TOO_MANY, limit=claim.refused)
+        # Beyond what one address or the desk plausibly sends: stored, but held
+        # out of the statistics until the district reinstates it. Nobody is
+        # refused, so stuffing one desk cannot lock its honest citizens out.
+        if flag_reason is None and (claim.burst or guard.over_desk_ceiling(desk)):
+            flag_reason = "burst"
+        if flag_reason in (None, "burst", "too_fast"):
+            replaced = _replace_earlier(desk, submission.device_hash)
     try:
         stored = store_response(
             desk=desk,
@@ -209,8 +230,54 @@ def submit(
             contact_consent=submission.contact_consent,
             language=submission.language,
             receipt_token_id=token.id if token is not None else None,
-            flag_reason=submission.flag_reason,
+            flag_reason=flag_reason,
+            device_hash=submission.device_hash if token is None else None,
         )
     except TokenClaimFailed:
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
-    return SubmitResult(Outcome.STORED if stored.created else Outcome.ALREADY)
+    if not stored.created:
+        return SubmitResult(Outcome.ALREADY)
+    return SubmitResult(Outcome.UPDATED if replaced else Outcome.STORED)
+
+
+def _replace_earlier(desk: Desk, device_hash: str | None) -> bool:
+    """Hold out the phone's counted rating of this desk from the last
+    ``SURVEY_REPLACE_MINUTES`` (flagged "replaced", kept), in the caller's transaction.
+
+    One phone, one desk, one rating at a time: Back then Send, or a second
+    thought a few minutes later, updates the rating instead of adding one. The
+    change goes through the ORM, so the rollup counts the old rating out in the
+    same flush; if the new rating is not stored after all, the rollback restores it.
+    """
+    minutes = current_app.config["SURVEY_REPLACE_MINUTES"]
+    if not device_hash or minutes <= 0:
+        return False
+    earlier = db.session.scalars(
+        sa.select(SurveyResponse)
+        .where(
+            SurveyResponse.device_hash == device_hash,
+            SurveyResponse.desk_id == desk.id,
+            SurveyResponse.submitted_at > utcnow() - timedelta(minutes=minutes),
+            SurveyResponse.flagged.is_(False),
+            SurveyResponse.receipt_token_id.is_(None),
+        )
+        .order_by(SurveyResponse.id)
+    ).all()
+    for response in earlier:
+        response.flagged = True
+        response.flag_reason = "replaced"
+    db.session.flush()
+    return bool(earlier)
+
+
+def _differs(response_id: int, submission: Submission) -> bool:
+    """Whether the stored response holds other answers or another comment."""
+    stored = dict(
+        db.session.execute(
+            sa.select(Answer.question_id, Answer.value).where(Answer.response_id == response_id)
+        ).all()
+    )
+    comment = db.session.scalar(
+        sa.select(SurveyResponse.comment).where(SurveyResponse.id == response_id)
+    )
+    return stored != submission.answers or (comment or None) != (submission.comment or None)

@@ -7,6 +7,7 @@ change this URL scheme.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote_from_bytes
 
 from flask import Blueprint
 from flask import Response as HttpResponse
@@ -36,10 +37,12 @@ from survey.integrity.guard import HONEYPOT_FIELD
 from survey.integrity.tokens import TokenProblem
 from survey.render import posters
 from survey.render import qr
+from survey.web.downloads import content_disposition
 from survey.web.errors import render_error
 from survey.web.i18n import current_lang
 from survey.web.i18n import local_date
 from survey.web.lookup import poster_size_or_400
+from survey.web.render_cache import cached
 
 bp = Blueprint("public", __name__, template_folder="templates", url_prefix="/s/<desk_code>")
 
@@ -57,6 +60,17 @@ def _replacement(desk):
     return None
 
 
+def _with_query(path: str) -> str:
+    """``path`` with this request's query string, passed on as sent.
+
+    Not through url_for's keywords: a parameter named like the URL's own
+    (``desk_code``) or one of url_for's (``_external``, ``_scheme``) raised a
+    500 or steered the redirect elsewhere.
+    """
+    query = quote_from_bytes(request.query_string, safe="&=%+/:@,;!$'()*~?")
+    return f"{path}?{query}" if query else path
+
+
 def _desk_or_404(desk_code: str):
     """The desk with this code; a retired desk forwards to its replacement or says 410.
 
@@ -71,7 +85,7 @@ def _desk_or_404(desk_code: str):
         new = _replacement(desk)
         if new is not None and current_app.config["SURVEY_FORWARD_RETIRED_DESKS"]:
             args = {**request.view_args, "desk_code": new.code}
-            target = url_for(request.endpoint, **args, **request.args)
+            target = _with_query(url_for(request.endpoint, **args))
             abort(redirect(target, 307 if request.method == "POST" else 302))
         body = render_template("public/retired.html", desk=desk, new=new)
         abort(HttpResponse(body, status=410))
@@ -148,7 +162,7 @@ def respond(desk_code: str):
     """Show the desk's form, or store a submitted response and redirect to thanks."""
     desk = _desk_or_404(desk_code)
     if desk.code != desk_code:
-        return redirect(url_for("public.respond", desk_code=desk.code, **request.args), 301)
+        return redirect(_with_query(url_for("public.respond", desk_code=desk.code)), 301)
     if request.method == "GET":
         return _new_form(desk)
     if request.mimetype not in FORM_CONTENT_TYPES:
@@ -221,6 +235,10 @@ def _receive(desk):
         # the citizen send them as a rating not linked to a receipt.
         form.receipt.data = ""
         return _render(desk, row, form, status=409, notice=token_problem_text(result.check, desk))
+    if result.outcome == services.Outcome.UPDATED:
+        return redirect(thanks_url + "?updated=1", 303)
+    if result.outcome == services.Outcome.KEPT_FIRST:
+        return redirect(thanks_url + "?kept=1", 303)
     # Stored now, or by an earlier tap of the same form: thank the citizen either way.
     return redirect(thanks_url, 303)
 
@@ -242,6 +260,7 @@ def _submission(form, row) -> services.Submission:
         language=current_lang(),
         receipt=form.receipt.data or None,
         flag_reason=guard.flag_reason(request.form, form.submission_id.data),
+        device_hash=guard.device_hash(),
     )
 
 
@@ -249,7 +268,12 @@ def _submission(form, row) -> services.Submission:
 def thanks(desk_code: str):
     """The thank-you page shown after a stored response."""
     desk = _desk_or_404(desk_code)
-    return render_template("public/thanks.html", desk=desk)
+    return render_template(
+        "public/thanks.html",
+        desk=desk,
+        updated="updated" in request.args,
+        kept="kept" in request.args,
+    )
 
 
 @bp.get("/qr.<any(png, svg):fmt>")
@@ -273,8 +297,13 @@ def poster(desk_code: str):
     """The desk's printable poster (A4 or A5): QR code, names, instruction, short URL."""
     desk = _desk_or_404(desk_code)
     size = poster_size_or_400()
-    data = posters.render_posters([poster_content(desk)], size)
+    content = poster_content(desk)
+    # Public and unlimited: drawn once per content and size, then served from the
+    # cache shared by the workers (six looping clients used to slow the form down).
+    data = cached("poster.pdf", (content, size), lambda: posters.render_posters([content], size))
     response = HttpResponse(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="poster-{desk.code}-{size}.pdf"'
+    response.headers["Content-Disposition"] = content_disposition(
+        "inline", f"poster-{desk.code}-{size}.pdf"
+    )
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import click
@@ -33,8 +34,14 @@ from survey.integrity.guard import purge
 from survey.integrity.services import active_desks
 from survey.integrity.tokens import issue_api_key
 from survey.officers.accounts import check_password_strength
+from survey.officers.accounts import end_all_sessions
 from survey.officers.accounts import hash_password
+from survey.officers.accounts import purge_failures
 from survey.render import posters
+
+# Codes go into URLs, QR codes, file names and PDFs: plain ASCII only (a Vietnamese
+# letter in a code broke every download of its unit).
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,31}")
 
 survey_cli = AppGroup("survey", help="Manage units, desks, questionnaires and demo data.")
 
@@ -81,6 +88,10 @@ def sync_questionnaires() -> None:
 def add_unit(code: str, name: str, level: str, parent_code: str | None) -> None:
     """Add an administrative unit."""
     code = code.strip().upper()
+    if not _CODE.fullmatch(code):
+        raise click.ClickException(
+            "A unit code has ASCII letters, digits and dashes, at most 32 (e.g. HD-CG-LC)."
+        )
     if db.session.scalar(sa.select(Unit).where(Unit.code == code)):
         raise click.ClickException(f"A unit with code {code} exists already.")
     parent = None
@@ -126,8 +137,10 @@ def set_calendar_command(unit_code: str, day: int, recount: bool) -> None:
 def add_desk(code: str, name: str, unit_code: str) -> None:
     """Add a desk; its code becomes part of the QR URL and must never change."""
     code = code.strip().upper()
-    if not code.replace("-", "").isalnum() or len(code) > 32:
-        raise click.ClickException("A desk code has letters, digits and dashes, at most 32.")
+    if not _CODE.fullmatch(code):
+        raise click.ClickException(
+            "A desk code has ASCII letters, digits and dashes, at most 32 (e.g. LC-01)."
+        )
     unit = find_unit(unit_code)
     if unit is None:
         raise click.ClickException(f"No unit with code {unit_code}.")
@@ -146,12 +159,12 @@ def list_desks() -> None:
         click.echo(f"{desk.code}\t{desk.unit.name}\t{url}\t{url}/qr.png")
 
 
-def _read_password(password_stdin: bool) -> str:
+def _read_password(password_stdin: bool, username: str) -> str:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = check_password_strength(password)
+    problem = check_password_strength(password, username)
     if problem:
         raise click.ClickException(problem)
     return password
@@ -185,7 +198,7 @@ def create_officer(
             ("district", "province"),
         }:
             raise click.ClickException(f"A {role} officer cannot belong to a {unit.level}.")
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, username)
     db.session.add(
         Officer(
             username=username,
@@ -203,14 +216,16 @@ def create_officer(
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def reset_password(username: str, password_stdin: bool) -> None:
-    """Set a new password for an officer and lift any sign-in lock."""
+    """Set a new password for an officer, end every session of theirs, lift any sign-in lock."""
     officer = db.session.scalar(
         sa.select(Officer).where(Officer.username == username.strip().lower())
     )
     if officer is None:
         raise click.ClickException(f"No officer named {username}.")
-    officer.password_hash = hash_password(_read_password(password_stdin))
+    officer.password_hash = hash_password(_read_password(password_stdin, officer.username))
     officer.is_demo = False
+    # A cookie copied before the reset must open nothing afterwards.
+    end_all_sessions(officer)
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.username == officer.username))
     record("password_reset", officer=officer, detail="command line")
     db.session.commit()
@@ -290,10 +305,13 @@ def revoke_api_key(prefix: str) -> None:
 
 @survey_cli.command("purge")
 def purge_command() -> None:
-    """Delete expired rate-limit hashes and the contacts of long-closed complaints (run daily)."""
+    """Delete expired rate-limit hashes, old failed sign-ins and the contacts of long-closed
+    complaints (run daily)."""
     result = purge()
+    failures = purge_failures(utcnow())
+    db.session.commit()
     click.echo(
-        f"Deleted {result.rate_events} rate-limit records; "
+        f"Deleted {result.rate_events} rate-limit records and {failures} old failed sign-ins; "
         f"cleared {result.contacts} contact details."
     )
 

@@ -226,12 +226,17 @@ class SurveyResponse(db.Model):
         sa.ForeignKey("receipt_token.id"), unique=True, active_history=True
     )
     # Why the response looks automated or gamed (``honeypot``, ``too_fast``,
-    # ``unsigned``); kept with the reason, and left out of the statistics while
-    # ``flagged`` is true. A district officer may reinstate it.
+    # ``unsigned``, ``burst``) or was replaced by the same phone (``replaced``);
+    # kept with the reason, and left out of the statistics while ``flagged`` is
+    # true. A district officer may reinstate it.
     flag_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20), active_history=True)
     flagged: so.Mapped[bool] = so.mapped_column(
         default=False, server_default=sa.false(), index=True, active_history=True
     )
+    # Keyed hash of the phone's device cookie (open QR only), so a second rating
+    # of the same desk from the same phone within SURVEY_REPLACE_MINUTES replaces
+    # the first; cleared by ``flask survey purge`` after SURVEY_HASH_RETENTION_DAYS.
+    device_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
 
     desk: so.Mapped[Desk] = so.relationship()
     unit: so.Mapped[Unit] = so.relationship()
@@ -242,6 +247,9 @@ class SurveyResponse(db.Model):
 
     __table_args__ = (
         sa.Index("ix_response_unit_id_submitted_at", "unit_id", "submitted_at"),
+        # The desk's ceiling counts its ratings of the last day on every open-QR post.
+        sa.Index("ix_response_desk_id_submitted_at", "desk_id", "submitted_at"),
+        sa.Index("ix_response_device_hash", "device_hash"),
         # Contact details exist only with the citizen's explicit consent.
         sa.CheckConstraint("contact IS NULL OR contact_consent", name="contact_consent"),
         sa.CheckConstraint(
@@ -388,13 +396,62 @@ class Officer(db.Model):
 
 
 class LoginFailure(db.Model):
-    """One failed sign-in, kept in the database so throttling holds across workers."""
+    """One sign-in attempt not (yet) known to be right, kept in the database so
+    throttling holds across workers.
+
+    ``client`` says who tried: ``d:<hash>`` a device that signed in to this account
+    before (its signed cookie), ``i:<hash>`` an address (keyed hash, never in clear).
+    A stranger's failures then count against the stranger, not the officer's devices.
+    """
 
     __tablename__ = "login_failure"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
-    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    client: so.Mapped[str] = so.mapped_column(sa.String(72), default="", server_default="")
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class OfficerSession(db.Model):
+    """One signed-in session, held server-side so that it can be ended.
+
+    The session cookie carries a random id; only its SHA-256 is stored. Signing
+    out deletes the row (a copied cookie then opens nothing); a password reset,
+    a role or unit change or disabling the account deletes every row of the
+    officer (see :func:`end_sessions_on_change`).
+    """
+
+    __tablename__ = "officer_session"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    officer_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("officer.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
+#: Officer attributes whose change ends every session of the officer.
+SESSION_ENDING_CHANGES = ("password_hash", "role", "unit_id", "active", "is_demo")
+
+
+@sa.event.listens_for(so.Session, "before_flush")
+def end_sessions_on_change(session, _flush_context, _instances) -> None:
+    """Delete the sessions of every officer whose password, role, unit or status
+    changes, in the same flush: whatever path changes it (CLI, a page, a script),
+    an old cookie stops working with the change."""
+    ended = [
+        officer.id
+        for officer in session.dirty
+        if isinstance(officer, Officer)
+        and officer.id is not None
+        and any(
+            so.attributes.get_history(officer, name).has_changes()
+            for name in SESSION_ENDING_CHANGES
+        )
+    ]
+    if ended:
+        session.execute(sa.delete(OfficerSession).where(OfficerSession.officer_id.in_(ended)))
 
 
 class Target(db.Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -60,20 +61,21 @@ class VolumeFileError(ValueError):
     """The file cannot be read as a table of volumes at all."""
 
 
+# Bounds of a spreadsheet read for volumes: far above a month's export (one row per
+# commune and field), far below what would hold a worker for long. A file of a few
+# kilobytes can declare a sheet of 17 billion cells or unzip to gigabytes, so the
+# declared range and sizes are checked before reading, and every cell is counted
+# while the sheet is streamed.
+MAX_COLUMNS = 50
+MAX_CELLS = 500_000
+MAX_XLSX_UNPACKED = 8 * 1024 * 1024
+
+
 def read_table(filename: str, data: bytes) -> list[list[str]]:
     """Rows of a CSV (UTF-8, with or without BOM; comma or semicolon) or XLSX file."""
     name = filename.lower()
     if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise VolumeFileError(_("The file is not a valid XLSX spreadsheet.")) from exc
-        sheet = book.worksheets[0]
-        rows = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-        return rows
+        return _read_xlsx(data)
     if name.endswith(".csv"):
         try:
             text = data.decode("utf-8-sig")
@@ -84,8 +86,108 @@ def read_table(filename: str, data: bytes) -> list[list[str]]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
         except csv.Error:
             pass
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        rows = []
+        for row in csv.reader(io.StringIO(text), dialect):
+            if len(rows) > MAX_ROWS or len(row) > MAX_COLUMNS:
+                raise VolumeFileError(_too_big())
+            rows.append([c.strip() for c in row])
+        return rows
     raise VolumeFileError(_("Please upload a .csv or .xlsx file."))
+
+
+def _too_big() -> str:
+    return _(
+        "The spreadsheet is too large: at most %(rows)d rows and %(columns)d columns.",
+        rows=MAX_ROWS,
+        columns=MAX_COLUMNS,
+    )
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    """The first sheet's rows, streamed cell by cell within the bounds above.
+
+    openpyxl's own row reader pads every row to the declared width and fills
+    every missing row up to the declared height, which is what a crafted
+    dimension turns into gigabytes; here cells are taken one at a time and the
+    reading stops at the first bound passed.
+    """
+    # defusedxml: no entity expansion or external entities from an uploaded file
+    # (openpyxl uses it too for its own parsing when it is installed).
+    from defusedxml.ElementTree import iterparse
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+
+    invalid = _("The file is not a valid XLSX spreadsheet.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise VolumeFileError(invalid) from exc
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise VolumeFileError(_too_big())
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise VolumeFileError(invalid) from exc
+    try:
+        sheet = book.worksheets[0]
+        # The range the sheet declares, refused before a cell is read.
+        rows_declared = (sheet.max_row or 0) - (sheet.min_row or 1) + 1
+        columns_declared = sheet.max_column or 0
+        if rows_declared > MAX_ROWS + 1 or columns_declared > MAX_COLUMNS:
+            raise VolumeFileError(_too_big())
+        row_tag, cell_tag = f"{{{SHEET_MAIN_NS}}}row", f"{{{SHEET_MAIN_NS}}}c"
+        rows: list[list[str]] = []
+        cells = depth = 0
+        with sheet._get_source() as source:
+            parser = WorkSheetParser(
+                source,
+                sheet._shared_strings,
+                data_only=True,
+                epoch=book.epoch,
+                date_formats=book._date_formats,
+                timedelta_formats=book._timedelta_formats,
+            )
+            for event, element in iterparse(source, events=("start", "end")):
+                if event == "start":
+                    depth += 1
+                    if element.tag == row_tag:
+                        number = element.get("r")
+                        parser.row_counter = (
+                            bounded_int(number, 1, MAX_ROWS + 1)
+                            if number is not None
+                            else parser.row_counter + 1
+                        ) or MAX_ROWS + 2
+                        parser.col_counter = 0
+                        if parser.row_counter > MAX_ROWS + 1:
+                            raise VolumeFileError(_too_big())
+                        rows.extend([] for _ in range(parser.row_counter - len(rows)))
+                    continue
+                depth -= 1
+                if element.tag == cell_tag:
+                    cell = parser.parse_cell(element)
+                    cells += 1
+                    column = cell["column"]
+                    if cells > MAX_CELLS or not 1 <= column <= MAX_COLUMNS or not rows:
+                        raise VolumeFileError(_too_big())
+                    row = rows[-1]
+                    row.extend("" for _ in range(column - len(row)))
+                    row[column - 1] = _cell_text(cell["value"])
+                    element.clear()
+                elif element.tag == row_tag or depth <= 1:
+                    # Nothing is kept behind in the tree once read.
+                    element.clear()
+    except VolumeFileError:
+        raise
+    except Exception as exc:  # a damaged sheet: malformed XML, a bad cell reference
+        raise VolumeFileError(invalid) from exc
+    finally:
+        book.close()
+    # The table starts at its first row with content (the header), wherever the
+    # sheet puts it, as openpyxl's reader did.
+    first = next((n for n, row in enumerate(rows) if row), len(rows))
+    return rows[first:]
 
 
 def _cell_text(value) -> str:

@@ -23,7 +23,21 @@ from survey.domain.feedback import FeedbackStatus
 from survey.forms.response import clean_text
 
 
-class LocalDecimalField(DecimalField):
+class FiniteDecimalField(DecimalField):
+    """A decimal number that is a number: "nan", "inf" and "1e999999" are refused.
+
+    Decimal reads them, and comparing a NaN with the allowed range raised
+    InvalidOperation (a 500) instead of a message.
+    """
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and (not self.data.is_finite() or abs(self.data.adjusted()) > 20):
+            self.data = None
+            raise ValueError(_l("Please enter a number."))
+
+
+class LocalDecimalField(FiniteDecimalField):
     """A number typed with either a decimal comma (Vietnamese) or a point."""
 
     def process_formdata(self, valuelist):
@@ -71,7 +85,7 @@ class FeedbackForm(FlaskForm):
 
 
 class TargetForm(FlaskForm):
-    year = DecimalField(
+    year = FiniteDecimalField(
         _l("Year"),
         places=0,
         validators=[

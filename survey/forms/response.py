@@ -23,20 +23,22 @@ from wtforms.validators import ValidationError
 
 from survey.domain.questionnaire import Question
 from survey.domain.questionnaire import Questionnaire
+from survey.domain.text import strip_invisible
 from survey.web.i18n import pick
 
 FIELD_PREFIX = "q_"
-UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
 # Control characters other than newline and tab: PostgreSQL refuses NUL, and
 # none of them belongs in a comment shown to officers or exported to Excel.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(value: str | None) -> str | None:
-    """Normalise free text: NFC, control characters dropped, trimmed; empty → None."""
+    """Normalise free text: NFC, control, direction and zero-width characters dropped,
+    trimmed; empty → None."""
     if value is None:
         return None
-    value = _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+    value = strip_invisible(_CONTROL.sub("", unicodedata.normalize("NFC", value))).strip()
     return value or None
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +33,9 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 
 from survey.data import bulk
+from survey.data.models import Desk
 from survey.data.models import DeskScanDay
+from survey.data.models import DossierVolume
 from survey.data.models import RateEvent
 from survey.data.models import SurveyResponse
 from survey.data.models import utcnow
@@ -47,8 +50,11 @@ SCAN_COOKIE = "seen"
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
 HONEYPOT_FIELD = "website"
 
-#: Why a response was flagged; shown to officers (labels in views/integrity.py).
-FLAG_REASONS = ("honeypot", "too_fast", "unsigned")
+#: Why a response was flagged; shown to officers (labels in integrity/views.py).
+#: ``burst``: beyond the desk's ceiling of open-QR ratings, or beyond what one
+#: network address may send in an hour.
+#: ``replaced``: a later rating of the same desk from the same phone took its place.
+FLAG_REASONS = ("honeypot", "too_fast", "unsigned", "burst", "replaced")
 
 
 def hash_key() -> bytes:
@@ -72,6 +78,12 @@ def device_id() -> str | None:
     """The phone's random device id from its cookie (``None`` before the first visit)."""
     value = request.cookies.get(DEVICE_COOKIE, "")
     return value if len(value) == 32 and value.isalnum() else None
+
+
+def device_hash() -> str | None:
+    """The keyed hash of this phone's device cookie, stored with an open-QR rating."""
+    device = device_id()
+    return keyed_hash("device", device) if device else None
 
 
 def ensure_device_cookie() -> str:
@@ -152,38 +164,48 @@ class Limit:
     key_hash: str
     limit: int
     window: timedelta
+    #: True: beyond the limit the rating is stored but flagged ("burst"), not
+    #: refused, so an attacker sharing a network cannot lock honest citizens out.
+    flag_only: bool = False
 
 
 def limits_for_request() -> list[Limit]:
-    """The limits that apply to an open-QR submission from this phone and address."""
+    """The limits that apply to an open-QR submission from this phone and address.
+
+    A post without a device cookie (a script that drops it; every phone got one
+    with the form) is held to the per-device limit under its address, so dropping
+    the cookie buys nothing. The per-address limit flags what passes it; only a
+    flood far beyond it (``SURVEY_LIMIT_IP_HARD_PER_HOUR``) is refused.
+    """
     config = current_app.config
     limits = []
     device = device_id()
-    if device and config["SURVEY_LIMIT_DEVICE_PER_DAY"] > 0:
-        limits.append(
-            Limit(
-                "device",
-                keyed_hash("device", device),
-                config["SURVEY_LIMIT_DEVICE_PER_DAY"],
-                timedelta(days=1),
-            )
-        )
-    address = request.remote_addr
-    if address and config["SURVEY_LIMIT_IP_PER_HOUR"] > 0:
-        limits.append(
-            Limit(
-                "ip",
-                keyed_hash("ip", address),
-                config["SURVEY_LIMIT_IP_PER_HOUR"],
-                timedelta(hours=1),
-            )
-        )
+    address = request.remote_addr or "-"
+    per_device = config["SURVEY_LIMIT_DEVICE_PER_DAY"]
+    if per_device > 0:
+        key = keyed_hash("device", device) if device else keyed_hash("cookieless", address)
+        limits.append(Limit("device", key, per_device, timedelta(days=1)))
+    ip_key = keyed_hash("ip", address)
+    per_ip = config["SURVEY_LIMIT_IP_PER_HOUR"]
+    hard = config["SURVEY_LIMIT_IP_HARD_PER_HOUR"]
+    if per_ip > 0:
+        if hard > per_ip:
+            limits.append(Limit("ip", ip_key, hard, timedelta(hours=1)))
+        limits.append(Limit("ip", ip_key, per_ip, timedelta(hours=1), flag_only=True))
     return limits
 
 
-def claim_submission_slot(desk_id: int, limits: list[Limit]) -> Limit | None:
-    """Record one submission against each limit, in the caller's transaction; return the
-    first limit exceeded (after rolling the transaction back) or ``None``.
+@dataclass(frozen=True)
+class SlotClaim:
+    #: The first limit that refuses this submission (the transaction was rolled back).
+    refused: Limit | None = None
+    #: A flag-only limit was passed: store the rating, flagged as a burst.
+    burst: bool = False
+
+
+def claim_submission_slot(desk_id: int, limits: list[Limit]) -> SlotClaim:
+    """Record one submission against each limit, in the caller's transaction; say which
+    limit refuses it (after rolling the transaction back) or whether it is a burst.
 
     The caller stores the response in the same transaction and commits once, so a
     response and its events are kept or lost together: a double tap that loses
@@ -197,15 +219,18 @@ def claim_submission_slot(desk_id: int, limits: list[Limit]) -> Limit | None:
     second count runs after the first transaction ended and sees its event.
     """
     if not limits:
-        return None
+        return SlotClaim()
     connection = db.session.connection()
+    distinct = list({(x.kind, x.key_hash): x for x in limits}.values())
     if connection.dialect.name == "postgresql":
         # Sorted, so two submissions sharing both keys lock them in the same order
         # (one statement: its select list is evaluated left to right).
-        keys = sorted(_lock_key(desk_id, lim) for lim in limits)
+        keys = sorted({_lock_key(desk_id, lim) for lim in distinct})
         connection.execute(sa.select(*(sa.func.pg_advisory_xact_lock(key) for key in keys)))
     now = utcnow()
-    rows = [{"desk_id": desk_id, "kind": x.kind, "key_hash": x.key_hash, "at": now} for x in limits]
+    rows = [
+        {"desk_id": desk_id, "kind": x.kind, "key_hash": x.key_hash, "at": now} for x in distinct
+    ]
     bulk.insert_rows(connection, RateEvent.__table__, rows)
     params = {"desk_id": desk_id}
     for n, lim in enumerate(limits):
@@ -213,11 +238,112 @@ def claim_submission_slot(desk_id: int, limits: list[Limit]) -> Limit | None:
             {f"kind_{n}": lim.kind, f"key_{n}": lim.key_hash, f"since_{n}": now - lim.window}
         )
     counts = connection.execute(_count_events(len(limits)), params).one()
+    burst = False
     for lim, used in zip(limits, counts, strict=True):
         if used > lim.limit:
+            if lim.flag_only:
+                burst = True
+                continue
             db.session.rollback()
-            return lim
-    return None
+            return SlotClaim(refused=lim)
+    return SlotClaim(burst=burst)
+
+
+# -- the desk's ceiling -------------------------------------------------------
+
+#: Working days in a month, to turn a month's dossiers into a day's.
+WORKING_DAYS = 22
+#: Without volumes: a busy desk's day (the ceilings then only stop gross stuffing).
+FALLBACK_PER_DAY = 60
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    per_hour: int
+    per_day: int
+    derived_from_volumes: bool
+
+
+def desk_ceiling(desk) -> Ceiling:
+    """How many open-QR ratings of ``desk`` count in an hour and in 24 hours.
+
+    ``SURVEY_DESK_MAX_PER_HOUR`` / ``SURVEY_DESK_MAX_PER_DAY`` when set (> 0);
+    otherwise derived from the unit's latest monthly dossier volume shared among
+    its active desks: a desk cannot plausibly be rated more often than it serves
+    people. Per day: one and a half times the desk's dossiers a working day (at
+    least 10); per hour: a third of that (at least 5). A desk of Lai Cách's size
+    (about 20 dossiers a working day) gets 30 a day and 10 an hour.
+    """
+    config = current_app.config
+    hour, day = config["SURVEY_DESK_MAX_PER_HOUR"], config["SURVEY_DESK_MAX_PER_DAY"]
+    if hour < 0 or day < 0:  # the ceiling switched off (load tests)
+        return Ceiling(DB_INT_MAX, DB_INT_MAX, False)
+    derived = False
+    if hour <= 0 or day <= 0:
+        dossiers = _latest_month_dossiers(desk.unit_id)
+        if dossiers is None:
+            per_day = FALLBACK_PER_DAY
+        else:
+            desks = db.session.scalar(
+                sa.select(sa.func.count(Desk.id)).where(
+                    Desk.unit_id == desk.unit_id, Desk.active.is_(True)
+                )
+            )
+            share = dossiers / max(1, desks or 1) / WORKING_DAYS
+            per_day = max(10, math.ceil(1.5 * share))
+            derived = True
+        day = day if day > 0 else per_day
+        hour = hour if hour > 0 else max(5, math.ceil(per_day / 3))
+    return Ceiling(hour, day, derived)
+
+
+def _latest_month_dossiers(unit_id: int) -> int | None:
+    """Dossiers of the unit's latest month with volumes (overall, or its fields summed)."""
+    month = db.session.scalar(
+        sa.select(sa.func.max(DossierVolume.month)).where(DossierVolume.unit_id == unit_id)
+    )
+    if month is None:
+        return None
+    rows = dict(
+        db.session.execute(
+            sa.select(DossierVolume.procedure_field, DossierVolume.dossiers).where(
+                DossierVolume.unit_id == unit_id, DossierVolume.month == month
+            )
+        ).all()
+    )
+    return rows[""] if "" in rows else sum(rows.values())
+
+
+def over_desk_ceiling(desk) -> bool:
+    """Whether the desk's counted open-QR ratings already fill its hour or its day.
+
+    Counted in the caller's transaction, which stores the rating: on PostgreSQL an
+    advisory lock per desk makes racing submissions count one after the other; on
+    SQLite the rate-limit events written before hold the database's write lock.
+    """
+    ceiling = desk_ceiling(desk)
+    if ceiling.per_hour >= DB_INT_MAX:
+        return False
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.sha256(f"desk-ceiling:{desk.id}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    now = utcnow()
+    table = SurveyResponse.__table__.c
+    hour_ago = now - timedelta(hours=1)
+    last_hour, last_day = connection.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((table.submitted_at > hour_ago, 1), else_=0)), 0),
+            sa.func.count(),
+        ).where(
+            table.desk_id == desk.id,
+            table.submitted_at > now - timedelta(days=1),
+            table.receipt_token_id.is_(None),
+            table.flagged.is_(False),
+        )
+    ).one()
+    return last_hour >= ceiling.per_hour or last_day >= ceiling.per_day
 
 
 @functools.cache
@@ -299,6 +425,12 @@ def purge(now: datetime | None = None) -> PurgeResult:
     config = current_app.config
     hashes_before = now - timedelta(days=config["SURVEY_HASH_RETENTION_DAYS"])
     events = db.session.execute(sa.delete(RateEvent).where(RateEvent.at < hashes_before))
+    # The device hashes kept with ratings go with the rate-limit records.
+    db.session.execute(
+        sa.update(SurveyResponse)
+        .where(SurveyResponse.device_hash.is_not(None), SurveyResponse.submitted_at < hashes_before)
+        .values(device_hash=None)
+    )
     contacts_before = now - timedelta(days=config["SURVEY_CONTACT_RETENTION_DAYS"])
     contacts = db.session.execute(
         sa.update(SurveyResponse)

@@ -39,10 +39,12 @@ from survey.integrity.tokens import find_token
 from survey.render import posters
 from survey.render import qr
 from survey.reports.summary import source_split
+from survey.web.downloads import content_disposition
 from survey.web.lookup import MAX_PAGE
 from survey.web.lookup import poster_size_or_400
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
+from survey.web.render_cache import cached
 
 bp = Blueprint("integrity", __name__, template_folder="templates", url_prefix="/units/<unit_code>")
 # The receipt slip's QR code: a public address printed on paper, under /t.
@@ -55,6 +57,8 @@ def flag_labels() -> dict[str, str]:
         "too_fast": _("Sent faster than a person can read the form"),
         "unsigned": _("Form not served by this site (no valid time stamp)"),
         "appeal": _("Appeal upheld by the district"),
+        "burst": _("More ratings than the desk or the network plausibly sends (burst)"),
+        "replaced": _("Replaced by a later rating of the desk from the same phone"),
     }
 
 
@@ -142,10 +146,11 @@ def unit_posters(unit_code: str):
     desks_ = services.active_desks(unit)
     if not desks_:
         abort(404, description=_("This unit has no active desk."))
-    data = posters.render_posters([poster_content(d) for d in desks_], size)
+    contents = [poster_content(d) for d in desks_]
+    data = cached("posters.pdf", (contents, size), lambda: posters.render_posters(contents, size))
     response = HttpResponse(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="posters-{unit.code}-{size}.pdf"'
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", f"posters-{unit.code}-{size}.pdf"
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response

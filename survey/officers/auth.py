@@ -1,11 +1,14 @@
-"""Officer sign-in: Flask-Login sessions, scrypt password hashes, throttling.
+"""Officer sign-in: Flask-Login sessions held server-side, scrypt password
+hashes, throttling per account and client.
 
-Failed attempts are stored in the database (not in a worker's memory), so the
-limit holds however many gunicorn workers serve the site.
+Failed attempts and sessions are stored in the database (not in a worker's
+memory), so the limits and a sign-out hold however many gunicorn workers serve
+the site.
 """
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -25,6 +28,8 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
 
 from survey.data.models import Officer
 from survey.data.models import Role
@@ -32,6 +37,7 @@ from survey.extensions import db
 from survey.forms.officer import EmptyForm
 from survey.forms.officer import LoginForm
 from survey.forms.officer import ProfileForm
+from survey.integrity.guard import keyed_hash
 from survey.officers import accounts
 
 # Sign-in, sign-out and the officers' landing page sit at the top of the site
@@ -45,14 +51,74 @@ login_manager.login_message = _l("Please sign in to see this page.")
 login_manager.session_protection = "basic"
 
 
+#: The session key holding the random id of the server-side session.
+SESSION_ID = "sid"
+#: A signed cookie naming the accounts this browser signed in to before: its own
+#: failures then count apart from strangers' (who cannot lock it out).
+KNOWN_DEVICE_COOKIE = "known"
+KNOWN_DEVICE_AGE = 365 * 24 * 3600
+_KNOWN_MAX_ACCOUNTS = 5
+
+
 @login_manager.user_loader
 def load_officer(officer_id: str) -> Officer | None:
-    officer = db.session.get(Officer, int(officer_id)) if officer_id.isdigit() else None
+    # Only while the server still holds the session: a cookie copied before a
+    # sign-out, a password reset or a role change opens nothing.
+    if not (officer_id.isdigit() and len(officer_id) < 12):
+        return None
+    officer = accounts.live_officer(int(officer_id), session.get(SESSION_ID))
     if officer is None or not officer.active:
         return None
     if officer.is_demo and not current_app.config["SURVEY_DEMO"]:
         return None
     return officer
+
+
+def _known_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def _known_device() -> tuple[str, list[str]] | None:
+    """(device id, usernames) from this browser's signed known-device cookie."""
+    raw = request.cookies.get(KNOWN_DEVICE_COOKIE)
+    if not raw or len(raw) > 1000:
+        return None
+    try:
+        value = _known_serializer().loads(raw, max_age=KNOWN_DEVICE_AGE)
+    except BadSignature:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], str)
+        or not isinstance(value[1], list)
+        or not all(isinstance(name, str) for name in value[1])
+    ):
+        return None
+    return value[0], value[1]
+
+
+def _sign_in_client(username: str) -> tuple[str, bool]:
+    """Who is trying, for the throttle: a device known to this account, or an address."""
+    known = _known_device()
+    if known and username in known[1]:
+        return "d:" + keyed_hash("known-device", f"{known[0]}:{username}"), True
+    return "i:" + keyed_hash("sign-in-ip", request.remote_addr or "-"), False
+
+
+def _remember_device(response, username: str):
+    known = _known_device()
+    device, names = known if known else (secrets.token_hex(16), [])
+    names = [name for name in names if name != username][-(_KNOWN_MAX_ACCOUNTS - 1) :]
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE,
+        _known_serializer().dumps([device, [*names, username]]),
+        max_age=KNOWN_DEVICE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
+    return response
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -79,8 +145,13 @@ def login():
         form.next.data = request.args.get("next", "")
     status = 200
     if form.validate_on_submit():
+        client, known = _sign_in_client(form.username.data)
         result = accounts.sign_in(
-            form.username.data, form.password.data, allow_demo=current_app.config["SURVEY_DEMO"]
+            form.username.data,
+            form.password.data,
+            allow_demo=current_app.config["SURVEY_DEMO"],
+            client=client,
+            known=known,
         )
         if result.outcome == accounts.SignIn.THROTTLED:
             flash(_("Too many failed attempts. Please wait 15 minutes and try again."), "error")
@@ -95,8 +166,11 @@ def login():
             session.clear()
             if lang:
                 session["lang"] = lang
+            session[SESSION_ID] = result.session_token
             login_user(result.officer)
-            return redirect(next_url or url_for("auth.home"))
+            return _remember_device(
+                redirect(next_url or url_for("auth.home")), result.officer.username
+            )
         flash(_("Wrong username or password."), "error")
         status = 401
     elif request.method == "POST":
@@ -107,10 +181,11 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and clear the session."""
+    """Sign out: end the session on the server (a copy of its cookie opens nothing) and
+    clear it here."""
     form = EmptyForm()
     if form.validate_on_submit():
-        accounts.record_sign_out(current_user)
+        accounts.record_sign_out(current_user, session.get(SESSION_ID))
         logout_user()
         session.clear()
         flash(_("You have signed out."), "info")

@@ -39,6 +39,7 @@ from openpyxl.styles import Side
 from openpyxl.utils import get_column_letter
 
 from ..domain.periods import LOCAL_TZ
+from ..domain.text import strip_invisible
 
 __all__ = [
     "DANGEROUS_PREFIXES",
@@ -147,7 +148,7 @@ def _csv_cell(value: object) -> str:
         number = float(value)  # type: ignore[arg-type]
         return repr(number) if math.isfinite(number) else ""
     text = value if isinstance(value, str) else str(value)
-    return str(neutralise(text))
+    return str(neutralise(strip_invisible(text)))
 
 
 def to_csv(tables: Sequence[Table]) -> bytes:
@@ -161,7 +162,9 @@ def to_csv(tables: Sequence[Table]) -> bytes:
     """
     tables = _check_tables(tables, allow_empty=True)
     out = StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    # Every cell quoted: Excel in a decimal-comma locale splits on ";", and an
+    # unquoted "a;=b" became a cell starting with "=" there.
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     for table in tables:
         writer.writerow([_csv_cell(table.title)])
         writer.writerow([_csv_cell(h) for h in table.header])
@@ -222,7 +225,7 @@ def _xlsx_value(value: object) -> object:
         number = float(value)  # type: ignore[arg-type]
         return number if math.isfinite(number) else None
     text = value if isinstance(value, str) else str(value)
-    return neutralise(_ILLEGAL_XML.sub("", text))
+    return neutralise(strip_invisible(_ILLEGAL_XML.sub("", text)))
 
 
 def _display_width(value: object, percent: bool) -> int:

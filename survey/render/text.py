@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from survey.domain.text import strip_invisible
+
 
 def wrap(text: str, measure: Callable[[str], float], width: float) -> list[str]:
     """Lines no wider than ``width`` (as ``measure`` counts); paragraphs kept, runs
@@ -18,6 +20,7 @@ def wrap(text: str, measure: Callable[[str], float], width: float) -> list[str]:
     >>> wrap("abcdefghij", len, 4)
     ['abcd', 'efgh', 'ij']
     """
+    text = strip_invisible(text)
     space = measure(" ")
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:

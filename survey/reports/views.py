@@ -25,6 +25,7 @@ from survey.reports.content import spreadsheet_bytes
 from survey.reports.content import summary_tables
 from survey.reports.content import trend_drawing
 from survey.reports.summary import summarise
+from survey.web.downloads import content_disposition
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
 
@@ -34,7 +35,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports/<unit_code>/<period>")
 def _download(data: bytes, fmt: str, name: str, inline: bool = False) -> HttpResponse:
     response = HttpResponse(data, mimetype=MIMETYPES[fmt])
     disposition = "inline" if inline else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{name}.{fmt}"'
+    response.headers["Content-Disposition"] = content_disposition(disposition, f"{name}.{fmt}")
     # Officers' data: never kept by shared caches.
     response.headers["Cache-Control"] = "private, no-store"
     return response

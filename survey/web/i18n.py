@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
+from flask import current_app
 from flask import g
 from flask import has_request_context
 from flask import request
@@ -70,7 +71,12 @@ def _remember_language(response):
     changed = g.get("lang_changed")
     if changed:
         response.set_cookie(
-            LANG_COOKIE, changed, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            LANG_COOKIE,
+            changed,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
         )
     return response
 

@@ -54,7 +54,13 @@ from survey.web.i18n import current_lang
 __all__ = ["Drawing", "cached", "counters", "digest", "renderer_version"]
 
 #: Modules whose code decides what the bytes of a download look like.
-_RENDERER_MODULES = ("survey.render.charts", "survey.render.report_pdf", "survey.render.exports")
+_RENDERER_MODULES = (
+    "survey.render.charts",
+    "survey.render.report_pdf",
+    "survey.render.exports",
+    "survey.render.posters",
+    "survey.render.qr",
+)
 #: Entries expire after this long, so that pruning removes the oldest first.
 _KEEP = timedelta(days=14)
 #: After the cache folder could not be opened, wait this long before trying again.

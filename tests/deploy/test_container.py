@@ -58,6 +58,8 @@ MIN_FILL_SECONDS = 2
 BASE_ENV = {
     "SURVEY_SECRET_KEY": "container-test-" + uuid.uuid4().hex,
     "SURVEY_HASH_KEY": "container-hash-" + uuid.uuid4().hex,
+    # Production refuses to start without the address its QR codes print.
+    "SURVEY_PUBLIC_BASE_URL": "https://khaosat.example.vn",
     # The demo officers sign in only in demo mode.
     "SURVEY_DEMO": "1",
     # Plain HTTP on loopback: Secure cookies would never be sent back.

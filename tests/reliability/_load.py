@@ -40,6 +40,7 @@ def server_env(database_url: str) -> dict[str, str]:
         "SURVEY_MIN_FILL_SECONDS": "0",
         "SURVEY_LIMIT_DEVICE_PER_DAY": "0",
         "SURVEY_LIMIT_IP_PER_HOUR": "0",
+        "SURVEY_DESK_MAX_PER_HOUR": "-1",
     }
 
 

@@ -1,0 +1,105 @@
+"""Stuffing that does not pay: a script cannot skip the limits by dropping the device
+cookie or rotating addresses, each desk has a ceiling of counted open-QR ratings,
+and what passes it is stored but held for review ("burst"), not refused."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from survey.data.models import Desk
+from survey.data.models import DossierVolume
+from survey.data.models import SurveyResponse
+from survey.data.models import Unit
+from survey.extensions import db
+from survey.integrity import guard
+from tests.conftest import VALID_ANSWERS
+from tests.conftest import csrf_of
+from tests.conftest import hidden_fields
+from tests.conftest import sign_in
+
+
+def _flags(app, desk="LC-01") -> list[str | None]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                sa.select(SurveyResponse.flag_reason)
+                .join(Desk, Desk.id == SurveyResponse.desk_id)
+                .where(Desk.code == desk)
+                .order_by(SurveyResponse.id)
+            )
+        )
+
+
+def _post_without_cookies(app, address: str, desk: str = "LC-01") -> int:
+    """A script: a fresh session for each form (its CSRF token needs one), the device
+    cookie dropped before posting the answers."""
+    script = app.test_client()
+    page = script.get(f"/s/{desk}", environ_base={"REMOTE_ADDR": address})
+    data = {**hidden_fields(page.get_data(as_text=True)), **VALID_ANSWERS}
+    script.delete_cookie(guard.DEVICE_COOKIE)
+    assert script.get_cookie(guard.DEVICE_COOKIE) is None
+    reply = script.post(f"/s/{desk}", data=data, environ_base={"REMOTE_ADDR": address})
+    return reply.status_code
+
+
+def test_dropping_the_device_cookie_buys_nothing(app, demo_units):
+    app.config.update(
+        SURVEY_MIN_FILL_SECONDS=0, SURVEY_LIMIT_DEVICE_PER_DAY=3, SURVEY_DESK_MAX_PER_HOUR=-1
+    )
+    codes = [_post_without_cookies(app, "10.7.0.1") for _ in range(4)]
+    assert codes == [303, 303, 303, 429]
+    # Another address has its own count.
+    assert _post_without_cookies(app, "10.7.0.2") == 303
+
+
+def test_the_ceiling_is_derived_from_the_desks_dossiers(app, demo_units):
+    with app.app_context():
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+        desk = db.session.scalar(sa.select(Desk).where(Desk.code == "LC-01"))
+        without = guard.desk_ceiling(desk)
+        assert (without.per_hour, without.per_day, without.derived_from_volumes) == (20, 60, False)
+        desks = len([d for d in unit.desks if d.active])
+        # About 20 dossiers a working day at each desk.
+        db.session.add(
+            DossierVolume(unit_id=unit.id, month="2025-02", dossiers=20 * 22 * desks + 5)
+        )
+        db.session.add(DossierVolume(unit_id=unit.id, month="2025-03", dossiers=20 * 22 * desks))
+        db.session.commit()
+        ceiling = guard.desk_ceiling(desk)
+        assert ceiling.derived_from_volumes
+        assert (ceiling.per_day, ceiling.per_hour) == (30, 10)
+        assert ceiling.per_hour < 60
+
+
+def test_beyond_the_desks_ceiling_ratings_are_stored_but_held(app, officers):
+    app.config.update(
+        SURVEY_MIN_FILL_SECONDS=0, SURVEY_DESK_MAX_PER_HOUR=3, SURVEY_DESK_MAX_PER_DAY=5
+    )
+    # Twelve addresses, no cookies: nobody is refused, three count.
+    codes = [_post_without_cookies(app, f"10.8.0.{n}") for n in range(6)]
+    assert codes == [303] * 6
+    assert _flags(app) == [None] * 3 + ["burst"] * 3
+    # An honest phone afterwards is not refused either (its rating waits for review).
+    phone = app.test_client()
+    page = phone.get("/s/LC-01")
+    data = {**hidden_fields(page.get_data(as_text=True)), **VALID_ANSWERS}
+    assert phone.post("/s/LC-01", data=data).status_code == 303
+    # Another desk is not affected.
+    assert _post_without_cookies(app, "10.8.1.1", "LC-02") == 303
+    assert _flags(app, "LC-02") == [None]
+    # The district sees them on the flagged page, with the reason, and may reinstate one.
+    district = app.test_client()
+    sign_in(district, "camgiang")
+    html = district.get("/units/HD-CG-LC/flagged").get_data(as_text=True)
+    assert "Nhiều phiếu hơn mức bàn hoặc mạng này có thể gửi (dồn dập)" in html
+    with app.app_context():
+        held = db.session.scalar(
+            sa.select(SurveyResponse.id).where(SurveyResponse.flag_reason == "burst").limit(1)
+        )
+    token = csrf_of(district, "/units/HD-CG-LC/flagged")
+    reply = district.post(
+        f"/units/HD-CG-LC/flagged/{held}", data={"csrf_token": token, "action": "reinstate"}
+    )
+    assert reply.status_code in (302, 303)
+    with app.app_context():
+        assert not db.session.get(SurveyResponse, held).flagged
