@@ -6,12 +6,22 @@ a tab or a carriage return) gets a leading apostrophe, as the OWASP "CSV
 Injection" page recommends. Citizens' comments are untrusted text; a comment
 such as ``=HYPERLINK("http://evil", "Xem")`` must stay text on an officer's PC.
 
-- CSV is UTF-8 with a byte-order mark (so Excel shows Vietnamese correctly),
-  numbers with a decimal point and dates as dd/mm/yyyy. It is for other
-  programs; the decimal point keeps it unambiguous whatever the reader's locale.
+- CSV is UTF-8 with a byte-order mark (so Excel shows Vietnamese correctly)
+  and dates as dd/mm/yyyy, in one of two forms:
+
+  * ``","`` (the default here): numbers with a decimal point and rates as
+    fractions (``0.851064``), for other programs; unambiguous in any locale.
+  * ``";"``: what Excel set up for Vietnam (list separator ``;``, decimal
+    comma) opens into real columns and numbers: ``1234,5`` and rates as
+    percentages (``85,1064%``), which Excel reads as the number 0.851064 in a
+    percent format.
+
+  Fractions are written to 6 decimals (a rate, not a 15-digit float).
 - XLSX has one sheet per table: the title in row 1, a bold frozen header in
   row 2, real numbers and dates, and percentages stored as fractions with the
-  format ``0.0%`` (Excel shows them with the reader's own decimal mark).
+  format ``0.0%`` (Excel shows them with the reader's own decimal mark). A
+  whole column is marked with ``Table.percent_columns``; one cell in a mixed
+  column (an Item/Value table) by wrapping its number in :class:`Percent`.
 
 This module is pure: no Flask, no database.
 """
@@ -42,6 +52,8 @@ from ..domain.periods import LOCAL_TZ
 
 __all__ = [
     "DANGEROUS_PREFIXES",
+    "SEPARATORS",
+    "Percent",
     "Table",
     "neutralise",
     "sheet_name",
@@ -62,6 +74,22 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # Control characters an XLSX file may not contain (openpyxl refuses them).
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+
+# The CSV forms :func:`to_csv` writes: the field separator and the decimal mark.
+SEPARATORS = {",": ".", ";": ","}
+# Decimals kept for a fraction in CSV: 6 (0.851064 = 85.1064 %), enough for any rate.
+_CSV_DECIMALS = 6
+
+
+class Percent(float):
+    """A fraction to show as a percentage, in a column that is not all rates.
+
+    >>> Percent(0.851063829787234) == 0.851063829787234
+    True
+    """
+
+    __slots__ = ()
 
 
 def neutralise(value: object) -> object:
@@ -134,7 +162,17 @@ def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _csv_cell(value: object) -> str:
+def _decimal(number: float, decimals: int, mark: str) -> str:
+    """``number`` with at most ``decimals`` decimals, trailing zeros dropped, ``mark`` as point."""
+    text = f"{number:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
+    return text.replace(".", mark)
+
+
+def _csv_cell(value: object, separator: str = ",", percent: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -145,28 +183,44 @@ def _csv_cell(value: object) -> str:
         if isinstance(value, numbers.Integral):
             return str(int(value))
         number = float(value)  # type: ignore[arg-type]
-        return repr(number) if math.isfinite(number) else ""
+        if not math.isfinite(number):
+            return ""
+        mark = SEPARATORS[separator]
+        if separator == ";" and (percent or isinstance(value, Percent)):
+            # Excel (Vietnam) reads "85,1064%" as 0.851064 shown as a percentage.
+            return _decimal(number * 100, _CSV_DECIMALS - 2, mark) + "%"
+        return _decimal(number, _CSV_DECIMALS, mark)
     text = value if isinstance(value, str) else str(value)
     return str(neutralise(text))
 
 
-def to_csv(tables: Sequence[Table]) -> bytes:
+def to_csv(tables: Sequence[Table], *, separator: str = ",") -> bytes:
     """The tables as one UTF-8 CSV file with a byte-order mark.
 
     Each table is its title line, its header, its rows and a blank line. Text
-    is neutralised (see :func:`neutralise`); numbers use a decimal point
-    (``0.914``) because CSV is meant for other programs, and non-finite
-    numbers are left empty; dates are dd/mm/yyyy and datetimes dd/mm/yyyy HH:MM
-    in Vietnam's time. Lines end with CRLF (RFC 4180).
+    is neutralised (see :func:`neutralise`); non-finite numbers are left
+    empty; dates are dd/mm/yyyy and datetimes dd/mm/yyyy HH:MM in Vietnam's
+    time. Lines end with CRLF (RFC 4180).
+
+    With ``separator=","`` numbers use a decimal point (``0.914``), for other
+    programs; with ``separator=";"`` they use a decimal comma (``2,5``) and
+    rates are percentages (``91,4%``), for Excel set up for Vietnam.
+
+    >>> to_csv([Table("t", ["a", "b"], [[Percent(0.5), 2.5]])], separator=";")[3:]
+    b't\r\na;b\r\n50%;2,5\r\n\r\n'
     """
+    if separator not in SEPARATORS:
+        raise ValueError(f"separator ({separator!r}) must be one of {sorted(SEPARATORS)}")
     tables = _check_tables(tables, allow_empty=True)
     out = StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
     for table in tables:
         writer.writerow([_csv_cell(table.title)])
         writer.writerow([_csv_cell(h) for h in table.header])
         for row in table.rows:
-            writer.writerow([_csv_cell(v) for v in row])
+            writer.writerow(
+                [_csv_cell(v, separator, c in table.percent_columns) for c, v in enumerate(row)]
+            )
         writer.writerow([])
     return out.getvalue().encode("utf-8-sig")
 
@@ -259,7 +313,7 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
     -----
     Row 1 holds the title (bold), row 2 the header (bold, grey, frozen, with
     filter buttons), data from row 3. Numbers stay numbers; columns in
-    ``percent_columns`` get the format ``0.0%``; dates get dd/mm/yyyy and
+    ``percent_columns`` and :class:`Percent` cells get the format ``0.0%``; dates get dd/mm/yyyy and
     datetimes (aware ones in Vietnam's time) dd/mm/yyyy hh:mm. Text is
     neutralised and stripped of control characters that XLSX cannot hold.
     Column widths follow the longest cell (8 to 60 characters); longer text
@@ -298,7 +352,7 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
             for c, raw in enumerate(row):
                 value = _xlsx_value(raw)
                 cell = sheet.cell(row=r, column=c + 1, value=value)
-                percent = c in table.percent_columns
+                percent = c in table.percent_columns or isinstance(raw, Percent)
                 if isinstance(value, datetime):
                     cell.number_format = _DATETIME_FORMAT
                 elif isinstance(value, date):

@@ -12,6 +12,7 @@ from survey.district.summary import funnel_data
 from survey.domain.periods import today_in_vietnam
 from survey.forms.officer import FEEDBACK_STATUSES
 from survey.render import charts
+from survey.render.exports import Percent
 from survey.render.exports import Table
 from survey.render.exports import to_csv
 from survey.render.exports import to_xlsx
@@ -86,13 +87,24 @@ def report_pdf_bytes(content: ReportContent, chart: Drawing) -> bytes:
     )
 
 
-def spreadsheet_bytes(tables: list[Table], sheet_names: list[str], fmt: str) -> bytes:
-    """The tables as XLSX (one sheet each) or CSV, rendered only on a cache miss."""
+def spreadsheet_bytes(
+    tables: list[Table], sheet_names: list[str], fmt: str, separator: str = ","
+) -> bytes:
+    """The tables as XLSX (one sheet each) or CSV, rendered only on a cache miss.
+
+    ``separator`` is the CSV's: "," (decimal point) or ";" (decimal comma,
+    for Excel set up for Vietnam).
+    """
     if fmt == "xlsx":
         return cached(
             "report.xlsx", (tables, sheet_names), lambda: to_xlsx(tables, sheet_names=sheet_names)
         )
-    return cached("report.csv", tables, lambda: to_csv(tables))
+    return cached(f"report{separator}csv", tables, lambda: to_csv(tables, separator=separator))
+
+
+def _percent(value: float | None) -> Percent | None:
+    """A rate for an Item/Value table: shown as a percentage in its own cell."""
+    return None if value is None else Percent(value)
 
 
 def summary_tables(s: UnitSummary) -> list[Table]:
@@ -101,18 +113,19 @@ def summary_tables(s: UnitSummary) -> list[Table]:
     summary_rows = [
         (_("Unit"), s.unit.name),
         (_("Period"), s.period.label(lang)),
-        (_("Dates"), s.period.range_label()),
+        (_("From"), s.period.start),
+        (_("To"), s.period.end),
         (_("Forms received"), s.responses),
         (_("Valid answers (overall question)"), s.overall.valid),
         (_("Satisfied"), s.overall.satisfied),
         (_("“No opinion” (not counted)"), s.overall.no_opinion),
-        (_("Satisfaction rate"), s.overall.rate),
-        (_("Lower bound (%(level)s)", level="95%"), s.overall.low),
-        (_("Upper bound (%(level)s)", level="95%"), s.overall.high),
-        (_("Target"), s.overall_target.rate),
+        (_("Satisfaction rate"), _percent(s.overall.rate)),
+        (_("Lower bound (%(level)s)", level="95%"), _percent(s.overall.low)),
+        (_("Upper bound (%(level)s)", level="95%"), _percent(s.overall.high)),
+        (_("Target"), _percent(s.overall_target.rate)),
         (_("Verdict"), verdict_text(s.verdict)),
-        (_("SIPAS index (mean of the elements)"), s.sipas.index),
-        (_("Reported trouble or harassment"), s.harassment.rate),
+        (_("SIPAS index (mean of the elements)"), _percent(s.sipas.index)),
+        (_("Reported trouble or harassment"), _percent(s.harassment.rate)),
     ]
     elements = [
         (
@@ -177,7 +190,7 @@ def response_table(s: UnitSummary) -> Table:
     definition = s.definition
     questions = definition.answer_questions
     header = (
-        [_("No."), _("Time"), _("Unit"), _("Desk")]
+        [_("No."), _("Response number"), _("Time"), _("Unit"), _("Desk")]
         + [pick(q.text) for q in questions]
         + [_("Comment"), _("Status")]
     )
@@ -188,9 +201,11 @@ def response_table(s: UnitSummary) -> Table:
         if q.no_opinion:
             labels[q.id][q.no_opinion.value] = pick(q.no_opinion.label)
     rows = []
-    for r in responses_in(s.unit, s.period):
+    # "No." counts the rows 1..n; the response's own number is kept beside it
+    # so that a row can be found in the feedback inbox.
+    for number, r in enumerate(responses_in(s.unit, s.period), start=1):
         answers = r.answer_map()
-        cells = [r.id, local_datetime(r.submitted_at), r.unit.name, r.desk.code]
+        cells = [number, r.id, r.submitted_at, r.unit.name, r.desk.code]
         for q in questions:
             value = answers.get(q.id)
             cells.append(labels[q.id].get(value, value or ""))
@@ -332,17 +347,19 @@ def district_tables(s: DistrictSummary) -> list[Table]:
     summary = [
         (_("Unit"), s.unit.name),
         (_("Period"), s.period.label(current_lang())),
-        (_("Dates"), s.period.range_label()),
-        (_("District figure (weighted by dossiers)"), strat.rate if strat else None),
-        (_("Lower bound (%(level)s)", level="95%"), strat.low if strat else None),
-        (_("Upper bound (%(level)s)", level="95%"), strat.high if strat else None),
-        (_("Target"), s.target.rate),
+        (_("From"), s.period.start),
+        (_("To"), s.period.end),
+        (_("District figure (weighted by dossiers)"), _percent(strat.rate if strat else None)),
+        (_("Lower bound (%(level)s)", level="95%"), _percent(strat.low if strat else None)),
+        (_("Upper bound (%(level)s)", level="95%"), _percent(strat.high if strat else None)),
+        (_("Target"), _percent(s.target.rate)),
         (_("Verdict"), verdict_text(s.stratified_verdict)),
-        (_("Pooled figure (every response equal)"), s.pooled.rate),
+        (_("Pooled figure (every response equal)"), _percent(s.pooled.rate)),
         (_("Weights"), weights_note(s)),
     ]
     communes = [
         (
+            number,
             c.unit.code,
             c.unit.name,
             c.responses,
@@ -355,13 +372,14 @@ def district_tables(s: DistrictSummary) -> list[Table]:
             verdict_text(c.verdict) if c.rate.valid else _("No responses"),
             c.dossiers,
         )
-        for c in s.children
+        for number, c in enumerate(s.children, start=1)
     ]
     return [
         Table(_("Summary"), [_("Item"), _("Value")], summary),
         Table(
             _("Communes"),
             [
+                _("No."),
                 _("Code"),
                 _("Unit"),
                 _("Forms received"),
@@ -375,7 +393,7 @@ def district_tables(s: DistrictSummary) -> list[Table]:
                 _("Dossiers"),
             ],
             communes,
-            percent_columns=frozenset({5, 6, 7, 8}),
+            percent_columns=frozenset({6, 7, 8, 9}),
         ),
     ]
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response as HttpResponse
+from flask import abort
+from flask import request
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -25,6 +27,7 @@ from survey.reports.content import spreadsheet_bytes
 from survey.reports.content import summary_tables
 from survey.reports.content import trend_drawing
 from survey.reports.summary import summarise
+from survey.web.i18n import current_lang
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
 
@@ -38,6 +41,21 @@ def _download(data: bytes, fmt: str, name: str, inline: bool = False) -> HttpRes
     # Officers' data: never kept by shared caches.
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+CSV_SEPARATORS = {"semicolon": ";", "comma": ","}
+
+
+def _csv_separator() -> str:
+    """The CSV's form: ``?sep=semicolon`` (";" and decimal comma, as Excel set up for
+    Vietnam expects; the default in Vietnamese) or ``?sep=comma`` ("," and decimal
+    point, for other programs; the default in English)."""
+    asked = request.args.get("sep")
+    if asked is None:
+        return ";" if current_lang() == "vi" else ","
+    if asked not in CSV_SEPARATORS:
+        abort(400, description=_("The CSV separator must be “semicolon” or “comma”."))
+    return CSV_SEPARATORS[asked]
 
 
 @bp.get("/chart.<any(png, svg, pdf):fmt>")
@@ -76,4 +94,5 @@ def report(unit_code: str, period: str, fmt: str):
             return _download(report_pdf_bytes(*report_content(summary)), fmt, name)
         tables = [*summary_tables(summary), response_table(summary)]
         sheet_names = [_("Summary"), _("Elements"), _("Fields"), _("Responses")]
-    return _download(spreadsheet_bytes(tables, sheet_names, fmt), fmt, name)
+    separator = _csv_separator() if fmt == "csv" else ","
+    return _download(spreadsheet_bytes(tables, sheet_names, fmt, separator), fmt, name)
