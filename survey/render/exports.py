@@ -194,7 +194,7 @@ def _csv_cell(value: object, separator: str = ",", percent: bool = False) -> str
     return str(neutralise(text))
 
 
-def to_csv(tables: Sequence[Table], *, separator: str = ",") -> bytes:
+def to_csv(tables: Sequence[Table], *, separator: str = ",", title_row: bool = True) -> bytes:
     """The tables as one UTF-8 CSV file with a byte-order mark.
 
     Each table is its title line, its header, its rows and a blank line. Text
@@ -205,6 +205,8 @@ def to_csv(tables: Sequence[Table], *, separator: str = ",") -> bytes:
     With ``separator=","`` numbers use a decimal point (``0.914``), for other
     programs; with ``separator=";"`` they use a decimal comma (``2,5``) and
     rates are percentages (``91,4%``), for Excel set up for Vietnam.
+    ``title_row=False`` leaves out the title lines and the blank line after
+    each table: the header is line 1, as a file meant to be imported back.
 
     >>> to_csv([Table("t", ["a", "b"], [[Percent(0.5), 2.5]])], separator=";")[3:]
     b't\r\na;b\r\n50%;2,5\r\n\r\n'
@@ -215,13 +217,15 @@ def to_csv(tables: Sequence[Table], *, separator: str = ",") -> bytes:
     out = StringIO()
     writer = csv.writer(out, delimiter=separator, lineterminator="\r\n")
     for table in tables:
-        writer.writerow([_csv_cell(table.title)])
+        if title_row:
+            writer.writerow([_csv_cell(table.title)])
         writer.writerow([_csv_cell(h) for h in table.header])
         for row in table.rows:
             writer.writerow(
                 [_csv_cell(v, separator, c in table.percent_columns) for c, v in enumerate(row)]
             )
-        writer.writerow([])
+        if title_row:
+            writer.writerow([])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -293,7 +297,13 @@ def _display_width(value: object, percent: bool) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None) -> bytes:
+def to_xlsx(
+    tables: Sequence[Table],
+    *,
+    sheet_names: Sequence[str] | None = None,
+    title_row: bool = True,
+    text_columns: frozenset[int] = frozenset(),
+) -> bytes:
     """The tables as an Excel workbook, one sheet per table.
 
     Parameters
@@ -303,6 +313,12 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
     sheet_names : sequence of str, optional
         One name per table; defaults to the titles. Names are made valid and
         unique with :func:`sheet_name` (e.g. "Tháng 3/2025" → "Tháng 3-2025").
+    title_row : bool
+        False: no title row, the header is row 1 (frozen below it), as a file
+        meant to be imported back.
+    text_columns : frozenset of int
+        0-based columns formatted as text ("@"), so that what is typed there
+        ("2026-11") stays as typed instead of becoming a date.
 
     Returns
     -------
@@ -341,14 +357,17 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
         title = sheet_name(name, taken, default=f"Bảng {i + 1}")
         taken.append(title)
         sheet = workbook.create_sheet(title)
-        sheet.cell(row=1, column=1, value=_xlsx_value(table.title)).font = Font(bold=True, size=12)
+        header_row = 2 if title_row else 1
+        if title_row:
+            title_cell = sheet.cell(row=1, column=1, value=_xlsx_value(table.title))
+            title_cell.font = Font(bold=True, size=12)
         widths = [_display_width(h, False) for h in table.header]
         for c, heading in enumerate(table.header, start=1):
-            cell = sheet.cell(row=2, column=c, value=_xlsx_value(heading))
+            cell = sheet.cell(row=header_row, column=c, value=_xlsx_value(heading))
             cell.font = bold
             cell.fill = header_fill
             cell.border = header_border
-        for r, row in enumerate(table.rows, start=3):
+        for r, row in enumerate(table.rows, start=header_row + 1):
             for c, raw in enumerate(row):
                 value = _xlsx_value(raw)
                 cell = sheet.cell(row=r, column=c + 1, value=value)
@@ -359,6 +378,8 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
                     cell.number_format = _DATE_FORMAT
                 elif percent and _is_number(value):
                     cell.number_format = _PERCENT_FORMAT
+                elif c in text_columns:
+                    cell.number_format = "@"
                 width = _display_width(value, percent)
                 if width > _MAX_WIDTH or (isinstance(value, str) and "\n" in value):
                     cell.alignment = wrap
@@ -366,10 +387,11 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
         for c, width in enumerate(widths, start=1):
             letter = get_column_letter(c)
             sheet.column_dimensions[letter].width = min(max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
-        sheet.freeze_panes = "A3"
+        sheet.freeze_panes = f"A{header_row + 1}"
         if table.header:
             last = get_column_letter(len(table.header))
-            sheet.auto_filter.ref = f"A2:{last}{max(2, len(table.rows) + 2)}"
+            end = max(header_row, len(table.rows) + header_row)
+            sheet.auto_filter.ref = f"A{header_row}:{last}{end}"
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
