@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System programs the tests use: Chromium (browser tests), zbar (decoding QR
-# codes with an independent reader) and PostgreSQL (the second test database).
+# codes with an independent reader), PostgreSQL (the second test database) and
+# LibreOffice Writer (opening the report's DOCX as officers do, headless).
 # Installs what is missing when run as root; otherwise says what to install.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+command -v soffice >/dev/null || missing+=(libreoffice-writer-nogui)
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi

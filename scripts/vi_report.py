@@ -31,3 +31,31 @@ VI.update(
         "Dossier volumes": "Số hồ sơ",
     }
 )
+VI.update(
+    {
+        "%(title)s (provisional)": "%(title)s (tạm tính)",
+        "No comments, suggestions or complaints in this period.": "Không có góp ý, phản ánh nào trong kỳ.",
+        "Trend": "Diễn biến theo tháng",
+        "Answer": "Câu trả lời",
+        "Share": "Tỷ lệ",
+    }
+)
+VI.update(
+    {
+        "Parent body (cơ quan chủ quản)": "Cơ quan chủ quản",
+        "Issuing body": "Cơ quan ban hành",
+        "Please enter the issuing body.": "Vui lòng nhập tên cơ quan ban hành.",
+        "Number symbol (after “Số: …/”)": "Ký hiệu văn bản (sau “Số: …/”)",
+        "Please enter the number symbol, e.g. BC-UBND.": "Vui lòng nhập ký hiệu văn bản, ví dụ BC-UBND.",
+        "Place (before the date)": "Địa danh (trước ngày tháng)",
+        "Please enter the place.": "Vui lòng nhập địa danh.",
+        "Signer's title (one line each)": "Chức vụ người ký (mỗi dòng một ý)",
+        "Please enter the signer's title.": "Vui lòng nhập chức vụ người ký.",
+        "Signer's name": "Họ tên người ký",
+        "Recipients (“Nơi nhận”, one a line)": "Nơi nhận (mỗi dòng một nơi)",
+        "Report settings saved.": "Đã lưu thông tin văn bản báo cáo.",
+        "Report settings": "Thông tin văn bản báo cáo",
+        "What the report says when it is issued as an administrative document (Nghị định 30/2020/NĐ-CP): the heading, the number, the place and date, the signature and “Nơi nhận”.": "Các thông tin in trên báo cáo khi ban hành thành văn bản hành chính (Nghị định 30/2020/NĐ-CP): tên cơ quan, số và ký hiệu, địa danh và ngày tháng, người ký và nơi nhận.",
+        "These are suggestions from the unit's name: check them and save.": "Đây là gợi ý theo tên đơn vị: vui lòng kiểm tra và lưu lại.",
+    }
+)

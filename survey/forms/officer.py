@@ -89,3 +89,59 @@ class TargetForm(FlaskForm):
             ),
         ],
     )
+
+
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ReportSettingsForm(FlaskForm):
+    """How the unit's report is issued as an administrative document (Nghị định 30/2020)."""
+
+    parent_body = StringField(
+        _l("Parent body (cơ quan chủ quản)"),
+        filters=[_stripped],
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+    )
+    issuing_body = StringField(
+        _l("Issuing body"),
+        filters=[_stripped],
+        validators=[
+            InputRequired(message=_l("Please enter the issuing body.")),
+            Length(max=200, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    number_symbol = StringField(
+        _l("Number symbol (after “Số: …/”)"),
+        filters=[_stripped],
+        validators=[
+            InputRequired(message=_l("Please enter the number symbol, e.g. BC-UBND.")),
+            Length(max=60, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    place = StringField(
+        _l("Place (before the date)"),
+        filters=[_stripped],
+        validators=[
+            InputRequired(message=_l("Please enter the place.")),
+            Length(max=100, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    signer_title = TextAreaField(
+        _l("Signer's title (one line each)"),
+        filters=[_stripped],
+        validators=[
+            InputRequired(message=_l("Please enter the signer's title.")),
+            Length(max=200, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    signer_name = StringField(
+        _l("Signer's name"),
+        filters=[_stripped],
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+    )
+    recipients = TextAreaField(
+        _l("Recipients (“Nơi nhận”, one a line)"),
+        filters=[_stripped],
+        validators=[Optional(), Length(max=2000, message=_l("At most %(max)d characters."))],
+    )

@@ -16,8 +16,11 @@ from survey.render.exports import Percent
 from survey.render.exports import Table
 from survey.render.exports import to_csv
 from survey.render.exports import to_xlsx
+from survey.render.report_docx import render_docx
 from survey.render.report_pdf import ReportContent
 from survey.render.report_pdf import render_report
+from survey.reports.services import is_provisional
+from survey.reports.services import letterhead
 from survey.reports.summary import UnitSummary
 from survey.reports.summary import responses_in
 from survey.web.i18n import current_lang
@@ -37,7 +40,20 @@ MIMETYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+
+
+def _title(period, lang: str) -> str:
+    """The report's title; an unfinished period's figures are marked provisional."""
+    title = _("Citizen satisfaction report – %(period)s", period=period.label(lang))
+    if is_provisional(period, today_in_vietnam()):
+        return _("%(title)s (provisional)", title=title)
+    return title
+
+
+def _footer(unit_name: str, period_code: str) -> str:
+    return f"{_('Satisfaction survey')} · {unit_name} · {period_code}"
 
 
 def file_name(s: UnitSummary, kind: str) -> str:
@@ -83,7 +99,24 @@ def report_pdf_bytes(content: ReportContent, chart: Drawing) -> bytes:
     return cached(
         "report.pdf",
         (content, chart),
-        lambda: render_report(replace(content, chart=chart.figure())),
+        lambda: render_report(
+            replace(content, chart=chart.figure()),
+            no_comments_label=_("No comments, suggestions or complaints in this period."),
+        ),
+    )
+
+
+def report_docx_bytes(content: ReportContent, chart: Drawing) -> bytes:
+    """The report as an editable Word document, with the same content as the PDF."""
+    return cached(
+        "report.docx",
+        (content, chart),
+        lambda: render_docx(
+            content,
+            charts.render(chart.figure(), "png"),
+            no_comments_label=_("No comments, suggestions or complaints in this period."),
+            chart_heading=_("Trend"),
+        ),
     )
 
 
@@ -261,6 +294,7 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
     field_q = s.definition.by_role("procedure_field")
     field_labels = {o.value: pick(o.label) for o in field_q.options} if field_q else {}
     rating_labels = {o.value: pick(o.label) for o in overall_q.options}
+    status_labels = {value: str(label) for value, label in FEEDBACK_STATUSES}
     comments = []
     for r in responses_in(s.unit, s.period):
         if not r.comment:
@@ -276,9 +310,21 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
             )
             if x
         )
-        comments.append((meta, r.comment))
+        handling = status_labels.get(r.feedback_status, r.feedback_status)
+        text = f"{r.comment}\n{_('Status')}: {handling}"
+        if r.feedback_reply:
+            text += f"\n{_('Reply or action taken')}: {r.feedback_reply}"
+        comments.append((meta, text))
+    distributions = [
+        (
+            pick(d.text),
+            [_("Answer"), _("Responses"), _("Share")],
+            [[pick(row.label), str(row.count), percent(row.share)] for row in d.rows],
+        )
+        for d in s.distributions
+    ]
     content = ReportContent(
-        title=_("Citizen satisfaction report – %(period)s", period=s.period.label(lang)),
+        title=_title(s.period, lang),
         unit_name=s.unit.name,
         subtitle=_(
             "%(dates)s · produced on %(today)s",
@@ -287,11 +333,12 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
         ),
         summary=summary,
         verdicts=verdicts,
-        tables=[elements, fields],
+        tables=[elements, fields, *distributions],
         chart=None,
         comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=len(comments)),
         comments=comments,
-        footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
+        footer=_footer(s.unit.name, s.period.code),
+        letterhead=letterhead(s.unit, s.period, today_in_vietnam()),
     )
     return content, trend_drawing(s)
 
@@ -431,7 +478,7 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
         ],
     )
     return ReportContent(
-        title=_("Citizen satisfaction report – %(period)s", period=s.period.label(lang)),
+        title=_title(s.period, lang),
         unit_name=s.unit.name,
         subtitle=_(
             "%(dates)s · produced on %(today)s",
@@ -444,5 +491,6 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
         chart=None,
         comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=0),
         comments=[],
-        footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
+        footer=_footer(s.unit.name, s.period.code),
+        letterhead=letterhead(s.unit, s.period, today_in_vietnam()),
     ), funnel_drawing(s)

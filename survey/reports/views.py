@@ -21,6 +21,7 @@ from survey.reports.content import district_tables
 from survey.reports.content import file_name
 from survey.reports.content import funnel_drawing
 from survey.reports.content import report_content
+from survey.reports.content import report_docx_bytes
 from survey.reports.content import report_pdf_bytes
 from survey.reports.content import response_table
 from survey.reports.content import spreadsheet_bytes
@@ -75,23 +76,31 @@ def chart(unit_code: str, period: str, fmt: str):
     return _download(chart_bytes(drawing, fmt), fmt, name, inline=fmt != "pdf")
 
 
-@bp.get("/report.<any(xlsx, csv, pdf):fmt>")
+def _document(content_and_chart, fmt: str, name: str) -> HttpResponse:
+    """The administrative document as PDF (to print) or DOCX (to edit before signing)."""
+    if fmt == "docx":
+        return _download(report_docx_bytes(*content_and_chart), fmt, name)
+    return _download(report_pdf_bytes(*content_and_chart), fmt, name)
+
+
+@bp.get("/report.<any(xlsx, csv, pdf, docx):fmt>")
 @login_required
 def report(unit_code: str, period: str, fmt: str):
-    """The period's report as a spreadsheet (summary and responses) or a printable PDF."""
+    """The period's report as a spreadsheet (summary and responses), or as the
+    administrative document in PDF or DOCX."""
     unit = visible_unit_or_404(unit_code)
     if unit.children:
         d = summarise_children(unit, resolve_period(unit, period))
         name = f"sipas-{unit.code}-{d.period.code}-communes"
-        if fmt == "pdf":
-            return _download(report_pdf_bytes(*district_report(d)), fmt, name)
+        if fmt in ("pdf", "docx"):
+            return _document(district_report(d), fmt, name)
         tables = district_tables(d)
         sheet_names = [_("Summary"), _("Communes")]
     else:
         summary = summarise(unit, resolve_period(unit, period))
         name = file_name(summary, "report")
-        if fmt == "pdf":
-            return _download(report_pdf_bytes(*report_content(summary)), fmt, name)
+        if fmt in ("pdf", "docx"):
+            return _document(report_content(summary), fmt, name)
         tables = [*summary_tables(summary), response_table(summary)]
         sheet_names = [_("Summary"), _("Elements"), _("Fields"), _("Responses")]
     separator = _csv_separator() if fmt == "csv" else ","
