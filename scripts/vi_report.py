@@ -59,3 +59,12 @@ VI.update(
         "These are suggestions from the unit's name: check them and save.": "Đây là gợi ý theo tên đơn vị: vui lòng kiểm tra và lưu lại.",
     }
 )
+VI.update(
+    {
+        "Please enter a number, for example 90 or 92,5.": "Vui lòng nhập một số, ví dụ 90 hoặc 92,5.",
+        "Please choose one of the options in the list.": "Vui lòng chọn một mục trong danh sách.",
+        "Report (Word, to edit)": "Báo cáo (Word, để chỉnh sửa)",
+        "CSV for other programs (comma, decimal point)": "CSV cho phần mềm khác (dấu phẩy, dấu chấm thập phân)",
+        "The report's heading, number, signer and recipients:": "Tên cơ quan, số ký hiệu, người ký và nơi nhận của báo cáo:",
+    }
+)

@@ -15,18 +15,36 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
+from wtforms.validators import ValidationError
 
 from survey.domain.feedback import FeedbackStatus
 from survey.forms.response import clean_text
 
 
 class LocalDecimalField(DecimalField):
-    """A number typed with either a decimal comma (Vietnamese) or a point."""
+    """A number typed with either a decimal comma (Vietnamese) or a point.
+
+    A value that is not a number gets the service's own message: WTForms'
+    ("Not a valid decimal value.") has no Vietnamese translation.
+    """
 
     def process_formdata(self, valuelist):
         if valuelist:
             valuelist = [v.replace(",", ".").strip() for v in valuelist]
-        super().process_formdata(valuelist)
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(_l("Please enter a number, for example 90 or 92,5.")) from exc
+
+
+class LocalSelectField(SelectField):
+    """A list whose "not one of the choices" message is the service's own, in Vietnamese."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValueError as exc:
+            raise ValidationError(_l("Please choose one of the options in the list.")) from exc
 
 
 class LoginForm(FlaskForm):
@@ -55,7 +73,7 @@ FEEDBACK_STATUSES = [
 
 
 class FeedbackForm(FlaskForm):
-    status = SelectField(
+    status = LocalSelectField(
         _l("Status"),
         choices=[SelectChoice(value, label) for value, label in FEEDBACK_STATUSES],
         validators=[InputRequired()],
@@ -68,7 +86,7 @@ class FeedbackForm(FlaskForm):
 
 
 class TargetForm(FlaskForm):
-    year = DecimalField(
+    year = LocalDecimalField(
         _l("Year"),
         places=0,
         validators=[
@@ -78,7 +96,7 @@ class TargetForm(FlaskForm):
             ),
         ],
     )
-    procedure_field = SelectField(_l("Field"), validators=[Optional()])
+    procedure_field = LocalSelectField(_l("Field"), validators=[Optional()])
     percent = LocalDecimalField(
         _l("Target (%)"),
         places=1,
