@@ -68,3 +68,22 @@ VI.update(
         "The report's heading, number, signer and recipients:": "Tên cơ quan, số ký hiệu, người ký và nơi nhận của báo cáo:",
     }
 )
+VI.update(
+    {
+        "There is no unit with the code %(code)s.": "Không có đơn vị nào có mã %(code)s.",
+        "Results": "Kết quả",
+        "provisional": "tạm tính",
+        "%(n)d people answered": "%(n)d người đã trả lời",
+        "satisfied": "hài lòng",
+        "Not enough responses": "Chưa đủ phiếu",
+        "A rate is published from %(n)d answers.": "Tỷ lệ chỉ được công bố khi có từ %(n)d câu trả lời.",
+        "The five elements of the service": "Năm yếu tố của dịch vụ",
+        "How satisfied people are with %(unit)s": "Mức độ hài lòng của người dân với %(unit)s",
+        "Results of the satisfaction survey at the one-stop desk, published for everyone. People answer of their own accord, so the figures describe those who chose to answer; the interval shows how uncertain a rate is.": "Kết quả khảo sát mức độ hài lòng tại Bộ phận Một cửa, công khai cho mọi người. Người dân tự nguyện trả lời nên số liệu phản ánh ý kiến của những người đã trả lời; khoảng tin cậy cho biết tỷ lệ còn chưa chắc chắn đến đâu.",
+        "Last month": "Tháng trước",
+        "This year": "Năm nay",
+        "Month by month": "Theo từng tháng",
+        "Communes, last month": "Các xã, tháng trước",
+        "See the results": "Xem kết quả",
+    }
+)

@@ -108,4 +108,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_CACHE": _bool(env.get("SURVEY_CACHE"), True),
         "SURVEY_CACHE_DIR": env.get("SURVEY_CACHE_DIR") or str(instance_path / "cache"),
         "SURVEY_CACHE_MAX_ITEMS": int(env.get("SURVEY_CACHE_MAX_ITEMS", 2000)),
+        # Public results (/results/<unit>): a figure on fewer responses than this
+        # is shown only as "chưa đủ phiếu" (too few to publish).
+        "SURVEY_PUBLIC_MIN_RESPONSES": int(env.get("SURVEY_PUBLIC_MIN_RESPONSES", 30)),
     }

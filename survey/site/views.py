@@ -3,10 +3,14 @@ balancers and monitoring."""
 
 import sqlalchemy as sa
 from flask import Blueprint
+from flask import abort
 from flask import jsonify
 from flask import render_template
+from flask_babel import gettext as _
 
 from survey.extensions import db
+from survey.site.results import public_results
+from survey.site.results import public_unit
 
 bp = Blueprint("site", __name__, template_folder="templates")
 
@@ -26,3 +30,15 @@ def healthz():
 def index():
     """A plain landing page: citizens arrive by QR code, not here."""
     return render_template("public/index.html")
+
+
+@bp.get("/results/<unit_code>")
+def results(unit_code: str):
+    """A commune's or district's published results: no sign-in, nothing identifying."""
+    unit = public_unit(unit_code)
+    if unit is None:
+        abort(404, description=_("There is no unit with the code %(code)s.", code=unit_code))
+    page = render_template("public/results.html", r=public_results(unit))
+    # Shared caches may keep it a few minutes: the same for everyone, and it
+    # spares the database when a link is passed round.
+    return page, 200, {"Cache-Control": "public, max-age=300"}
