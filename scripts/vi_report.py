@@ -87,3 +87,4 @@ VI.update(
         "See the results": "Xem kết quả",
     }
 )
+VI.update({"Open data:": "Dữ liệu mở:"})

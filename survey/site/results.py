@@ -137,3 +137,52 @@ def public_results(unit: Unit) -> PublicResults:
         children=children,
         element_labels=dict(summary.definition.elements),
     )
+
+
+OPEN_DATA_HEADER = [
+    "unit_code",
+    "unit_name",
+    "period",
+    "start",
+    "end",
+    "provisional",
+    "responses",
+    "valid",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "verdict",
+]
+
+
+def _row(unit: Unit, p: PublicPeriod) -> dict:
+    o = p.overall
+    return {
+        "unit_code": unit.code,
+        "unit_name": unit.name,
+        "period": p.period.code,
+        "start": p.period.start.isoformat(),
+        "end": p.period.end.isoformat(),
+        "provisional": p.provisional,
+        "responses": p.responses,
+        "valid": o.valid,
+        # Withheld below the minimum, as on the page.
+        "rate": o.rate,
+        "ci_low": o.low,
+        "ci_high": o.high,
+        "verdict": o.verdict.status if o.verdict is not None else None,
+    }
+
+
+def open_data(unit: Unit) -> list[dict]:
+    """The published figures of ``unit`` and of each unit below it (last month, the year)."""
+    minimum = minimum_responses()
+    today = today_in_vietnam()
+    rows = []
+    for u in [unit, *sorted(unit.children, key=lambda c: c.name)]:
+        # Each unit's own calendar (its cut-off day), as on its own page.
+        month = period_containing(today, "month", u.report_cutoff_day).previous()
+        year = make_period("year", month.year, None, u.report_cutoff_day)
+        for period in (month, year):
+            rows.append(_row(u, _period(u, period, minimum, today)))
+    return rows

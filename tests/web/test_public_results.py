@@ -30,7 +30,7 @@ def published(officers):
         {"5": 40, "4": 10, "2": 2},
         comment="Số điện thoại của tôi 0912 345 678",
     )
-    add_responses(officers, "CH-01", _in_last_month(15), {"5": 3})  # too few
+    add_responses(officers, "CH-01", _in_last_month(1), {"5": 3})  # too few (calendar months)
     return officers
 
 
@@ -82,3 +82,29 @@ def test_minimum_is_a_setting(app, client, published):
     app.config["SURVEY_PUBLIC_MIN_RESPONSES"] = 2
     html = client.get("/results/HD-CG-CH").get_data(as_text=True)
     assert "Chưa đủ phiếu" not in html.split("Theo từng tháng")[0]
+
+
+def test_open_data_json_and_csv(client, published):
+    import csv
+    import io
+
+    data = client.get("/results/HD-CG/data.json")
+    assert data.status_code == 200 and data.headers["Access-Control-Allow-Origin"] == "*"
+    rows = {(r["unit_code"], r["period"]): r for r in data.get_json()["rows"]}
+    month = period_containing(today_in_vietnam(), "month", 15).previous()
+    lai_cach = rows[("HD-CG-LC", month.code)]
+    assert (lai_cach["valid"], lai_cach["rate"]) == (52, pytest.approx(50 / 52))
+    assert lai_cach["ci_low"] < lai_cach["rate"] < lai_cach["ci_high"]
+    # Cẩm Hưng counts calendar months: its own last month.
+    chu_month = period_containing(today_in_vietnam(), "month", 1).previous()
+    chu = rows[("HD-CG-CH", chu_month.code)]
+    assert chu["valid"] == 3 and chu["rate"] is None and chu["ci_low"] is None  # withheld
+    assert "comment" not in str(data.get_json()) and "0912" not in data.get_data(as_text=True)
+    text = client.get("/results/HD-CG/data.csv").data.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert {r["unit_code"] for r in table} >= {"HD-CG", "HD-CG-LC", "HD-CG-CH"}
+    chu_csv = next(
+        r for r in table if r["unit_code"] == "HD-CG-CH" and r["period"] == chu_month.code
+    )
+    assert chu_csv["rate"] == "" and chu_csv["valid"] == "3"
+    assert client.get("/results/NOPE/data.json").status_code == 404
