@@ -195,7 +195,7 @@ def _csv_cell(value: object, separator: str = ",", percent: bool = False) -> str
 
 
 def to_csv(tables: Sequence[Table], *, separator: str = ",", title_row: bool = True) -> bytes:
-    """The tables as one UTF-8 CSV file with a byte-order mark.
+    r"""The tables as one UTF-8 CSV file with a byte-order mark.
 
     Each table is its title line, its header, its rows and a blank line. Text
     is neutralised (see :func:`neutralise`); non-finite numbers are left

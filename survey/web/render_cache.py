@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import threading
 import time
@@ -54,7 +55,12 @@ from survey.web.i18n import current_lang
 __all__ = ["Drawing", "cached", "counters", "digest", "renderer_version"]
 
 #: Modules whose code decides what the bytes of a download look like.
-_RENDERER_MODULES = ("survey.render.charts", "survey.render.report_pdf", "survey.render.exports")
+_RENDERER_MODULES = (
+    "survey.render.charts",
+    "survey.render.report_pdf",
+    "survey.render.report_docx",
+    "survey.render.exports",
+)
 #: Entries expire after this long, so that pruning removes the oldest first.
 _KEEP = timedelta(days=14)
 #: After the cache folder could not be opened, wait this long before trying again.
@@ -86,6 +92,7 @@ def renderer_version() -> str:
     for name in _RENDERER_MODULES:
         h.update(Path(importlib.import_module(name).__file__).read_bytes())
     h.update(f"matplotlib {matplotlib.__version__}; openpyxl {openpyxl.__version__}".encode())
+    h.update(f"python-docx {importlib.metadata.version('python-docx')}".encode())
     return h.hexdigest()[:16]
 
 
