@@ -88,3 +88,4 @@ VI.update(
     }
 )
 VI.update({"Open data:": "Dữ liệu mở:"})
+VI.update({"See the results: %(url)s": "Xem kết quả: %(url)s"})
