@@ -187,4 +187,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # report or a low rating with a comment, then more before the district hears.
         "SURVEY_CASE_WORKING_DAYS": int(env.get("SURVEY_CASE_WORKING_DAYS", 3)),
         "SURVEY_CASE_DISTRICT_DAYS": int(env.get("SURVEY_CASE_DISTRICT_DAYS", 2)),
+        # Public results (/results/<unit>): a figure on fewer responses than this
+        # is shown only as "chưa đủ phiếu" (too few to publish).
+        "SURVEY_PUBLIC_MIN_RESPONSES": int(env.get("SURVEY_PUBLIC_MIN_RESPONSES", 30)),
     }

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from survey.data.models import ApiKey
 from survey.data.models import AuditEntry
 from survey.data.models import DossierVolume
+from survey.data.models import ReportSettings
 from survey.data.models import Target
 from survey.data.models import Unit
 from survey.extensions import db
@@ -147,3 +148,31 @@ def test_target_without_its_audit_entry_is_not_set(officers, district_client):
     )
     assert reply.status_code == 500
     assert count(officers, Target) == 0
+
+
+def _post_report_settings(client):
+    token = csrf_of(client, "/units/HD-CG/report-settings")
+    return client.post(
+        "/units/HD-CG/report-settings",
+        data={
+            "csrf_token": token,
+            "issuing_body": "UBND huyện Cẩm Giàng",
+            "number_symbol": "BC-UBND",
+            "place": "Cẩm Giàng",
+            "signer_title": "CHỦ TỊCH",
+        },
+    )
+
+
+def test_report_settings_are_saved_with_their_audit_entry(officers, district_client):
+    assert _post_report_settings(district_client).status_code == 303
+    assert count(officers, ReportSettings) == 1
+    with officers.app_context():
+        actions = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert actions.count("report_settings") == 1
+
+
+def test_report_settings_without_their_audit_entry_are_not_saved(officers, district_client):
+    refuse_audit(officers)
+    assert _post_report_settings(district_client).status_code == 500
+    assert count(officers, ReportSettings) == 0

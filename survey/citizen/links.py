@@ -25,6 +25,15 @@ def public_form_url(desk_code: str) -> str:
     return f"{base}{path}"
 
 
+def public_results_url(unit_code: str) -> str:
+    """The absolute URL of a unit's published results (printed on its posters)."""
+    form = public_form_url("X")
+    base = form[: form.index("/s/")]
+    with current_app.test_request_context():
+        path = url_for("site.results", unit_code=unit_code)
+    return f"{base}{path}"
+
+
 def poster_content(desk) -> posters.PosterContent:
     """A desk's poster text, in Vietnamese (posters hang in Vietnamese offices)."""
     url = public_form_url(desk.code)
@@ -37,8 +46,11 @@ def poster_content(desk) -> posters.PosterContent:
             url=url,
             short_url=posters.short_url(url),
             url_hint=_("No camera? Type this address:"),
-            footer=_(
-                "Anonymous · no sign-in · under a minute · desk code %(code)s", code=desk.code
+            footer=_("Anonymous · no sign-in · under a minute · desk code %(code)s", code=desk.code)
+            + " · "
+            + _(
+                "See the results: %(url)s",
+                url=posters.short_url(public_results_url(desk.unit.code)),
             ),
         )
 

@@ -523,6 +523,34 @@ class DossierVolume(db.Model):
     )
 
 
+class ReportSettings(db.Model):
+    """How a unit's reports are issued as an administrative document (Nghị định
+    30/2020/NĐ-CP): issuing body, number symbol, place, signer and recipients.
+
+    At most one row per unit; a unit without one gets defaults made from its
+    name and its parent's (``reports/official.py``). Edited by the unit's officers.
+    """
+
+    __tablename__ = "report_settings"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), unique=True)
+    # "Tên cơ quan, tổ chức chủ quản" above the issuing body, e.g. "UBND HUYỆN CẨM GIÀNG".
+    parent_body: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # "Tên cơ quan, tổ chức ban hành văn bản", e.g. "UBND THỊ TRẤN LAI CÁCH".
+    issuing_body: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # The symbol after the number: "Số: …/BC-UBND".
+    number_symbol: so.Mapped[str] = so.mapped_column(sa.String(60))
+    place: so.Mapped[str] = so.mapped_column(sa.String(100))
+    signer_title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    signer_name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # "Nơi nhận", one recipient a line.
+    recipients: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    unit: so.Mapped[Unit] = so.relationship()
+
+
 class ApiKey(db.Model):
     """A key the one-stop software of a unit uses to ask for receipt tokens.
 

@@ -134,3 +134,19 @@ def month_volumes(units: list[Unit], month: Period) -> dict[int, int]:
             )
         ).all()
     )
+
+
+def template_rows(unit: Unit, month: Period) -> tuple[list[str], list[list[object]]]:
+    """A volumes file to fill in: one row per commune of ``unit`` for ``month``.
+
+    Columns the import reads (unit_code, month, dossiers) and the commune's
+    name to fill it by (ignored on import); the dossiers already stored are
+    filled in, the others left blank (a blank row is skipped on import).
+    """
+    leaves = unit.leaves()
+    stored = month_volumes(leaves, month)
+    header = ["unit_code", "unit_name", "month", "dossiers"]
+    rows: list[list[object]] = [
+        [leaf.code, leaf.name, month.code, stored.get(leaf.id)] for leaf in leaves
+    ]
+    return header, rows

@@ -7,6 +7,7 @@ imported from the one-stop software's monthly export.
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import Response
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -19,6 +20,9 @@ from flask_login import login_required
 from survey.district import services
 from survey.district.volumes import VolumeFileError
 from survey.forms.officer import EmptyForm
+from survey.render.exports import Table
+from survey.render.exports import to_csv
+from survey.render.exports import to_xlsx
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
 
@@ -27,7 +31,15 @@ bp = Blueprint(
 )
 
 
+def _month(unit, code: str | None):
+    """The month asked for (a longer period means its last month); default this month."""
+    month = resolve_period(unit, code)
+    return month if month.kind == "month" else month.months()[-1]
+
+
 def _page(unit, month, errors: list[str], posted, status: int):
+    # The stored volumes are shown beside the boxes whatever happened: after a
+    # refused save or import the officer still sees what is in force.
     leaves = unit.leaves()
     return render_template(
         "district/volumes.html",
@@ -48,9 +60,7 @@ def _page(unit, month, errors: list[str], posted, status: int):
 def volumes(unit_code: str):
     """Enter the dossiers each commune handled in a month, or import a file."""
     unit = visible_unit_or_404(unit_code)
-    month = resolve_period(unit, request.args.get("month") or request.form.get("month"))
-    if month.kind != "month":
-        month = month.months()[-1]
+    month = _month(unit, request.args.get("month") or request.form.get("month"))
     if request.method == "GET":
         return _page(unit, month, [], request.form, 200)
     if not EmptyForm().validate_on_submit():
@@ -70,6 +80,7 @@ def volumes(unit_code: str):
 def import_volumes(unit_code: str):
     """Import the one-stop software's monthly export: all rows or none."""
     unit = visible_unit_or_404(unit_code)
+    month = _month(unit, request.form.get("month"))
     upload = request.files.get("file")
     status = 422
     if not EmptyForm().validate_on_submit():
@@ -92,6 +103,30 @@ def import_volumes(unit_code: str):
         else:
             if result.ok:
                 flash(_("Imported %(n)d volumes.", n=result.saved), "info")
-                return redirect(url_for("district.volumes", unit_code=unit.code), 303)
+                return redirect(
+                    url_for("district.volumes", unit_code=unit.code, month=month.code), 303
+                )
             errors = list(result.errors)
-    return _page(unit, resolve_period(unit, None), errors, {}, status)
+    return _page(unit, month, errors, {}, status)
+
+
+@bp.get("/template.<any(csv, xlsx):fmt>")
+@login_required
+def template(unit_code: str, fmt: str):
+    """A volumes file to fill in: the district's communes and the chosen month."""
+    unit = visible_unit_or_404(unit_code)
+    month = _month(unit, request.args.get("month"))
+    header, rows = services.template_rows(unit, month)
+    table = Table(_("Dossier volumes"), header, rows)
+    if fmt == "csv":
+        # "," and a header on line 1: the import reads it back as it is.
+        data = to_csv([table], title_row=False)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        data = to_xlsx([table], title_row=False, text_columns=frozenset({0, 2}))
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(data, mimetype=mimetype)
+    name = f"volumes-{unit.code}-{month.code}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

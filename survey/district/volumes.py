@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -25,6 +26,7 @@ from survey.domain.params import bounded_int
 from survey.domain.periods import PeriodError
 from survey.domain.periods import last_months
 from survey.domain.periods import parse_period
+from survey.domain.periods import parse_typed_period
 from survey.extensions import db
 
 # Accepted column names (English or the Vietnamese the one-stop exports use).
@@ -193,6 +195,9 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 def _cell_text(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, date):
+        # A month typed into Excel ("11/2026") becomes a date: it names that month.
+        return f"{value.year:04d}-{value.month:02d}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
@@ -275,6 +280,10 @@ def check_rows(
         if not any(cell.strip() for cell in row):
             continue
         cell = {c: (row[i].strip() if i < len(row) else "") for c, i in columns.items()}
+        if not cell["dossiers"]:
+            # A template row not filled in (the commune's volume is not known yet):
+            # nothing to save for it, as in the form.
+            continue
         problems = []
         unit = units.get(cell["unit_code"].upper())
         if unit is None or not scope.can_see(unit):
@@ -289,9 +298,11 @@ def check_rows(
             )
         month = cell["month"]
         try:
-            period = parse_period(month, unit.report_cutoff_day if unit else 1)
+            # "2026-11" as the export writes it, or "11/2026", "T11/2026" as people type it.
+            period = parse_typed_period(month, unit.report_cutoff_day if unit else 1)
             if period.kind != "month":
                 raise PeriodError(month)
+            month = period.code
         except PeriodError:
             problems.append(_("the month “%(month)s” is not YYYY-MM", month=month))
         field = cell.get("field", "") or ""

@@ -16,6 +16,7 @@ This module is pure: no Flask, no database.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
@@ -37,7 +38,9 @@ __all__ = [
     "month_code",
     "month_period",
     "parse_period",
+    "parse_typed_period",
     "period_containing",
+    "recent_periods",
 ]
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -475,3 +478,119 @@ def last_months(end: Period, n: int) -> list[Period]:
         year, month = _add_months(last.year, last.number, -back)
         months.append(month_period(year, month, end.cutoff_day))
     return months
+
+
+# What people type for a period, once accents, case and separators are gone
+# (see _normalise): "T11/2026" → "t11 2026", "quý III/2026" → "quy iii 2026".
+_ROMAN_NUMBERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_TYPED: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), kind)
+    for pattern, kind in (
+        (r"(?:nam )?(?P<year>\d{4})", "year"),
+        (r"(?:t|thang) ?(?P<n>\d{1,2}) (?:nam )?(?P<year>\d{4})", "month"),
+        (r"(?P<n>\d{1,2}) (?P<year>\d{4})", "month"),
+        (r"(?P<year>\d{4}) (?P<n>\d{1,2})", "month"),
+        (r"(?:q|quy) ?(?P<n>\d|i{1,3}|iv) (?:nam )?(?P<year>\d{4})", "quarter"),
+        (r"(?P<year>\d{4}) ?q(?P<n>\d)", "quarter"),
+        (r"6 ?(?:t|thang) (?:dau )?(?:nam )?(?P<year>\d{4})", "half1"),
+        (r"6 ?(?:t|thang) cuoi (?:nam )?(?P<year>\d{4})", "half2"),
+        (r"h(?P<n>\d) (?P<year>\d{4})", "half"),
+        (r"(?P<year>\d{4}) ?h(?P<n>\d)", "half"),
+        (r"9 ?(?:t|thang|m) (?:nam )?(?P<year>\d{4})", "nine_months"),
+        (r"(?P<year>\d{4}) ?9m", "nine_months"),
+    )
+)
+_TYPED_LIMITS = {"month": 12, "quarter": 4, "half": 2}
+TYPED_EXAMPLES = "11/2026, T11/2026, Q3/2026, quý 3/2026, 6T/2026, 9T/2026, 2026"
+
+
+def _normalise(text: str) -> str:
+    """Lower case, no accents (đ → d), every run of separators one space."""
+    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\s/.\-_,:]+", " ", plain).strip()
+
+
+def parse_typed_period(text: str, cutoff_day: int = 1) -> Period:
+    """A period as people type it in the period box, or :class:`PeriodError` with the reason.
+
+    Accepts every URL code of :func:`parse_period` and the forms officers
+    write in reports, in any case, with or without accents, with "/", "-",
+    "." or spaces: ``11/2026``, ``T11/2026``, ``tháng 11/2026`` (month);
+    ``Q3/2026``, ``quý 3/2026``, ``quý III/2026`` (quarter); ``6T/2026``,
+    ``6 tháng đầu năm 2026``, ``6 tháng cuối năm 2026``, ``H2/2026`` (half);
+    ``9T/2026``, ``9 tháng năm 2026`` (nine months); ``2026``, ``năm 2026``.
+
+    Examples
+    --------
+    >>> parse_typed_period("T11/2026").code
+    '2026-11'
+    >>> parse_typed_period("quý III/2026").code
+    '2026-Q3'
+    >>> parse_typed_period("6 tháng cuối năm 2026").code
+    '2026-H2'
+    >>> parse_typed_period("9T/2026", cutoff_day=15).range_label()
+    '15/12/2025 – 14/09/2026'
+    >>> parse_typed_period("13/2026")
+    Traceback (most recent call last):
+    ...
+    survey.domain.periods.PeriodError: period ('13/2026'): the month must be from 1 to 12
+    """
+    if not isinstance(text, str):
+        raise PeriodError(f"period ({text!r}) must be a string")
+    cutoff_day = _check_cutoff(cutoff_day)
+    try:
+        return parse_period(text.strip(), cutoff_day)
+    except PeriodError:
+        pass
+    plain = _normalise(text)
+    if not plain:
+        raise PeriodError(f"period ({text!r}) is empty; expected e.g. {TYPED_EXAMPLES}")
+    for pattern, kind in _TYPED:
+        found = pattern.fullmatch(plain)
+        if found is None:
+            continue
+        year = int(found["year"])
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise PeriodError(f"period ({text!r}): the year must be from {MIN_YEAR} to {MAX_YEAR}")
+        if kind in ("half1", "half2"):
+            return make_period("half", year, int(kind[-1]), cutoff_day)
+        if kind not in _TYPED_LIMITS:
+            return make_period(kind, year, None, cutoff_day)
+        raw = found["n"]
+        number = _ROMAN_NUMBERS[raw] if raw in _ROMAN_NUMBERS else int(raw)
+        if not 1 <= number <= _TYPED_LIMITS[kind]:
+            what = {"month": "month", "quarter": "quarter", "half": "half"}[kind]
+            raise PeriodError(
+                f"period ({text!r}): the {what} must be from 1 to {_TYPED_LIMITS[kind]}"
+            )
+        return make_period(kind, year, number, cutoff_day)
+    raise PeriodError(f"period ({text!r}) is not recognised; expected e.g. {TYPED_EXAMPLES}")
+
+
+def recent_periods(today: date, cutoff_day: int = 1) -> dict[str, list[Period]]:
+    """The periods an officer reports on, newest first, none in the future.
+
+    The last 12 months, the last 6 quarters, the last 4 halves, the last 3
+    nine-month periods and the last 3 years, each including the one under way.
+
+    >>> [p.code for p in recent_periods(date(2026, 11, 30))["quarter"][:3]]
+    ['2026-Q4', '2026-Q3', '2026-Q2']
+    >>> [p.code for p in recent_periods(date(2026, 5, 2))["nine_months"]]
+    ['2026-9M', '2025-9M', '2024-9M']
+    """
+    counts = {"month": 12, "quarter": 6, "half": 4, "nine_months": 3, "year": 3}
+    found: dict[str, list[Period]] = {}
+    for kind, n in counts.items():
+        period = period_containing(today, kind, cutoff_day)
+        if period.is_future(today):
+            period = period.previous()
+        items = [period]
+        while len(items) < n:
+            try:
+                period = period.previous()
+            except PeriodError:  # before MIN_YEAR
+                break
+            items.append(period)
+        found[kind] = items
+    return found

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
+from wtforms.validators import ValidationError
 
 from survey.domain.feedback import FeedbackStatus
 from survey.forms.response import clean_text
@@ -38,12 +39,29 @@ class FiniteDecimalField(DecimalField):
 
 
 class LocalDecimalField(FiniteDecimalField):
-    """A number typed with either a decimal comma (Vietnamese) or a point."""
+    """A number typed with either a decimal comma (Vietnamese) or a point.
+
+    A value that is not a number gets the service's own message: WTForms'
+    ("Not a valid decimal value.") has no Vietnamese translation.
+    """
 
     def process_formdata(self, valuelist):
         if valuelist:
             valuelist = [v.replace(",", ".").strip() for v in valuelist]
-        super().process_formdata(valuelist)
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(_l("Please enter a number, for example 90 or 92,5.")) from exc
+
+
+class LocalSelectField(SelectField):
+    """A list whose "not one of the choices" message is the service's own, in Vietnamese."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValueError as exc:
+            raise ValidationError(_l("Please choose one of the options in the list.")) from exc
 
 
 class LoginForm(FlaskForm):
@@ -72,7 +90,7 @@ FEEDBACK_STATUSES = [
 
 
 class FeedbackForm(FlaskForm):
-    status = SelectField(
+    status = LocalSelectField(
         _l("Status"),
         choices=[SelectChoice(value, label) for value, label in FEEDBACK_STATUSES],
         validators=[InputRequired()],
@@ -85,7 +103,7 @@ class FeedbackForm(FlaskForm):
 
 
 class TargetForm(FlaskForm):
-    year = FiniteDecimalField(
+    year = LocalDecimalField(
         _l("Year"),
         places=0,
         validators=[
@@ -95,7 +113,7 @@ class TargetForm(FlaskForm):
             ),
         ],
     )
-    procedure_field = SelectField(_l("Field"), validators=[Optional()])
+    procedure_field = LocalSelectField(_l("Field"), validators=[Optional()])
     percent = LocalDecimalField(
         _l("Target (%)"),
         places=1,
@@ -137,3 +155,59 @@ class AppealForm(FlaskForm):
 
 class AppealDecisionForm(FlaskForm):
     action = HiddenField(validators=[AnyOf(["uphold", "reject"])])
+
+
+def _stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ReportSettingsForm(FlaskForm):
+    """How the unit's report is issued as an administrative document (Nghị định 30/2020)."""
+
+    parent_body = StringField(
+        _l("Parent body (cơ quan chủ quản)"),
+        filters=[_stripped],
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+    )
+    issuing_body = StringField(
+        _l("Issuing body"),
+        filters=[_stripped],
+        validators=[
+            InputRequired(message=_l("Please enter the issuing body.")),
+            Length(max=200, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    number_symbol = StringField(
+        _l("Number symbol (after “Số: …/”)"),
+        filters=[_stripped],
+        validators=[
+            InputRequired(message=_l("Please enter the number symbol, e.g. BC-UBND.")),
+            Length(max=60, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    place = StringField(
+        _l("Place (before the date)"),
+        filters=[_stripped],
+        validators=[
+            InputRequired(message=_l("Please enter the place.")),
+            Length(max=100, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    signer_title = TextAreaField(
+        _l("Signer's title (one line each)"),
+        filters=[_stripped],
+        validators=[
+            InputRequired(message=_l("Please enter the signer's title.")),
+            Length(max=200, message=_l("At most %(max)d characters.")),
+        ],
+    )
+    signer_name = StringField(
+        _l("Signer's name"),
+        filters=[_stripped],
+        validators=[Optional(), Length(max=200, message=_l("At most %(max)d characters."))],
+    )
+    recipients = TextAreaField(
+        _l("Recipients (“Nơi nhận”, one a line)"),
+        filters=[_stripped],
+        validators=[Optional(), Length(max=2000, message=_l("At most %(max)d characters."))],
+    )

@@ -33,8 +33,10 @@ from survey.forms.officer import FEEDBACK_STATUSES
 from survey.forms.officer import AppealDecisionForm
 from survey.forms.officer import AppealForm
 from survey.forms.officer import FeedbackForm
+from survey.forms.officer import ReportSettingsForm
 from survey.forms.officer import TargetForm
 from survey.officers import services
+from survey.reports import services as report_services
 from survey.reports.summary import summarise
 from survey.web.i18n import current_lang
 from survey.web.lookup import MAX_PAGE
@@ -239,4 +241,38 @@ def targets(unit_code: str):
         field_q=field_q,
         field_choices=field_choices,
         tab="targets",
+    ), status
+
+
+@bp.route("/report-settings", methods=["GET", "POST"])
+@login_required
+def report_settings(unit_code: str):
+    """How the unit's report is issued: issuing body, number symbol, place, signer, recipients."""
+    unit = visible_unit_or_404(unit_code)
+    form = ReportSettingsForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            values = report_services.SettingsValues(
+                parent_body=form.parent_body.data or "",
+                issuing_body=form.issuing_body.data,
+                number_symbol=form.number_symbol.data,
+                place=form.place.data,
+                signer_title=form.signer_title.data,
+                signer_name=form.signer_name.data or "",
+                recipients=form.recipients.data or "",
+            )
+            report_services.save_settings(current_user, unit, values)
+            flash(_("Report settings saved."), "info")
+            return redirect(url_for("officer.report_settings", unit_code=unit.code), 303)
+        status = 400 if "csrf_token" in form.errors else 422
+    else:
+        form.process(data=vars(report_services.settings_for(unit)))
+    return render_template(
+        "officer/report_settings.html",
+        unit=unit,
+        period=None,
+        form=form,
+        stored=report_services.stored_settings(unit) is not None,
+        tab="report_settings",
     ), status

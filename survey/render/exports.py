@@ -6,12 +6,22 @@ a tab or a carriage return) gets a leading apostrophe, as the OWASP "CSV
 Injection" page recommends. Citizens' comments are untrusted text; a comment
 such as ``=HYPERLINK("http://evil", "Xem")`` must stay text on an officer's PC.
 
-- CSV is UTF-8 with a byte-order mark (so Excel shows Vietnamese correctly),
-  numbers with a decimal point and dates as dd/mm/yyyy. It is for other
-  programs; the decimal point keeps it unambiguous whatever the reader's locale.
+- CSV is UTF-8 with a byte-order mark (so Excel shows Vietnamese correctly)
+  and dates as dd/mm/yyyy, in one of two forms:
+
+  * ``","`` (the default here): numbers with a decimal point and rates as
+    fractions (``0.851064``), for other programs; unambiguous in any locale.
+  * ``";"``: what Excel set up for Vietnam (list separator ``;``, decimal
+    comma) opens into real columns and numbers: ``1234,5`` and rates as
+    percentages (``85,1064%``), which Excel reads as the number 0.851064 in a
+    percent format.
+
+  Fractions are written to 6 decimals (a rate, not a 15-digit float).
 - XLSX has one sheet per table: the title in row 1, a bold frozen header in
   row 2, real numbers and dates, and percentages stored as fractions with the
-  format ``0.0%`` (Excel shows them with the reader's own decimal mark).
+  format ``0.0%`` (Excel shows them with the reader's own decimal mark). A
+  whole column is marked with ``Table.percent_columns``; one cell in a mixed
+  column (an Item/Value table) by wrapping its number in :class:`Percent`.
 
 This module is pure: no Flask, no database.
 """
@@ -43,6 +53,8 @@ from ..domain.text import strip_invisible
 
 __all__ = [
     "DANGEROUS_PREFIXES",
+    "SEPARATORS",
+    "Percent",
     "Table",
     "neutralise",
     "sheet_name",
@@ -63,6 +75,22 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # Control characters an XLSX file may not contain (openpyxl refuses them).
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
+
+
+# The CSV forms :func:`to_csv` writes: the field separator and the decimal mark.
+SEPARATORS = {",": ".", ";": ","}
+# Decimals kept for a fraction in CSV: 6 (0.851064 = 85.1064 %), enough for any rate.
+_CSV_DECIMALS = 6
+
+
+class Percent(float):
+    """A fraction to show as a percentage, in a column that is not all rates.
+
+    >>> Percent(0.851063829787234) == 0.851063829787234
+    True
+    """
+
+    __slots__ = ()
 
 
 def neutralise(value: object) -> object:
@@ -135,7 +163,17 @@ def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _csv_cell(value: object) -> str:
+def _decimal(number: float, decimals: int, mark: str) -> str:
+    """``number`` with at most ``decimals`` decimals, trailing zeros dropped, ``mark`` as point."""
+    text = f"{number:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
+    return text.replace(".", mark)
+
+
+def _csv_cell(value: object, separator: str = ",", percent: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -146,31 +184,51 @@ def _csv_cell(value: object) -> str:
         if isinstance(value, numbers.Integral):
             return str(int(value))
         number = float(value)  # type: ignore[arg-type]
-        return repr(number) if math.isfinite(number) else ""
+        if not math.isfinite(number):
+            return ""
+        mark = SEPARATORS[separator]
+        if separator == ";" and (percent or isinstance(value, Percent)):
+            # Excel (Vietnam) reads "85,1064%" as 0.851064 shown as a percentage.
+            return _decimal(number * 100, _CSV_DECIMALS - 2, mark) + "%"
+        return _decimal(number, _CSV_DECIMALS, mark)
     text = value if isinstance(value, str) else str(value)
     return str(neutralise(strip_invisible(text)))
 
 
-def to_csv(tables: Sequence[Table]) -> bytes:
-    """The tables as one UTF-8 CSV file with a byte-order mark.
+def to_csv(tables: Sequence[Table], *, separator: str = ",", title_row: bool = True) -> bytes:
+    r"""The tables as one UTF-8 CSV file with a byte-order mark.
 
     Each table is its title line, its header, its rows and a blank line. Text
-    is neutralised (see :func:`neutralise`); numbers use a decimal point
-    (``0.914``) because CSV is meant for other programs, and non-finite
-    numbers are left empty; dates are dd/mm/yyyy and datetimes dd/mm/yyyy HH:MM
-    in Vietnam's time. Lines end with CRLF (RFC 4180).
+    is neutralised (see :func:`neutralise`); non-finite numbers are left
+    empty; dates are dd/mm/yyyy and datetimes dd/mm/yyyy HH:MM in Vietnam's
+    time. Lines end with CRLF (RFC 4180).
+
+    With ``separator=","`` numbers use a decimal point (``0.914``), for other
+    programs; with ``separator=";"`` they use a decimal comma (``2,5``) and
+    rates are percentages (``91,4%``), for Excel set up for Vietnam.
+    ``title_row=False`` leaves out the title lines and the blank line after
+    each table: the header is line 1, as a file meant to be imported back.
+
+    >>> to_csv([Table("t", ["a", "b"], [[Percent(0.5), 2.5]])], separator=";")[3:]
+    b't\r\na;b\r\n50%;2,5\r\n\r\n'
     """
+    if separator not in SEPARATORS:
+        raise ValueError(f"separator ({separator!r}) must be one of {sorted(SEPARATORS)}")
     tables = _check_tables(tables, allow_empty=True)
     out = StringIO()
     # Every cell quoted: Excel in a decimal-comma locale splits on ";", and an
     # unquoted "a;=b" became a cell starting with "=" there.
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     for table in tables:
-        writer.writerow([_csv_cell(table.title)])
+        if title_row:
+            writer.writerow([_csv_cell(table.title)])
         writer.writerow([_csv_cell(h) for h in table.header])
         for row in table.rows:
-            writer.writerow([_csv_cell(v) for v in row])
-        writer.writerow([])
+            writer.writerow(
+                [_csv_cell(v, separator, c in table.percent_columns) for c, v in enumerate(row)]
+            )
+        if title_row:
+            writer.writerow([])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -242,7 +300,13 @@ def _display_width(value: object, percent: bool) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None) -> bytes:
+def to_xlsx(
+    tables: Sequence[Table],
+    *,
+    sheet_names: Sequence[str] | None = None,
+    title_row: bool = True,
+    text_columns: frozenset[int] = frozenset(),
+) -> bytes:
     """The tables as an Excel workbook, one sheet per table.
 
     Parameters
@@ -252,6 +316,12 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
     sheet_names : sequence of str, optional
         One name per table; defaults to the titles. Names are made valid and
         unique with :func:`sheet_name` (e.g. "Tháng 3/2025" → "Tháng 3-2025").
+    title_row : bool
+        False: no title row, the header is row 1 (frozen below it), as a file
+        meant to be imported back.
+    text_columns : frozenset of int
+        0-based columns formatted as text ("@"), so that what is typed there
+        ("2026-11") stays as typed instead of becoming a date.
 
     Returns
     -------
@@ -262,7 +332,7 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
     -----
     Row 1 holds the title (bold), row 2 the header (bold, grey, frozen, with
     filter buttons), data from row 3. Numbers stay numbers; columns in
-    ``percent_columns`` get the format ``0.0%``; dates get dd/mm/yyyy and
+    ``percent_columns`` and :class:`Percent` cells get the format ``0.0%``; dates get dd/mm/yyyy and
     datetimes (aware ones in Vietnam's time) dd/mm/yyyy hh:mm. Text is
     neutralised and stripped of control characters that XLSX cannot hold.
     Column widths follow the longest cell (8 to 60 characters); longer text
@@ -290,24 +360,29 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
         title = sheet_name(name, taken, default=f"Bảng {i + 1}")
         taken.append(title)
         sheet = workbook.create_sheet(title)
-        sheet.cell(row=1, column=1, value=_xlsx_value(table.title)).font = Font(bold=True, size=12)
+        header_row = 2 if title_row else 1
+        if title_row:
+            title_cell = sheet.cell(row=1, column=1, value=_xlsx_value(table.title))
+            title_cell.font = Font(bold=True, size=12)
         widths = [_display_width(h, False) for h in table.header]
         for c, heading in enumerate(table.header, start=1):
-            cell = sheet.cell(row=2, column=c, value=_xlsx_value(heading))
+            cell = sheet.cell(row=header_row, column=c, value=_xlsx_value(heading))
             cell.font = bold
             cell.fill = header_fill
             cell.border = header_border
-        for r, row in enumerate(table.rows, start=3):
+        for r, row in enumerate(table.rows, start=header_row + 1):
             for c, raw in enumerate(row):
                 value = _xlsx_value(raw)
                 cell = sheet.cell(row=r, column=c + 1, value=value)
-                percent = c in table.percent_columns
+                percent = c in table.percent_columns or isinstance(raw, Percent)
                 if isinstance(value, datetime):
                     cell.number_format = _DATETIME_FORMAT
                 elif isinstance(value, date):
                     cell.number_format = _DATE_FORMAT
                 elif percent and _is_number(value):
                     cell.number_format = _PERCENT_FORMAT
+                elif c in text_columns:
+                    cell.number_format = "@"
                 width = _display_width(value, percent)
                 if width > _MAX_WIDTH or (isinstance(value, str) and "\n" in value):
                     cell.alignment = wrap
@@ -315,10 +390,11 @@ def to_xlsx(tables: Sequence[Table], *, sheet_names: Sequence[str] | None = None
         for c, width in enumerate(widths, start=1):
             letter = get_column_letter(c)
             sheet.column_dimensions[letter].width = min(max(width + 2, _MIN_WIDTH), _MAX_WIDTH)
-        sheet.freeze_panes = "A3"
+        sheet.freeze_panes = f"A{header_row + 1}"
         if table.header:
             last = get_column_letter(len(table.header))
-            sheet.auto_filter.ref = f"A2:{last}{max(2, len(table.rows) + 2)}"
+            end = max(header_row, len(table.rows) + header_row)
+            sheet.auto_filter.ref = f"A{header_row}:{last}{end}"
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -250,7 +250,7 @@ def render_posters(
     buffer = BytesIO()
     metadata = {
         "Title": contents[0].heading if len(contents) > 1 else contents[0].unit_name,
-        "Creator": "sipas-survey",
+        "Creator": "Khảo sát mức độ hài lòng",
         "CreationDate": None,
         "ModDate": None,
     }

@@ -42,7 +42,19 @@ from .charts import chart_style
 from .charts import render
 from .text import wrap
 
-__all__ = ["PAGE_SIZE", "ReportContent", "render_report"]
+__all__ = [
+    "NATIONAL_NAME",
+    "NATIONAL_MOTTO",
+    "PAGE_SIZE",
+    "Letterhead",
+    "ReportContent",
+    "render_report",
+]
+
+# The national heading of every administrative document (Nghị định 30/2020/NĐ-CP,
+# Phụ lục I): always in Vietnamese, whatever the interface language.
+NATIONAL_NAME = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+NATIONAL_MOTTO = "Độc lập - Tự do - Hạnh phúc"
 
 PAGE_SIZE = (8.27, 11.69)  # A4 portrait, inches
 
@@ -63,6 +75,42 @@ _GREY = "#555555"
 _FAMILY = "DejaVu Sans"
 
 _TEXT_TO_PATH = TextToPath()
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The parts of an administrative document around its body (Nghị định 30/2020).
+
+    Attributes
+    ----------
+    parent_body, issuing_body : str
+        "Tên cơ quan chủ quản" (may be empty) and "tên cơ quan ban hành",
+        printed in capitals at the top left.
+    number : str
+        "Số: …/BC-UBND" (the number is left blank for the clerk to fill in).
+    place_date : str
+        "Lai Cách, ngày 30 tháng 11 năm 2026", top right, in italics.
+    recipients_heading : str
+        "Nơi nhận:".
+    recipients : sequence of str
+        One recipient a line, bottom left.
+    signer_title : sequence of str
+        E.g. ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"), bottom right.
+    signer_name : str
+        Under the room left for the signature and seal.
+    watermark : str
+        Across every page when not empty, e.g. "TẠM TÍNH" for an unfinished period.
+    """
+
+    parent_body: str
+    issuing_body: str
+    number: str
+    place_date: str
+    recipients_heading: str
+    recipients: Sequence[str]
+    signer_title: Sequence[str]
+    signer_name: str
+    watermark: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +140,9 @@ class ReportContent:
         (meta, text), e.g. ("05/03/2025 · Đất đai · Không hài lòng", "...").
     footer : str
         Printed at the bottom of every page, next to the page number.
+    letterhead : Letterhead or None
+        The national heading, issuing body, number, place and date above the
+        title, and the recipients and signature block after the comments.
     """
 
     title: str
@@ -104,6 +155,7 @@ class ReportContent:
     comments_heading: str
     comments: Sequence[tuple[str, str]]
     footer: str
+    letterhead: Letterhead | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +180,18 @@ _CELL = _Style(9)
 _CELL_BOLD = _Style(9, "bold")
 _META = _Style(8.5, "bold", color=_GREY)
 _SMALL = _Style(8, color=_GREY)
+_HEAD = _Style(10.5)
+_HEAD_BOLD = _Style(10.5, "bold")
+_MOTTO = _Style(11, "bold")
+_PLACE = _Style(10.5, italic=True)
+_RECIPIENTS_HEAD = _Style(10, "bold", italic=True)
+_RECIPIENT = _Style(9)
+_SIGNER = _Style(11, "bold")
+# The heading's two columns (Nghị định 30: the issuing body left, the nation right).
+_LEFT_W = _CONTENT_W * 0.42
+_RIGHT_W = _CONTENT_W - _LEFT_W
+_LEFT_X = _LEFT + _LEFT_W / 2
+_RIGHT_X = _LEFT + _LEFT_W + _RIGHT_W / 2
 
 
 @lru_cache(maxsize=32)
@@ -433,6 +497,72 @@ def _comments(
         flow.gap(7)
 
 
+def _column(
+    flow: _Flow, y: float, x: float, width: float, lines: Sequence[tuple[str, _Style]]
+) -> tuple[float, list[tuple[float, float]]]:
+    """Centred lines in a column from ``y``; the bottom, and each line's (y, width)."""
+    placed = []
+    for text, style in lines:
+        for line in _wrap(text, style, width) if text else []:
+            flow.add(_text_op(x, y + style.size * 1.05, line, style, "center"))
+            placed.append((y + style.line, _width(line, style)))
+            y += style.line
+    return y, placed
+
+
+def _letterhead(flow: _Flow, head: Letterhead) -> None:
+    top = flow.y
+    left_lines = [(head.parent_body.upper(), _HEAD), (head.issuing_body.upper(), _HEAD_BOLD)]
+    left_y, left = _column(flow, top, _LEFT_X, _LEFT_W - 8, left_lines)
+    right_y, right = _column(
+        flow, top, _RIGHT_X, _RIGHT_W, [(NATIONAL_NAME, _HEAD_BOLD), (NATIONAL_MOTTO, _MOTTO)]
+    )
+    # The short rules under the issuing body and under the motto.
+    for (y, width), x in ((left[-1], _LEFT_X), (right[-1], _RIGHT_X)):
+        rule = width / 3 if x == _LEFT_X else width
+        flow.add(_rule_op(x - rule / 2, x + rule / 2, y - 1, "black", 0.7))
+    y = max(left_y, right_y) + 8
+    _column(flow, y, _LEFT_X, _LEFT_W - 8, [(head.number, _HEAD)])
+    bottom, _ = _column(flow, y, _RIGHT_X, _RIGHT_W, [(head.place_date, _PLACE)])
+    flow.y = bottom + 14
+
+
+def _signature(flow: _Flow, head: Letterhead) -> None:
+    recipients = [(head.recipients_heading, _RECIPIENTS_HEAD)] + [
+        (r, _RECIPIENT) for r in head.recipients
+    ]
+    left_h = sum(len(_wrap(t, st, _LEFT_W - 8)) * st.line for t, st in recipients)
+    right_h = len(head.signer_title) * _SIGNER.line + 70 + _SIGNER.line
+    flow.gap(14)
+    flow.ensure(max(left_h, right_h))
+    y = flow.y
+    for text, style in recipients:
+        for line in _wrap(text, style, _LEFT_W - 8):
+            flow.add(_text_op(_LEFT, y + style.size * 1.05, line, style))
+            y += style.line
+    right_y, _ = _column(
+        flow, flow.y, _RIGHT_X, _RIGHT_W, [(t, _SIGNER) for t in head.signer_title]
+    )
+    # Room for the signature and the seal.
+    right_y, _ = _column(flow, right_y + 70, _RIGHT_X, _RIGHT_W, [(head.signer_name, _SIGNER)])
+    flow.y = max(y, right_y)
+
+
+def _watermark(fig: Figure, text: str) -> None:
+    fig.text(
+        0.5,
+        0.5,
+        text,
+        fontproperties=_font(_Style(72, "bold")),
+        color="#e2e2e2",
+        ha="center",
+        va="center",
+        rotation=45,
+        zorder=-10,
+        parse_math=False,
+    )
+
+
 def _check(content: ReportContent) -> None:
     if not isinstance(content, ReportContent):
         raise ValueError(f"content ({content!r}) must be a ReportContent")
@@ -458,10 +588,14 @@ def _check(content: ReportContent) -> None:
                 )
     if content.chart is not None and not isinstance(content.chart, Figure):
         raise ValueError(f"chart ({content.chart!r}) must be a matplotlib Figure or None")
+    if content.letterhead is not None and not isinstance(content.letterhead, Letterhead):
+        raise ValueError(f"letterhead ({content.letterhead!r}) must be a Letterhead or None")
 
 
 def _layout(content: ReportContent, no_comments: str) -> list[list[Op]]:
     flow = _Flow()
+    if content.letterhead is not None:
+        _letterhead(flow, content.letterhead)
     flow.centred(content.title, _TITLE)
     flow.gap(2)
     if content.unit_name:
@@ -485,6 +619,8 @@ def _layout(content: ReportContent, no_comments: str) -> list[list[Op]]:
         [(str(m), str(t)) for m, t in content.comments],
         no_comments,
     )
+    if content.letterhead is not None:
+        _signature(flow, content.letterhead)
     return flow.pages
 
 
@@ -526,13 +662,15 @@ def render_report(
     metadata = {
         "Title": content.title,
         "Subject": content.unit_name,
-        "Creator": "sipas-survey",
+        "Creator": "Khảo sát mức độ hài lòng",
         "CreationDate": None,
         "ModDate": None,
     }
     with chart_style(), PdfPages(buffer, metadata=metadata) as pdf:
         for number, ops in enumerate(pages, start=1):
             fig = Figure(figsize=PAGE_SIZE)
+            if content.letterhead is not None and content.letterhead.watermark:
+                _watermark(fig, content.letterhead.watermark)
             for op in ops:
                 op(fig)
             if number > 1:

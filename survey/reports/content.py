@@ -14,11 +14,15 @@ from survey.district.summary import funnel_data
 from survey.domain.periods import today_in_vietnam
 from survey.forms.officer import FEEDBACK_STATUSES
 from survey.render import charts
+from survey.render.exports import Percent
 from survey.render.exports import Table
 from survey.render.exports import to_csv
 from survey.render.exports import to_xlsx
+from survey.render.report_docx import render_docx
 from survey.render.report_pdf import ReportContent
 from survey.render.report_pdf import render_report
+from survey.reports.services import is_provisional
+from survey.reports.services import letterhead
 from survey.reports.summary import UnitSummary
 from survey.reports.summary import responses_in
 from survey.web.i18n import current_lang
@@ -31,7 +35,6 @@ from survey.web.presenters import interval_text
 from survey.web.presenters import note_text
 from survey.web.presenters import period_status
 from survey.web.presenters import range_text
-from survey.web.presenters import report_title
 from survey.web.presenters import target_text
 from survey.web.presenters import verdict_text
 from survey.web.presenters import weights_text
@@ -44,7 +47,20 @@ MIMETYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
+
+
+def _title(period, lang: str) -> str:
+    """The report's title; an unfinished period's figures are marked provisional."""
+    title = _("Citizen satisfaction report – %(period)s", period=period.label(lang))
+    if is_provisional(period, today_in_vietnam()):
+        return _("%(title)s (provisional)", title=title)
+    return title
+
+
+def _footer(unit_name: str, period_code: str) -> str:
+    return f"{_('Satisfaction survey')} · {unit_name} · {period_code}"
 
 
 def file_name(s: UnitSummary, kind: str) -> str:
@@ -90,17 +106,45 @@ def report_pdf_bytes(content: ReportContent, chart: Drawing) -> bytes:
     return cached(
         "report.pdf",
         (content, chart),
-        lambda: render_report(replace(content, chart=chart.figure())),
+        lambda: render_report(
+            replace(content, chart=chart.figure()),
+            no_comments_label=_("No comments, suggestions or complaints in this period."),
+        ),
     )
 
 
-def spreadsheet_bytes(tables: list[Table], sheet_names: list[str], fmt: str) -> bytes:
-    """The tables as XLSX (one sheet each) or CSV, rendered only on a cache miss."""
+def report_docx_bytes(content: ReportContent, chart: Drawing) -> bytes:
+    """The report as an editable Word document, with the same content as the PDF."""
+    return cached(
+        "report.docx",
+        (content, chart),
+        lambda: render_docx(
+            content,
+            charts.render(chart.figure(), "png"),
+            no_comments_label=_("No comments, suggestions or complaints in this period."),
+            chart_heading=_("Trend"),
+        ),
+    )
+
+
+def spreadsheet_bytes(
+    tables: list[Table], sheet_names: list[str], fmt: str, separator: str = ","
+) -> bytes:
+    """The tables as XLSX (one sheet each) or CSV, rendered only on a cache miss.
+
+    ``separator`` is the CSV's: "," (decimal point) or ";" (decimal comma,
+    for Excel set up for Vietnam).
+    """
     if fmt == "xlsx":
         return cached(
             "report.xlsx", (tables, sheet_names), lambda: to_xlsx(tables, sheet_names=sheet_names)
         )
-    return cached("report.csv", tables, lambda: to_csv(tables))
+    return cached(f"report{separator}csv", tables, lambda: to_csv(tables, separator=separator))
+
+
+def _percent(value: float | None) -> Percent | None:
+    """A rate for an Item/Value table: shown as a percentage in its own cell."""
+    return None if value is None else Percent(value)
 
 
 def summary_tables(s: UnitSummary) -> list[Table]:
@@ -109,20 +153,21 @@ def summary_tables(s: UnitSummary) -> list[Table]:
     summary_rows = [
         (_("Unit"), s.unit.name),
         (_("Period"), s.period.label(lang)),
-        (_("Dates"), s.period.range_label()),
+        (_("From"), s.period.start),
+        (_("To"), s.period.end),
         (_("Status"), period_status(s.period)),
         (_("Forms received"), s.responses),
         (_("Valid answers (overall question)"), s.overall.valid),
         (_("Satisfied"), s.overall.satisfied),
         (_("“No opinion” (not counted)"), s.overall.no_opinion),
         (_("Comments"), s.comments),
-        (_("Satisfaction rate"), s.overall.rate),
-        (_("Lower bound (%(level)s)", level="95%"), s.overall.low),
-        (_("Upper bound (%(level)s)", level="95%"), s.overall.high),
-        (_("Target"), s.overall_target.rate),
+        (_("Satisfaction rate"), _percent(s.overall.rate)),
+        (_("Lower bound (%(level)s)", level="95%"), _percent(s.overall.low)),
+        (_("Upper bound (%(level)s)", level="95%"), _percent(s.overall.high)),
+        (_("Target"), _percent(s.overall_target.rate)),
         (_("Verdict"), verdict_text(s.verdict)),
-        (_("SIPAS index (mean of the elements)"), s.sipas.index),
-        (_("Reported trouble or harassment"), s.harassment.rate),
+        (_("SIPAS index (mean of the elements)"), _percent(s.sipas.index)),
+        (_("Reported trouble or harassment"), _percent(s.harassment.rate)),
     ]
     elements = [
         (
@@ -187,7 +232,7 @@ def response_table(s: UnitSummary) -> Table:
     definition = s.definition
     questions = definition.answer_questions
     header = (
-        [_("No."), _("Time"), _("Unit"), _("Desk")]
+        [_("No."), _("Response number"), _("Time"), _("Unit"), _("Desk")]
         + [pick(q.text) for q in questions]
         + [_("Comment"), _("Status")]
     )
@@ -198,9 +243,11 @@ def response_table(s: UnitSummary) -> Table:
         if q.no_opinion:
             labels[q.id][q.no_opinion.value] = pick(q.no_opinion.label)
     rows = []
-    for r in responses_in(s.unit, s.period):
+    # "No." counts the rows 1..n; the response's own number is kept beside it
+    # so that a row can be found in the feedback inbox.
+    for number, r in enumerate(responses_in(s.unit, s.period), start=1):
         answers = r.answer_map()
-        cells = [r.id, local_datetime(r.submitted_at), r.unit.name, r.desk.code]
+        cells = [number, r.id, r.submitted_at, r.unit.name, r.desk.code]
         for q in questions:
             value = answers.get(q.id)
             cells.append(labels[q.id].get(value, value or ""))
@@ -269,8 +316,16 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
         ],
     )
     comments = comment_list(s.unit, s.period)
+    distributions = [
+        (
+            pick(d.text),
+            [_("Answer"), _("Responses"), _("Share")],
+            [[pick(row.label), str(row.count), percent(row.share)] for row in d.rows],
+        )
+        for d in s.distributions
+    ]
     content = ReportContent(
-        title=report_title(s.period),
+        title=_title(s.period, current_lang()),
         unit_name=s.unit.name,
         subtitle=_(
             "%(dates)s · produced on %(today)s",
@@ -279,11 +334,12 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
         ),
         summary=summary,
         verdicts=verdicts,
-        tables=[elements, fields],
+        tables=[elements, fields, *distributions],
         chart=None,
         comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=len(comments)),
         comments=comments,
-        footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
+        footer=_footer(s.unit.name, s.period.code),
+        letterhead=letterhead(s.unit, s.period, today_in_vietnam()),
     )
     return content, trend_drawing(s)
 
@@ -296,6 +352,7 @@ def comment_list(unit, period) -> list[tuple[str, str]]:
     field_q = definition.by_role("procedure_field")
     field_labels = {o.value: pick(o.label) for o in field_q.options} if field_q else {}
     rating_labels = {o.value: pick(o.label) for o in overall_q.options}
+    status_labels = {value: str(label) for value, label in FEEDBACK_STATUSES}
     comments = []
     for r in responses_in(unit, period):
         if not r.comment:
@@ -311,7 +368,11 @@ def comment_list(unit, period) -> list[tuple[str, str]]:
             )
             if x
         )
-        comments.append((meta, r.comment))
+        handling = status_labels.get(r.feedback_status, r.feedback_status)
+        text = f"{r.comment}\n{_('Status')}: {handling}"
+        if r.feedback_reply:
+            text += f"\n{_('Reply or action taken')}: {r.feedback_reply}"
+        comments.append((meta, text))
     return comments
 
 
@@ -370,20 +431,22 @@ def district_tables(s: DistrictSummary) -> list[Table]:
     summary = [
         (_("Unit"), s.unit.name),
         (_("Period"), s.period.label(current_lang())),
-        (_("Dates"), s.period.range_label()),
+        (_("From"), s.period.start),
+        (_("To"), s.period.end),
         (_("Status"), period_status(s.period)),
-        (headline_title(s), rate),
-        (_("Lower bound (%(level)s)", level="95%"), low),
-        (_("Upper bound (%(level)s)", level="95%"), high),
-        (_("Target"), s.target.rate),
+        (headline_title(s), _percent(rate)),
+        (_("Lower bound (%(level)s)", level="95%"), _percent(low)),
+        (_("Upper bound (%(level)s)", level="95%"), _percent(high)),
+        (_("Target"), _percent(s.target.rate)),
         (_("Verdict"), verdict_text(s.headline_verdict)),
-        (_("Pooled figure (every response equal)"), s.pooled.rate),
+        (_("Pooled figure (every response equal)"), _percent(s.pooled.rate)),
         (_("Forms received"), s.responses),
         (_("Comments"), comment_count(s)),
         (_("Weights"), weights_text(s)),
     ] + [(_("Note"), note_text(note)) for note in s.notes]
     communes = [
         (
+            number,
             c.unit.code,
             c.unit.name,
             c.responses,
@@ -397,13 +460,14 @@ def district_tables(s: DistrictSummary) -> list[Table]:
             c.comments,
             c.dossiers,
         )
-        for c in s.children
+        for number, c in enumerate(s.children, start=1)
     ]
     return [
         Table(_("Summary"), [_("Item"), _("Value")], summary),
         Table(
             _("Communes"),
             [
+                _("No."),
                 _("Code"),
                 _("Unit"),
                 _("Forms received"),
@@ -418,7 +482,7 @@ def district_tables(s: DistrictSummary) -> list[Table]:
                 _("Dossiers"),
             ],
             communes,
-            percent_columns=frozenset({5, 6, 7, 8}),
+            percent_columns=frozenset({6, 7, 8, 9}),
         ),
     ]
 
@@ -466,7 +530,7 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
         ],
     )
     return ReportContent(
-        title=report_title(s.period),
+        title=_title(s.period, current_lang()),
         unit_name=s.unit.name,
         subtitle=_(
             "%(dates)s · produced on %(today)s",
@@ -480,5 +544,6 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
         chart=None,
         comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=len(comments)),
         comments=comments,
-        footer=f"sipas-survey · {s.unit.name} · {s.period.code}",
+        footer=_footer(s.unit.name, s.period.code),
+        letterhead=letterhead(s.unit, s.period, today_in_vietnam()),
     ), funnel_drawing(s)

@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from survey.extensions import db
+from survey.web.lookup import BadPeriod
+from survey.web.lookup import period_groups
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -56,6 +58,14 @@ def render_error(status: int, detail: str | None = None):
     ), status
 
 
+def _picker_endpoint() -> str:
+    """Where the picker on the bad-period page leads: back to the page asked for,
+    or the dashboard for a download."""
+    if request.endpoint in ("officer.dashboard", "integrity.desks"):
+        return request.endpoint
+    return "officer.dashboard"
+
+
 def _rollback_quietly() -> None:
     """Roll back; if the database just closed the connection, drop it instead of raising."""
     try:
@@ -93,6 +103,25 @@ def init_app(app: Flask) -> None:
         return render_error(
             400, _("Your session has expired. Please reload the page and try again.")
         )
+
+    app.jinja_env.globals["period_groups"] = period_groups
+
+    @app.errorhandler(BadPeriod)
+    def bad_period(error: BadPeriod):
+        # The officer typed or followed a period that cannot be shown: the page
+        # again, inside the officers' layout, with the reason and the picker.
+        if _wants_json():
+            return render_error(400, error.description)
+        page = render_template(
+            "officer/bad_period.html",
+            unit=error.unit,
+            period=None,
+            period_error=error.description,
+            period_typed=error.typed,
+            tab="dashboard",
+            picker_endpoint=_picker_endpoint(),
+        )
+        return page, 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -8,13 +8,17 @@ import sqlalchemy as sa
 from flask import abort
 from flask import request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import BadRequest
 
 from survey.data.models import Unit
+from survey.domain.periods import TYPED_EXAMPLES
 from survey.domain.periods import Period
 from survey.domain.periods import PeriodError
-from survey.domain.periods import parse_period
+from survey.domain.periods import parse_typed_period
 from survey.domain.periods import period_containing
+from survey.domain.periods import recent_periods
 from survey.domain.periods import today_in_vietnam
 from survey.extensions import db
 from survey.render import posters
@@ -35,31 +39,72 @@ def visible_unit_or_404(code: str) -> Unit:
     return unit
 
 
+class BadPeriod(BadRequest):
+    """A period that cannot be shown: 400, and the officer's page re-shown with the reason.
+
+    ``web/errors.py`` renders it inside the officers' layout (the unit's tabs,
+    the period picker with what was typed, the reason) rather than a bare
+    error page; the API answers it as JSON like any other 400.
+    """
+
+    def __init__(self, unit: Unit, typed: str, reason: str) -> None:
+        super().__init__(description=reason)
+        self.unit = unit
+        self.typed = typed
+
+
 def resolve_period(unit: Unit, code: str | None) -> Period:
-    """The reporting period asked for (default: the current month), or 400 with the reason."""
+    """The reporting period asked for (default: the current month), or 400 with the reason.
+
+    Accepts URL codes ("2026-11", "2026-Q3") and what people type in the
+    period box ("11/2026", "T11/2026", "quý 3/2026", "6T/2026", "2026"):
+    ``domain/periods.parse_typed_period``.
+    """
     today = today_in_vietnam()
     if not code:
         return period_containing(today, "month", unit.report_cutoff_day)
     try:
-        period = parse_period(code, unit.report_cutoff_day)
+        period = parse_typed_period(code, unit.report_cutoff_day)
     except PeriodError:
-        abort(
-            400,
-            description=_(
-                "The reporting period %(code)s is not valid. Use YYYY-MM (month), "
-                "YYYY-Qn (quarter), YYYY-H1, YYYY-9M or YYYY (year).",
+        raise BadPeriod(
+            unit,
+            code,
+            _(
+                "The reporting period %(code)s is not valid. Type for example %(examples)s, "
+                "or choose one from the list.",
                 code=code,
+                examples=TYPED_EXAMPLES,
             ),
-        )
+        ) from None
     if period.is_future(today):
-        abort(
-            400,
-            description=_(
+        raise BadPeriod(
+            unit,
+            code,
+            _(
                 "The reporting period %(period)s has not started yet.",
                 period=period.label(current_lang()),
             ),
         )
     return period
+
+
+PERIOD_GROUPS = (
+    ("month", _l("Months")),
+    ("quarter", _l("Quarters")),
+    ("half", _l("Half years")),
+    ("nine_months", _l("Nine months")),
+    ("year", _l("Years")),
+)
+
+
+def period_groups(unit: Unit) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The recent periods for the picker's list, grouped by kind: (heading, [(code, label)])."""
+    recent = recent_periods(today_in_vietnam(), unit.report_cutoff_day)
+    lang = current_lang()
+    return [
+        (str(heading), [(p.code, p.label(lang)) for p in recent[kind]])
+        for kind, heading in PERIOD_GROUPS
+    ]
 
 
 def period_choices(unit: Unit, period: Period) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import json
 import threading
 import time
@@ -57,6 +58,7 @@ __all__ = ["Drawing", "cached", "counters", "digest", "renderer_version"]
 _RENDERER_MODULES = (
     "survey.render.charts",
     "survey.render.report_pdf",
+    "survey.render.report_docx",
     "survey.render.exports",
     "survey.render.posters",
     "survey.render.qr",
@@ -92,6 +94,7 @@ def renderer_version() -> str:
     for name in _RENDERER_MODULES:
         h.update(Path(importlib.import_module(name).__file__).read_bytes())
     h.update(f"matplotlib {matplotlib.__version__}; openpyxl {openpyxl.__version__}".encode())
+    h.update(f"python-docx {importlib.metadata.version('python-docx')}".encode())
     return h.hexdigest()[:16]
 
 

@@ -148,10 +148,10 @@ def test_district_downloads(client, district, tmp_path):
     assert Image.open(io.BytesIO(png.data)).size == (1000, 600)
     book = load_workbook(io.BytesIO(client.get("/reports/HD-CG/2025-03/report.xlsx").data))
     rows = list(book.worksheets[1].iter_rows(values_only=True))[2:]
-    by_code = {r[0]: r for r in rows}
-    assert len(rows) == 6
-    assert by_code["HD-CG-LC"][2:5] == (100, 100, 95)
-    assert by_code["HD-CG-CH"][11] == 900
+    by_code = {r[1]: r for r in rows}  # column 0 numbers the rows 1..n
+    assert len(rows) == 6 and [r[0] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert by_code["HD-CG-LC"][3:6] == (100, 100, 95)
+    assert by_code["HD-CG-CH"][12] == 900
     pdf = client.get("/reports/HD-CG/2025-03/report.pdf")
     assert pdf.data.startswith(b"%PDF")
 

@@ -83,6 +83,7 @@ def test_desk_poster_prints_and_scans(client, demo_units, tmp_path, artifacts, s
         "Ông/Bà",
         "khaosat.example.vn/s/LC-01",
         "KHẢO SÁT MỨC ĐỘ HÀI LÒNG",
+        "Xem kết quả: khaosat.example.vn/results/HD-CG-LC",  # the published results
     ):
         assert expected in text, expected
     urls = decode_pages(reply.data, tmp_path, artifacts / f"poster-LC-01-{size}.png")
