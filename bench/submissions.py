@@ -150,6 +150,10 @@ def server_env(database_url: str, secret: str, limits: str, floor_db: str) -> di
         "SURVEY_SECURE_COOKIES": "0",
         "SURVEY_PROXY_FIX_X_FOR": "1",
         "SURVEY_MIN_FILL_SECONDS": "0",
+        # A bench is a flood on one desk by design: no per-desk ceiling (its ratings
+        # would be held as a burst) and no one-rating-per-phone replacement.
+        "SURVEY_DESK_MAX_PER_HOUR": "-1",
+        "SURVEY_REPLACE_MINUTES": "0",
         "FLOOR_DATABASE": floor_db,
     }
     if LIMITS[limits] is not None:
@@ -169,6 +173,8 @@ def shown_settings(env: dict[str, str]) -> list[str]:
         "SURVEY_PROXY_FIX_X_FOR",
         "SURVEY_MIN_FILL_SECONDS",
         "SURVEY_SECURE_COOKIES",
+        "SURVEY_DESK_MAX_PER_HOUR",
+        "SURVEY_REPLACE_MINUTES",
     ]
     return [f"{name}={env.get(name, '(default)')}" for name in names]
 

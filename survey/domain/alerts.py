@@ -18,7 +18,7 @@ from datetime import time
 from datetime import timedelta
 from pathlib import Path
 
-from survey.domain.periods import LOCAL_TZ
+from .periods import LOCAL_TZ
 
 
 class AlertKind:

@@ -178,11 +178,17 @@ def live_officer(officer_id: int, token: object) -> Officer | None:
     """The officer whose session ``token`` names, if that session has not ended."""
     if not isinstance(token, str) or not token or len(token) > 100:
         return None
-    return db.session.scalar(
-        sa.select(Officer)
-        .join(OfficerSession, OfficerSession.officer_id == Officer.id)
-        .where(Officer.id == officer_id, OfficerSession.token_hash == _token_hash(token))
-    )
+    # The session is checked on the primary (``db.engine``) even when this request
+    # reads its figures from a replica: a sign-in a moment ago, or a sign-out, may
+    # not have reached the replica yet.
+    with db.engine.connect() as primary:
+        live = primary.scalar(
+            sa.select(OfficerSession.id).where(
+                OfficerSession.officer_id == officer_id,
+                OfficerSession.token_hash == _token_hash(token),
+            )
+        )
+    return db.session.get(Officer, officer_id) if live is not None else None
 
 
 def record_sign_out(officer: Officer, token: object) -> None:

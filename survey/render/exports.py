@@ -210,7 +210,7 @@ def to_csv(tables: Sequence[Table], *, separator: str = ",", title_row: bool = T
     each table: the header is line 1, as a file meant to be imported back.
 
     >>> to_csv([Table("t", ["a", "b"], [[Percent(0.5), 2.5]])], separator=";")[3:]
-    b't\r\na;b\r\n50%;2,5\r\n\r\n'
+    b'"t"\r\n"a";"b"\r\n"50%";"2,5"\r\n\r\n'
     """
     if separator not in SEPARATORS:
         raise ValueError(f"separator ({separator!r}) must be one of {sorted(SEPARATORS)}")

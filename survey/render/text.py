@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from survey.domain.text import strip_invisible
+from ..domain.text import strip_invisible
 
 
 def wrap(text: str, measure: Callable[[str], float], width: float) -> list[str]:

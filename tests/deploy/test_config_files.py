@@ -16,6 +16,7 @@ def test_secrets_and_database_url_come_from_files(tmp_path):
         tmp_path,
         {
             "SURVEY_ENV": "production",
+            "SURVEY_PUBLIC_BASE_URL": "https://khaosat.example.vn",
             "SURVEY_SECRET_KEY_FILE": str(tmp_path / "secret"),
             "SURVEY_HASH_KEY_FILE": str(tmp_path / "hash"),
             "DATABASE_URL_FILE": str(tmp_path / "url"),

@@ -120,6 +120,10 @@ class Deployment:
             "SURVEY_MIN_FILL_SECONDS": "0",
             "SURVEY_LIMIT_DEVICE_PER_DAY": str(DEVICE_LIMIT),
             "SURVEY_LIMIT_IP_PER_HOUR": str(IP_LIMIT),
+            # The limits under test, alone: no per-desk ceiling, and a phone's
+            # second rating is not a replacement of its first.
+            "SURVEY_DESK_MAX_PER_HOUR": "-1",
+            "SURVEY_REPLACE_MINUTES": "0",
             # nginx is the one trusted hop: the citizen's address is its X-Forwarded-For.
             "SURVEY_PROXY_FIX_X_FOR": "1",
         }
@@ -267,12 +271,14 @@ def post_form(session, base: str, data: dict, desk: str = "LC-01") -> int:
     return reply.status_code
 
 
-def stored(deployment, desk: str) -> int:
+def stored(deployment, desk: str, *, counted: bool = False) -> int:
+    """Responses stored for the desk; ``counted``: only those in the figures (not flagged)."""
+    flagged = " AND NOT response.flagged" if counted else ""
     with deployment.engine.connect() as conn:
         return conn.execute(
             sa.text(
                 "SELECT count(*) FROM response JOIN desk ON desk.id = response.desk_id "
-                "WHERE desk.code = :desk"
+                "WHERE desk.code = :desk" + flagged
             ),
             {"desk": desk},
         ).scalar_one()
@@ -287,10 +293,13 @@ def test_rate_limits_hold_across_the_two_servers(deployment):
     for n in range(2 * DEVICE_LIMIT):
         data = open_form(one_phone, bases[n % 2], "CGI-01")
         codes.append(post_form(one_phone, bases[(n + 1) % 2], data, "CGI-01"))
-    assert codes == [303] * DEVICE_LIMIT + [429] * DEVICE_LIMIT
-    assert stored(deployment, "CGI-01") == DEVICE_LIMIT
-    assert deployment.served(0, "POST", "/s/CGI-01") == [303, 303, 429, 429]
-    assert deployment.served(1, "POST", "/s/CGI-01") == [303, 303, 429, 429]
+    # Within the limit every rating counts; beyond it a rating is refused (429) or
+    # kept out of the figures (flagged): either way the figures hold exactly the limit.
+    assert codes[:DEVICE_LIMIT] == [303] * DEVICE_LIMIT
+    assert set(codes[DEVICE_LIMIT:]) <= {303, 429}
+    assert stored(deployment, "CGI-01", counted=True) == DEVICE_LIMIT
+    assert len(deployment.served(0, "POST", "/s/CGI-01")) == DEVICE_LIMIT
+    assert len(deployment.served(1, "POST", "/s/CGI-01")) == DEVICE_LIMIT
 
     # Many phones behind one address, at once through the round-robin entrance: the
     # per-address limit is exact even when both hosts race for its last slots.
@@ -304,8 +313,8 @@ def test_rate_limits_hold_across_the_two_servers(deployment):
 
     with ThreadPoolExecutor(len(phones)) as pool:
         ip_codes = list(pool.map(send, range(len(phones))))
-    assert sorted(ip_codes) == [303] * IP_LIMIT + [429] * 6
-    assert stored(deployment, "CH-01") == IP_LIMIT
+    assert ip_codes.count(303) >= IP_LIMIT and set(ip_codes) <= {303, 429}
+    assert stored(deployment, "CH-01", counted=True) == IP_LIMIT
     assert deployment.served(0, "POST", "/s/CH-01") and deployment.served(1, "POST", "/s/CH-01")
 
 
@@ -371,12 +380,12 @@ def test_the_rollup_equals_a_recount_after_concurrent_posts_to_both(deployment):
 
 
 def _report_responses(session, base: str, period: str) -> int:
-    reply = session.get(f"{base}/reports/HD-CG-LC/{period}/report.csv", timeout=60)
+    # The comma form of the CSV (the Vietnamese default is ";" with decimal commas).
+    url = f"{base}/reports/HD-CG-LC/{period}/report.csv?sep=comma"
+    reply = session.get(url, timeout=60)
     assert reply.status_code == 200
     text = reply.content.decode("utf-8-sig")
-    first = text.splitlines()[0]
-    sep = ";" if first.count(";") > first.count(",") else ","
-    cells = {r[0]: r[1] for r in csv.reader(io.StringIO(text), delimiter=sep) if len(r) > 1}
+    cells = {r[0]: r[1] for r in csv.reader(io.StringIO(text)) if len(r) > 1}
     return int(cells["Số phiếu nhận được"])
 
 

@@ -111,14 +111,20 @@ def test_a_normal_sheet_with_gaps_still_imports(client, officers):
     assert reply.status_code == 303, reply.get_data(as_text=True)
 
 
+# VmHWM (this process image's peak), not ru_maxrss: Linux carries ru_maxrss over
+# from the forking parent, so a child of a large pytest worker would inherit its peak.
 _MEASURE = """
 import json, resource, sys, time
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
 from survey import create_app
 from survey.district.volumes import VolumeFileError, read_table
 app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SURVEY_ENV": "testing"})
 data = open(sys.argv[1], "rb").read()
 with app.test_request_context():
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = hwm()
     start = time.process_time()
     try:
         read_table("export.xlsx", data)
@@ -126,7 +132,7 @@ with app.test_request_context():
     except VolumeFileError as exc:
         outcome = str(exc)
     seconds = time.process_time() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 print(json.dumps({"outcome": outcome, "peak_kb": peak, "before_kb": before, "cpu": seconds}))
 """
 

@@ -143,9 +143,12 @@ def test_every_output_of_a_period_agrees(district, period):
     cells = {r[0]: r[1] for r in csv.reader(io.StringIO(text), delimiter=_sep(text)) if len(r) > 1}
     assert int(cells["Số phiếu nhận được"]) == expected["responses"]
     assert int(cells["Hài lòng"]) == expected["satisfied"]
-    assert float(cells["Tỷ lệ hài lòng"].replace(",", ".").rstrip("%")) == pytest.approx(
-        rate * (100 if cells["Tỷ lệ hài lòng"].endswith("%") else 1), abs=1e-9
+    # The CSV carries the rate to 6 decimals (as a percentage with ";": 78,3784%).
+    csv_rate = cells["Tỷ lệ hài lòng"]
+    as_fraction = float(csv_rate.replace(",", ".").rstrip("%")) / (
+        100 if csv_rate.endswith("%") else 1
     )
+    assert as_fraction == pytest.approx(rate, abs=1e-6)
 
     # The commune's printable report.
     pdf = _pdf_text(client.get(f"/reports/HD-CG-LC/{period}/report.pdf").data)
@@ -165,10 +168,16 @@ def test_every_output_of_a_period_agrees(district, period):
     )
     assert (row["rate"], row["ci_low"], row["ci_high"]) == (rate, low, high)
     book = load_workbook(io.BytesIO(client.get(f"/reports/HD-CG/{period}/report.xlsx").data))
-    xrow = next(r for r in book.worksheets[1].iter_rows(values_only=True) if r[0] == "HD-CG-LC")
-    assert xrow[2:5] == (expected["responses"], expected["valid"], expected["satisfied"])
-    assert xrow[5] == pytest.approx(rate, abs=1e-12)
-    assert xrow[10] == expected["comments"]
+    sheet = list(book.worksheets[1].iter_rows(values_only=True))
+    xrow = next(r for r in sheet if "HD-CG-LC" in r[:2])
+    at = 1 if xrow[1] == "HD-CG-LC" else 0  # the rows are numbered 1..n in column A
+    assert xrow[at + 2 : at + 5] == (
+        expected["responses"],
+        expected["valid"],
+        expected["satisfied"],
+    )
+    assert xrow[at + 5] == pytest.approx(rate, abs=1e-12)
+    assert xrow[at + 10] == expected["comments"]
     d_pdf = _pdf_text(client.get(f"/reports/HD-CG/{period}/report.pdf").data)
     # The commune's name wraps in its narrow column: "Thị trấn Lai" then the figures.
     assert f"Thị trấn Lai {expected['valid']} {expected['satisfied']} {_pct(rate)}" in d_pdf
@@ -184,5 +193,5 @@ def test_every_output_of_a_period_agrees(district, period):
 
 
 def _sep(text: str) -> str:
-    first = text.splitlines()[0]
-    return ";" if first.count(";") > first.count(",") else ","
+    """The CSV's separator: ";" (Excel set up for Vietnam, the default) or ","."""
+    return ";" if text.count('";"') > text.count('","') else ","

@@ -22,7 +22,7 @@ def _in_last_month(cutoff_day: int) -> datetime:
 
 @pytest.fixture
 def published(officers):
-    # Lai Cách counts months from the 15th; enough answers to publish.
+    # The province counts months from the 15th (one calendar); enough answers to publish.
     add_responses(
         officers,
         "LC-01",
@@ -30,7 +30,7 @@ def published(officers):
         {"5": 40, "4": 10, "2": 2},
         comment="Số điện thoại của tôi 0912 345 678",
     )
-    add_responses(officers, "CH-01", _in_last_month(1), {"5": 3})  # too few (calendar months)
+    add_responses(officers, "CH-01", _in_last_month(15), {"5": 3})  # too few to publish
     return officers
 
 
@@ -95,8 +95,8 @@ def test_open_data_json_and_csv(client, published):
     lai_cach = rows[("HD-CG-LC", month.code)]
     assert (lai_cach["valid"], lai_cach["rate"]) == (52, pytest.approx(50 / 52))
     assert lai_cach["ci_low"] < lai_cach["rate"] < lai_cach["ci_high"]
-    # Cẩm Hưng counts calendar months: its own last month.
-    chu_month = period_containing(today_in_vietnam(), "month", 1).previous()
+    # Cẩm Hưng follows the same calendar: the same last month.
+    chu_month = period_containing(today_in_vietnam(), "month", 15).previous()
     chu = rows[("HD-CG-CH", chu_month.code)]
     assert chu["valid"] == 3 and chu["rate"] is None and chu["ci_low"] is None  # withheld
     assert "comment" not in str(data.get_json()) and "0912" not in data.get_data(as_text=True)

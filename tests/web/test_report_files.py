@@ -103,7 +103,7 @@ def test_csv_for_excel_in_vietnam_and_for_programs(client, lai_cach):
     assert len(values["Cận dưới KTC 95%"].split(".")[1]) <= 6 and 0 < low < 0.86
 
     english = client.get("/reports/HD-CG-LC/2025-03/report.csv?lang=en")
-    assert b"Satisfaction rate,0.86" in english.data
+    assert b'"Satisfaction rate","0.86"' in english.data  # every cell quoted
 
     bad = client.get("/reports/HD-CG-LC/2025-03/report.csv?sep=tab")
     assert bad.status_code == 400
