@@ -19,7 +19,12 @@ RUN set -eux; \
     command -v python3 >/dev/null || pkgs="$pkgs python3"; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $pkgs; \
-    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log; \
+    # The downloaded .deb files (about 10 MB: the base is debootstrap's, without
+    # the official images' docker-clean hook), the package lists and the
+    # previous copies of dpkg's and debconf's databases.
+    apt-get clean; \
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
+      /var/cache/debconf/*-old /var/lib/dpkg/*-old; \
     # A numeric user without a shell or home; no passwd package needed.
     echo "survey:x:10001:10001:sipas-survey:/app:/usr/sbin/nologin" >> /etc/passwd; \
     echo "survey:x:10001:" >> /etc/group
@@ -60,6 +65,19 @@ RUN set -eux; \
       -o -name '*.h' -o -name '*.pyi' \) -delete; \
     find "$sp/babel/locale-data" -type f ! -name 'root.dat' ! -name 'vi.dat' ! -name 'vi_*.dat' \
       ! -name 'en.dat' ! -name 'en_*.dat' -delete; \
+    # Tools and data nothing imports at run time (each one only on request,
+    # never by the libraries the app uses): matplotlib's sample data and its
+    # browser backend's JavaScript; numpy's distutils (not f2py: scipy runs
+    # `from numpy import *`, which imports it); lxml's objectify, html and
+    # isoschematron (python-docx, openpyxl and fontTools use lxml.etree only);
+    # fontTools' font-authoring converters (matplotlib needs ttLib and subset,
+    # for the fonts PDF and SVG embed). The container test downloads every
+    # report format, chart and poster from the image.
+    rm -rf "$sp/matplotlib/mpl-data/sample_data" "$sp/matplotlib/backends/web_backend" \
+      "$sp/numpy/distutils" "$sp/numpy/_pyinstaller" \
+      "$sp/lxml/html" "$sp/lxml/isoschematron" "$sp"/lxml/objectify.* \
+      "$sp/fontTools/voltLib" "$sp/fontTools/mtiLib" "$sp/fontTools/svgLib" \
+      "$sp/fontTools/merge" /opt/venv/bin/pyftmerge; \
     # Symbol tables of the compiled modules serve debuggers only. Not in the
     # wheels' *.libs folders: strip breaks libraries that auditwheel patched
     # ("ELF load command address/offset not page-aligned").

@@ -4,9 +4,10 @@ Builds the base image from Debian's packages (docker/build-base.sh, kept once
 built) and the image (docker/build-image.sh), then, on SQLite with a named
 volume and on a throwaway PostgreSQL server: migrates with a one-off
 container, serves, takes a citizen's form, gives a signed-in officer the
-month's CSV report, and finds the response again after the container is
-replaced. Also checks that boot.sh retries a database that is still starting
-and exits at once on a bad setting.
+month's CSV report (and its PDF, Word and Excel forms, the charts and a desk's
+poster), and finds the response again after the container is replaced. Also
+checks that boot.sh retries a database that is still starting and exits at once
+on a bad setting.
 
 Starts dockerd itself when none answers (root only). Containers share the
 host's network (the daemon runs without a bridge or iptables), each on its own
@@ -249,8 +250,8 @@ def post_citizen_form(base: str, comment: str) -> None:
     assert reply.status_code == 303, reply.text[:2000]
 
 
-def officer_report_rows(base: str) -> list[list[str]]:
-    """The current month's CSV report of Thị trấn Lai Cách, as officer laicach sees it."""
+def officer_dashboard(base: str) -> tuple[requests.Session, str]:
+    """Officer laicach of Thị trấn Lai Cách, signed in, and the dashboard's HTML."""
     officer = requests.Session()
     login = officer.get(f"{base}/login", timeout=30)
     token = _CSRF.search(login.text).group(1)
@@ -260,14 +261,44 @@ def officer_report_rows(base: str) -> list[list[str]]:
         timeout=30,
     )
     assert dashboard.status_code == 200 and "/logout" in dashboard.text, "sign-in failed"
+    return officer, dashboard.text
+
+
+def officer_report_rows(base: str) -> list[list[str]]:
+    """The current month's CSV report of Thị trấn Lai Cách, as officer laicach sees it."""
+    officer, dashboard = officer_dashboard(base)
     # The dashboard links the current period's report (the commune's months
-    # run from the 15th, so the code is not always today's month).
-    link = re.search(r"/reports/HD-CG-LC/(\d{4}-\d{2})/report\.csv", dashboard.text)
-    assert link, "no monthly CSV report linked from the dashboard"
+    # run from the 15th, so the code is not always today's month). In
+    # Vietnamese the CSV defaults to ";" with a decimal comma, for Excel; the
+    # link for other programs asks for "," (?sep=comma), which is parsed here.
+    link = re.search(r"/reports/HD-CG-LC/(\d{4}-\d{2})/report\.csv\?sep=comma\b", dashboard)
+    assert link, "no monthly comma-separated CSV report linked from the dashboard"
     report = officer.get(f"{base}{link.group(0)}", timeout=120)
     assert report.status_code == 200
     assert report.headers["Content-Type"].startswith("text/csv")
-    return list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    return list(csv.reader(io.StringIO(report.content.decode("utf-8-sig")), delimiter=","))
+
+
+# What each download starts with: the image's Dockerfile removes parts of the
+# libraries (matplotlib, fontTools, lxml, numpy) that no format may miss.
+_MAGIC = {"pdf": b"%PDF-", "docx": b"PK", "xlsx": b"PK", "png": b"\x89PNG", "svg": b"<"}
+
+
+def assert_every_format_renders(base: str) -> None:
+    """The officer's report as PDF, Word and Excel, the charts, and a desk's poster."""
+    officer, dashboard = officer_dashboard(base)
+    period = re.search(r"/reports/HD-CG-LC/(\d{4}-\d{2})/report\.pdf", dashboard)
+    assert period, "no monthly PDF report linked from the dashboard"
+    reports = f"{base}/reports/HD-CG-LC/{period.group(1)}"
+    urls = [f"{reports}/report.{fmt}" for fmt in ("pdf", "docx", "xlsx")]
+    urls += [f"{reports}/chart.{fmt}" for fmt in ("png", "svg", "pdf")]
+    for url in urls:
+        reply = officer.get(url, timeout=180)
+        assert reply.status_code == 200, f"{url}: {reply.status_code} {reply.text[:2000]}"
+        magic = _MAGIC[url.rsplit(".", 1)[1]]
+        assert reply.content.startswith(magic), f"{url} is not what it claims to be"
+    poster = requests.get(f"{base}/s/LC-01/poster.pdf?size=A5", timeout=180)
+    assert poster.status_code == 200 and poster.content.startswith(b"%PDF-"), poster.text[:2000]
 
 
 def assert_reported_once(rows: list[list[str]], comment: str) -> None:
@@ -288,6 +319,7 @@ def run_scenario(containers: Containers, image: str, env: dict, volume: str | No
     comment = "container test " + uuid.uuid4().hex
     post_citizen_form(base, comment)
     assert_reported_once(officer_report_rows(base), comment)
+    assert_every_format_renders(base)
     docker("stop", "-t", "30", first)
 
     port = free_port()
