@@ -114,14 +114,20 @@ def feedback(unit_code: str):
     )
 
 
-@bp.post("/feedback/<int(max=9223372036854775807):response_id>")
-@login_required
-def update_feedback(unit_code: str, response_id: int):
-    """Change a comment's status and record the reply, in the audit log."""
+def _comment_or_404(unit_code: str, response_id: int):
+    """The unit the officer may see and its commented response, or 404."""
     unit = visible_unit_or_404(unit_code)
     response = services.commented_response(unit, response_id)
     if response is None:
         abort(404)
+    return unit, response
+
+
+@bp.post("/feedback/<int(max=9223372036854775807):response_id>")
+@login_required
+def update_feedback(unit_code: str, response_id: int):
+    """Change a comment's status and record the reply, in the audit log."""
+    unit, response = _comment_or_404(unit_code, response_id)
     form = FeedbackForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -141,10 +147,7 @@ def update_feedback(unit_code: str, response_id: int):
 @login_required
 def appeal(unit_code: str, response_id: int):
     """Appeal a case's rating as unfair (any officer who sees it), with a reason."""
-    unit = visible_unit_or_404(unit_code)
-    response = services.commented_response(unit, response_id)
-    if response is None:
-        abort(404)
+    unit, response = _comment_or_404(unit_code, response_id)
     form = AppealForm()
     back = url_for("officer.feedback", unit_code=unit.code) + f"#r{response.id}"
     if not form.validate_on_submit():
@@ -165,10 +168,7 @@ def appeal(unit_code: str, response_id: int):
 @login_required
 def decide_appeal(unit_code: str, response_id: int):
     """The district upholds or rejects a pending appeal."""
-    unit = visible_unit_or_404(unit_code)
-    response = services.commented_response(unit, response_id)
-    if response is None:
-        abort(404)
+    unit, response = _comment_or_404(unit_code, response_id)
     if current_user.role not in (Role.DISTRICT, Role.ADMIN):
         abort(403, description=_("Only the district decides appeals."))
     form = AppealDecisionForm()
