@@ -194,6 +194,8 @@ def test_reports_read_from_the_standby_and_say_how_old_they_are(servers, apps):
     officer, reference = routed.test_client(), direct.test_client()
     sign_in(officer, "laicach")  # a form post: the primary
     sign_in(reference, "laicach")
+    # The sign-ins wrote sessions on the primary: the standby replays them first.
+    wait_for(standby, "pg_last_wal_replay_lsn", primary_lsn(primary))
     caught_up = figures(officer)
     assert caught_up == figures(reference) and caught_up["responses"] == 8
     period = officer.get(SUMMARY).get_json()["period"]["code"]
