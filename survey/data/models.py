@@ -353,9 +353,7 @@ class Officer(db.Model):
     unit: so.Mapped[Unit | None] = so.relationship()
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "role IN ('commune', 'district', 'admin', 'interviewer')", name="role"
-        ),
+        sa.CheckConstraint("role IN ('commune', 'district', 'admin', 'interviewer')", name="role"),
         sa.CheckConstraint("role = 'admin' OR unit_id IS NOT NULL", name="unit_required"),
     )
 
