@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
@@ -93,7 +93,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_interview_assignment_unit_id'))
         batch_op.drop_index(batch_op.f('ix_interview_assignment_interviewer_id'))
     op.drop_table('interview_assignment')
-    # Interviewers cannot exist under the old constraint: their accounts go first.
+    # Interviewers cannot exist under the old constraint: their accounts go first,
+    # their responses and audit entries stay (no longer naming them).
+    interviewers = "(SELECT id FROM officer WHERE role = 'interviewer')"
+    op.execute(f"UPDATE response SET served_by_id = NULL WHERE served_by_id IN {interviewers}")
+    op.execute(f"UPDATE audit_entry SET officer_id = NULL WHERE officer_id IN {interviewers}")
     op.execute("DELETE FROM officer_session WHERE officer_id IN (SELECT id FROM officer WHERE role = 'interviewer')")
     op.execute("DELETE FROM officer WHERE role = 'interviewer'")
     _set_role_check(ROLES_BEFORE)
