@@ -179,6 +179,14 @@
     });
   }
 
+  // Signing out removes the screen's offline copy (it names the interviewer and their
+  // assignments); interviews waiting to be sent stay, for the next sign-in here.
+  $("logout").addEventListener("submit", function (event) {
+    if (!window.caches) { return; }
+    event.preventDefault();
+    var form = event.target;
+    caches.delete("sipas-interview-1").catch(function () {}).then(function () { form.submit(); });
+  });
   $("send-now").addEventListener("click", flush);
   window.addEventListener("online", function () { render(); flush(); });
   window.addEventListener("offline", render);

@@ -132,3 +132,54 @@ def test_interviews_recorded_offline_are_sent_once_when_back_online(
     phone.wait_for_selector("#net.online")
     phone.locator("#send-now").wait_for(state="hidden")
     assert len(_stored(app)) == 2
+
+
+def test_the_screen_opens_again_without_a_connection(live_server, phone, interviewer):
+    """The service worker keeps the screen: a reload with the network gone shows it."""
+    phone.goto(f"{live_server.url}/login")
+    phone.fill("input[name='username']", "dtv.lan")
+    phone.fill("input[name='password']", PASSWORD)
+    phone.locator("button[type='submit']").tap()
+    phone.wait_for_url("**/interview/")
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.reload()  # now through the service worker, which keeps a copy
+    phone.wait_for_selector("#net.online")
+    phone.context.set_offline(True)
+    phone.reload()
+    phone.wait_for_selector("#net.offline")
+    assert phone.locator("#start-button").is_visible()
+    _interview(phone, "5")
+    assert phone.locator("#queue").get_attribute("data-count") == "1"
+    phone.context.set_offline(False)
+    phone.wait_for_selector("#queue[data-count='0']")
+    assert [overall for overall, _, _ in _stored(live_server.app)] == ["5"]
+
+
+def test_interview_pages_pass_axe(live_server, browser, interviewer):
+    from tests.web.test_axe_browser import AXE
+    from tests.web.test_axe_browser import _violations
+
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    context = browser.new_context(viewport={"width": 360, "height": 740}, bypass_csp=True)
+    page = context.new_page()
+    found = {}
+    page.goto(f"{live_server.url}/login")
+    page.fill("#username", "dtv.lan")
+    page.fill("#password", PASSWORD)
+    page.click("button[type='submit']")
+    page.wait_for_url("**/interview/")
+    found["screen"] = _violations(page)
+    page.click("#start-button")
+    page.click("#save-button")
+    found["screen, answers missing"] = _violations(page)
+    context.clear_cookies()
+    page.goto(f"{live_server.url}/login")
+    page.fill("#username", "camgiang")
+    page.fill("#password", "demo-camgiang")
+    page.click("button[type='submit']")
+    for path in ("/units/HD-CG/interviewers", "/units/HD-CG/interviewers/quality"):
+        page.goto(live_server.url + path)
+        found[path] = _violations(page)
+    context.close()
+    assert {p: v for p, v in found.items() if v} == {}

@@ -507,3 +507,32 @@ def test_create_officer_does_not_make_interviewers(runner, officers, role):
         input=INTERVIEWER_PASSWORD + "\n",
     )
     assert result.exit_code != 0
+
+
+def test_an_interviewer_is_created_with_its_audit_entry_or_not_at_all(app, officers, runner):
+    from tests.test_transactions import refuse_audit
+
+    refuse_audit(app)
+    result = runner.invoke(
+        args=[
+            "survey",
+            "create-interviewer",
+            "dtv.minh",
+            "--name",
+            "Trần Minh",
+            "--unit",
+            "HD-CG",
+            "--by",
+            "camgiang",
+            "--password-stdin",
+        ],
+        input=INTERVIEWER_PASSWORD + "\n",
+    )
+    assert result.exit_code != 0
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Officer).where(Officer.role == "interviewer")
+            )
+            == 0
+        )
