@@ -15,6 +15,7 @@ from survey.data.queries import find_unit
 from survey.domain.periods import today_in_vietnam
 from survey.extensions import db
 from survey.interviews import services
+from tests.conftest import skip_or_fail
 
 pytestmark = pytest.mark.browser
 
@@ -160,7 +161,7 @@ def test_interview_pages_pass_axe(live_server, browser, interviewer):
     from tests.web.test_axe_browser import _violations
 
     if not AXE.exists():
-        pytest.skip("axe-core is not installed (npm ci)")
+        skip_or_fail("axe-core is not installed (npm ci)")
     context = browser.new_context(viewport={"width": 360, "height": 740}, bypass_csp=True)
     page = context.new_page()
     found = {}
