@@ -109,4 +109,11 @@ VI = {
     "Remove from this device": "Xóa khỏi thiết bị này",
     "Cancel this interview? Its answers will be lost.": "Hủy cuộc phỏng vấn này? Các câu trả lời sẽ bị mất.",
     "Interviews are still waiting to be sent from this device.": "Vẫn còn phiếu chờ gửi từ thiết bị này.",
+    # Leaving an interview out of the figures
+    "There is no such interview in %(unit)s.": "Không có cuộc phỏng vấn này ở %(unit)s.",
+    "Interview %(id)d is left out of the figures. It is listed under flagged responses, where it can be reinstated.": "Cuộc phỏng vấn %(id)d đã được loại khỏi số liệu. Phiếu được liệt kê trong mục phiếu bị gắn cờ, nơi có thể đưa trở lại.",
+    "In the figures": "Trong số liệu",
+    "left out": "đã loại",
+    "Leave out": "Loại khỏi số liệu",
+    "Interview left out by the district after its quality checks": "Phỏng vấn bị huyện loại sau khi kiểm tra chất lượng",
 }

@@ -382,6 +382,8 @@ class Irregular:
     received_at: datetime
     duration_seconds: int
     response_id: int
+    #: Left out of the figures (by this page's button or any other flag).
+    flagged: bool = False
 
 
 @dataclass
@@ -462,6 +464,7 @@ def quality(unit: Unit, period: Period) -> Quality:
             received_at=response.submitted_at,
             duration_seconds=interview.duration_seconds,
             response_id=response.id,
+            flagged=response.flagged,
         )
         if not fieldwork.covered(response.unit_id, interview.started_at, spans[item.officer.id]):
             report.outside.append(item)
@@ -500,6 +503,40 @@ def quality(unit: Unit, period: Period) -> Quality:
     report.rows.sort(key=lambda r: (r.officer.full_name, r.officer.username))
     report.per_day.sort(key=lambda row: (row[1], row[0].full_name))
     return report
+
+
+#: The flag of an interview the district left out after its quality checks.
+EXCLUDED_INTERVIEW = "interview"
+
+
+def exclude_interview(by: Officer, unit: Unit, response_id: int) -> SurveyResponse | None:
+    """Leave an interview out of every figure after a quality check, audited; None
+    when ``response_id`` is no interview in ``unit``'s communes.
+
+    It is flagged like a suspected automated rating, so it is listed on the
+    flagged page, where the district may reinstate it. The rollup follows the
+    change in the same transaction (ORM flush events).
+    """
+    response = db.session.scalar(
+        sa.select(SurveyResponse)
+        .join(Interview, Interview.submission_id == SurveyResponse.submission_id)
+        .where(SurveyResponse.id == response_id, SurveyResponse.unit_id.in_(unit.subtree_ids()))
+    )
+    if response is None:
+        return None
+    if response.flagged:
+        return response
+    response.flagged = True
+    response.flag_reason = EXCLUDED_INTERVIEW
+    record(
+        "exclude",
+        officer=by,
+        unit=response.unit,
+        response=response,
+        detail="flag: interview (quality check)",
+    )
+    db.session.commit()
+    return response
 
 
 def _answer_vectors(response_ids: list[int], questionnaire) -> dict[int, tuple]:

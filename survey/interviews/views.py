@@ -235,7 +235,31 @@ def quality(unit_code: str):
         period=period,
         q=services.quality(unit, period),
         choices=period_choices(unit, period),
+        action_form=EmptyForm(),
         tab="interviewers",
+    )
+
+
+@bp.post("/responses/<int(max=9223372036854775807):response_id>/exclude")
+@login_required
+def exclude(unit_code: str, response_id: int):
+    """Leave one interview out of the figures (it can be reinstated on the flagged page)."""
+    unit = _managed_unit_or_403(unit_code)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if services.exclude_interview(current_user, unit, response_id) is None:
+        abort(404, description=_("There is no such interview in %(unit)s.", unit=unit.name))
+    flash(
+        _(
+            "Interview %(id)d is left out of the figures. It is listed under flagged "
+            "responses, where it can be reinstated.",
+            id=response_id,
+        ),
+        "info",
+    )
+    return redirect(
+        url_for("interviewers.quality", unit_code=unit.code, period=request.args.get("period")),
+        303,
     )
 
 

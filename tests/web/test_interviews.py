@@ -419,6 +419,31 @@ def test_the_district_reads_the_quality_checks(app, officers, live_server):
     assert outside.count("<tr>") == 1 + 6  # the header and the first day's six
     assert officer_id
 
+    # The district leaves a too-short interview out of the figures, from this page.
+    short = re.search(r'<section class="card" id="too-short">(.*?)</section>', text, re.S).group(1)
+    action = re.search(r'action="([^"]+/exclude[^"]*)"', short).group(1).replace("&amp;", "&")
+    response_id = int(re.search(r"/responses/(\d+)/exclude", action).group(1))
+    token = _csrf(district, f"{base}/units/HD-CG/interviewers/quality?period={period.code}")
+    left_out = district.post(f"{base}{action}", data={"csrf_token": token}, timeout=30)
+    assert left_out.status_code == 200  # back on the quality page, which says so
+    assert f"Cuộc phỏng vấn {response_id} đã được loại khỏi số liệu" in left_out.text
+    with app.app_context():
+        response = db.session.get(SurveyResponse, response_id)
+        assert (response.flagged, response.flag_reason) == (True, "interview")
+    flagged = district.get(f"{base}/units/HD-CG-LC/flagged", timeout=30).text
+    assert "Phỏng vấn bị huyện loại sau khi kiểm tra chất lượng" in flagged
+    check = app.test_cli_runner().invoke(args=["survey", "rollup-check"])
+    assert check.exit_code == 0, check.output
+    # Another district cannot touch it.
+    other = http_sign_in(base, "binhgiang")
+    own = f"{base}/units/HD-BG/interviewers/quality"
+    refused = other.post(
+        f"{base}/units/HD-BG/interviewers/responses/{response_id + 1}/exclude",
+        data={"csrf_token": _csrf(other, own)},
+        timeout=30,
+    )
+    assert refused.status_code == 404
+
 
 def test_cli_creates_and_assigns_an_interviewer(app, officers, runner):
     result = runner.invoke(
