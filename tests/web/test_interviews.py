@@ -561,3 +561,27 @@ def test_an_interviewer_is_created_with_its_audit_entry_or_not_at_all(app, offic
             )
             == 0
         )
+
+
+def test_the_same_interview_sent_at_once_from_several_connections_is_stored_once(
+    app, officers, live_server
+):
+    from concurrent.futures import ThreadPoolExecutor
+
+    base = live_server.url
+    create_and_assign(base)
+    interviewer = http_sign_in(base, "dtv.lan")
+    data = interview_data(interviewer, base)
+    cookies = interviewer.cookies.get_dict()
+
+    def post(_):
+        with requests.Session() as session:
+            session.cookies.update(cookies)
+            return send(session, base, data).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(post, range(6)))
+    assert statuses == [200] * 5 + [201], statuses
+    assert count_interviews(app) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Interview)) == 1
