@@ -43,6 +43,7 @@ from survey.forms.response import response_form_class
 from survey.interviews import services
 from survey.web.i18n import current_lang
 from survey.web.i18n import local_date
+from survey.web.i18n import local_datetime
 from survey.web.i18n import percent
 from survey.web.lookup import period_choices
 from survey.web.lookup import resolve_period
@@ -402,12 +403,16 @@ def send():
         return _invalid(
             _("This interview's number is already used. It was not saved."), 409, "foreign"
         )
-    message = _PROBLEMS[result.problem] % {
+    problem = result.problem
+    when = local_date if problem == fieldwork.Problem.OUTSIDE_DATES else local_datetime
+    message = _PROBLEMS[problem] % {
         "unit": result.desk.unit.name,
-        "date": local_date(sent.started_at),
+        "date": when(sent.started_at),
         "days": current_app.config["SURVEY_INTERVIEW_SEND_DAYS"],
     }
-    return jsonify(error="outside_assignment", problem=result.problem.value, message=message), 403
+    # A duration no interview has is bad input; the rest is outside the assignment.
+    status = 422 if problem == fieldwork.Problem.BAD_DURATION else 403
+    return jsonify(error="outside_assignment", problem=problem.value, message=message), status
 
 
 def _invalid(message: str, status: int, code: str, **extra):

@@ -359,6 +359,8 @@ def test_an_interviewer_outside_the_assignment_is_refused_and_nothing_stored(
         interview_data(interviewer, base, started=datetime.now(UTC) + timedelta(hours=2)),
     )
     assert future.status_code == 403 and future.json()["problem"] == "future"
+    endless = send(interviewer, base, interview_data(interviewer, base, duration=5 * 3600))
+    assert endless.status_code == 422 and endless.json()["problem"] == "bad_duration"
     assert count_interviews(app) == 0
     # Made yesterday inside the assignment, queued offline, sent today: accepted.
     late = send(interviewer, base, interview_data(interviewer, base, started=noon_yesterday))
