@@ -116,4 +116,5 @@ VI = {
     "left out": "đã loại",
     "Leave out": "Loại khỏi số liệu",
     "Interview left out by the district after its quality checks": "Phỏng vấn bị huyện loại sau khi kiểm tra chất lượng",
+    "Assignments of %(name)s": "Phân công của %(name)s",
 }

@@ -4,6 +4,9 @@ Network.emulateNetworkConditions), and sees them sent, each once, when it is bac
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 
 import pytest
@@ -156,7 +159,7 @@ def test_the_screen_opens_again_without_a_connection(live_server, phone, intervi
     assert [overall for overall, _, _ in _stored(live_server.app)] == ["5"]
 
 
-def test_interview_pages_pass_axe(live_server, browser, interviewer):
+def test_interview_pages_pass_axe(officers, live_server, browser, interviewer, artifacts, request):
     from tests.web.test_axe_browser import AXE
     from tests.web.test_axe_browser import _violations
 
@@ -175,12 +178,39 @@ def test_interview_pages_pass_axe(live_server, browser, interviewer):
     page.click("#save-button")
     found["screen, answers missing"] = _violations(page)
     context.clear_cookies()
+    # One short interview, so the quality page shows its tables.
+    with live_server.app.app_context():
+        from survey.data.models import Officer
+        from survey.data.queries import current_questionnaire
+
+        sent = services.InterviewSubmission(
+            desk_code="LC-01",
+            submission_id=str(uuid.uuid4()),
+            answers={k[2:]: v for k, v in TAPS.items()},
+            comment=None,
+            language="vi",
+            started_at=datetime.now(UTC) - timedelta(minutes=1),
+            duration_seconds=40,
+        )
+        officer = db.session.get(Officer, interviewer)
+        result = services.record_interview(officer, current_questionnaire(), sent)
+        assert result.outcome == services.Outcome.STORED
     page.goto(f"{live_server.url}/login")
     page.fill("#username", "camgiang")
     page.fill("#password", "demo-camgiang")
     page.click("button[type='submit']")
-    for path in ("/units/HD-CG/interviewers", "/units/HD-CG/interviewers/quality"):
+    page.wait_for_url("**/units/HD-CG")
+    for path, heading in (
+        ("/units/HD-CG/interviewers", "#new-interviewer"),
+        ("/units/HD-CG/interviewers/quality", "#summary"),
+    ):
         page.goto(live_server.url + path)
+        assert page.locator(heading).is_visible(), path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
         found[path] = _violations(page)
+        name = path.rsplit("/", 1)[-1]
+        page.screenshot(
+            path=artifacts / f"district-{name}-{request.node.callspec.id}.png", full_page=True
+        )
     context.close()
     assert {p: v for p, v in found.items() if v} == {}
