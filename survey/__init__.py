@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.district import views as district
     from survey.integrity import guard
     from survey.integrity import views as integrity
+    from survey.interviews import views as interviews
     from survey.officers import auth
     from survey.officers import views as officers
     from survey.reach import views as reach
@@ -77,6 +78,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         integrity.receipts,
         api.bp,
         reach.bp,
+        interviews.bp,
+        interviews.field,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
