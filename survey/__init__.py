@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.officers import views as officers
     from survey.reports import views as reports
     from survey.site import views as site
+    from survey.staff import views as staff
     from survey.web import errors
     from survey.web import i18n
     from survey.web import presenters
@@ -75,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         integrity.bp,
         integrity.receipts,
         api.bp,
+        staff.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

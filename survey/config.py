@@ -190,4 +190,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # Public results (/results/<unit>): a figure on fewer responses than this
         # is shown only as "chưa đủ phiếu" (too few to publish).
         "SURVEY_PUBLIC_MIN_RESPONSES": int(env.get("SURVEY_PUBLIC_MIN_RESPONSES", 30)),
+        # Officers' figures (/units/<unit>/officers): no rate, interval or verdict
+        # of an officer on fewer counted ratings than this (a few judge unfairly).
+        "SURVEY_OFFICER_MIN_RATINGS": int(env.get("SURVEY_OFFICER_MIN_RATINGS", 30)),
     }
