@@ -47,9 +47,9 @@ def downgrade():
         # SQLite 3.35+ drops a plain column in place; a batch copy of the officer
         # table would cascade to the officers' sessions.
         op.execute("ALTER TABLE officer DROP COLUMN is_leader")
-        # A column in a foreign key cannot be dropped in place: the table is copied.
+        # A column in a foreign key cannot be dropped in place: the table is copied
+        # without it (and so without its constraint, which SQLite reflects unnamed).
         with op.batch_alter_table("receipt_token", schema=None) as batch_op:
-            batch_op.drop_constraint(FK_NAME, type_="foreignkey")
             batch_op.drop_column("served_by_id")
     else:
         op.drop_column("officer", "is_leader")
