@@ -102,6 +102,8 @@ def add_served(app, username, answer_sets, *, desk="LC-01", when=None, flagged=F
                     procedure_field="ho_tich",
                     comment=comment,
                     language="vi",
+                    # As the counter's kiosk stores them during the officer's shift.
+                    channel="kiosk",
                     served_by_id=served_by,
                     flagged=flagged,
                     flag_reason="burst" if flagged else None,
@@ -203,7 +205,7 @@ def test_a_token_names_the_officer_and_the_rating_counts_for_them(app, live_serv
     assert sent.status_code == 303, sent.text
     with app.app_context():
         response = db.session.scalar(sa.select(SurveyResponse))
-        assert response.receipt_token_id is not None
+        assert response.receipt_token_id is not None and response.channel == "receipt"
         assert response.served_by_id == _officer_id(app, "lc.binh")
         assert not response.flagged
 
