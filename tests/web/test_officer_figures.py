@@ -474,3 +474,37 @@ def test_the_officers_pages_read_without_sideways_scrolling_at_360px(
         " return i && i.complete && i.naturalWidth > 0; }"
     )
     assert loaded
+
+
+@pytest.mark.browser
+def test_the_officers_pages_have_no_serious_accessibility_violation(
+    app, live_server, staff, browser
+):
+    from tests.conftest import skip_or_fail
+    from tests.web.test_axe_browser import AXE
+    from tests.web.test_axe_browser import _violations
+
+    if not AXE.exists():
+        skip_or_fail("axe-core is not installed (npm ci)")
+    add_served(app, "lc.an", same("5", 28) + same("3", 4), comment="Nhanh gọn.")
+    add_served(app, "lc.binh", same("4", 3))
+    base, period = live_server.url, this_month(app)
+    # The pages' CSP allows no inline script; the test's own injected axe is let through.
+    context = browser.new_context(viewport={"width": 360, "height": 740}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#username", "lc.chutich")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    found = {}
+    for path in (
+        f"/units/HD-CG-LC/officers?period={period}",
+        f"/units/HD-CG-LC/officers/lc.an?period={period}",
+        f"/units/HD-CG-LC/officers/lc.binh?period={period}",
+        "/units/HD-CG-LC/officers?period=13/2026",
+    ):
+        page.goto(base + path)
+        found[path] = _violations(page)
+    context.close()
+    assert {p: v for p, v in found.items() if v} == {}
