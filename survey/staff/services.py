@@ -294,7 +294,9 @@ def all_officers(viewer: Officer, unit: Unit, period: Period, *, what: str = "li
     definition, target = _context(unit, period)
     officers = _officers_of(unit, period)
     rows = _figures(unit, period, officers, definition, target, with_comments=False)
-    _audit(viewer, unit, period, officers, what)
+    # The chart shows only the officers with enough ratings: only they are seen there.
+    seen = [r.officer for r in rows if r.shown] if what == "chart" else officers
+    _audit(viewer, unit, period, seen, what)
     return FiguresPage(unit, period, minimum_ratings(), target, definition, rows)
 
 
@@ -305,7 +307,8 @@ def one_officer(
     officer or may see the unit's officers); a view by someone else is audited."""
     definition, target = _context(unit, period)
     rows = _figures(unit, period, [subject], definition, target, with_comments=what == "page")
-    _audit(viewer, unit, period, [subject], what)
+    if what != "chart" or rows[0].shown:  # an empty chart (404) shows nothing
+        _audit(viewer, unit, period, [subject], what)
     return FiguresPage(unit, period, minimum_ratings(), target, definition, rows)
 
 
