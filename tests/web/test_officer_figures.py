@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 import requests
 import sqlalchemy as sa
+from scipy.stats import beta
 
 from survey.data.models import Answer
 from survey.data.models import AuditEntry
@@ -390,6 +391,9 @@ def test_rates_equal_a_hand_count(app, live_server, staff):
     assert "77.1%" in overall
     assert "27 satisfied of 35 valid answers; 37 forms" in overall
     assert "Target 90% not met" in overall
+    # The exact (Clopper–Pearson) interval, from the beta quantiles by hand.
+    low, high = beta.ppf(0.025, 27, 35 - 27 + 1), beta.ppf(0.975, 27 + 1, 35 - 27)
+    assert f"95% CI: {low:.1%} – {high:.1%}" in overall
     rows = dict(
         re.findall(
             r"<tr><td>([^<]+)</td>\s*<td class=\"num\">([^<]+)</td>", section(page, "elements")
