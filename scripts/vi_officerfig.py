@@ -26,4 +26,11 @@ VI = {
     "Each officer’s rate against their number of answers, with limits around the target": "Tỷ lệ hài lòng của từng công chức theo số phiếu, với các giới hạn quanh mục tiêu",
     "Officers outside the %(level)s limits differ from the target by more than chance; inside the funnel, differences may be noise. Ranking officers is not meaningful.": "Công chức nằm ngoài giới hạn %(level)s khác mục tiêu không phải do ngẫu nhiên; trong phễu, chênh lệch có thể chỉ là ngẫu nhiên. Không nên xếp hạng công chức.",
     "No officer has enough ratings in this period to be placed on the plot.": "Chưa công chức nào có đủ số đánh giá trong kỳ để đưa lên biểu đồ.",
+    "Leader": "Lãnh đạo xã",
+    "Only the district or an administrator names the commune's leader.": "Chỉ huyện hoặc quản trị hệ thống mới xác định lãnh đạo xã.",
+    "Only a commune officer can be the commune's leader.": "Chỉ công chức cấp xã mới có thể là lãnh đạo xã.",
+    "%(name)s is now the commune's leader.": "%(name)s nay là lãnh đạo xã.",
+    "%(name)s is no longer the commune's leader.": "%(name)s không còn là lãnh đạo xã.",
+    "No longer the commune's leader": "Bỏ vai trò lãnh đạo xã",
+    "Make the commune's leader": "Đặt làm lãnh đạo xã",
 }

@@ -416,6 +416,14 @@ class Officer(db.Model):
             return self.is_leader and self.unit_id == unit.id
         return self.role == Role.DISTRICT and self.can_see(unit)
 
+    def may_set_leader(self, unit: Unit) -> bool:
+        """Whether this officer may name (or unname) the leader of the commune ``unit``:
+        a district officer for the communes below, or an administrator; never a
+        commune officer, not even the leader."""
+        if self.role == Role.ADMIN:
+            return True
+        return self.role == Role.DISTRICT and self.unit_id != unit.id and self.can_see(unit)
+
     def may_loosen_target(self, unit: Unit) -> bool:
         """Whether this officer may set ``unit`` a target below the one it inherits.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Response as HttpResponse
 from flask import abort
+from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -19,6 +20,8 @@ from flask_login import current_user
 from flask_login import login_required
 
 from survey.forms.officer import FEEDBACK_STATUSES
+from survey.officers.accounts import NotACommuneOfficer
+from survey.officers.accounts import set_leader as set_leader_of
 from survey.reports.content import chart_bytes
 from survey.staff import services
 from survey.web.lookup import period_choices
@@ -83,6 +86,32 @@ def officers(unit_code: str):
         choices=period_choices(unit, period),
         picker_endpoint="staff.officers",
         tab="staff",
+    )
+
+
+@bp.post("/leader")
+@login_required
+def set_leader(unit_code: str):
+    """Name an officer of the commune its leader, or no longer (district, administrator)."""
+    unit = _commune_or_404(unit_code)
+    if not current_user.may_set_leader(unit):
+        abort(
+            403, description=_("Only the district or an administrator names the commune's leader.")
+        )
+    subject = services.officer_of(unit, request.form.get("username", "")[:64])
+    if subject is None or subject.unit_id != unit.id:
+        abort(404, description=_("There is no such officer in this unit."))
+    leader = request.form.get("leader") == "1"
+    try:
+        set_leader_of(subject, leader, by=current_user)
+    except NotACommuneOfficer:
+        abort(422, description=_("Only a commune officer can be the commune's leader."))
+    if leader:
+        flash(_("%(name)s is now the commune's leader.", name=subject.full_name), "info")
+    else:
+        flash(_("%(name)s is no longer the commune's leader.", name=subject.full_name), "info")
+    return redirect(
+        url_for("staff.officers", unit_code=unit.code, period=request.args.get("period")), 303
     )
 
 

@@ -443,6 +443,54 @@ def test_set_leader_from_the_command_line(app, runner, staff):
         )
 
 
+def _leader_form(browser, base, username, leader):
+    page = browser.get(f"{base}/units/HD-CG-LC/officers", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    return browser.post(
+        f"{base}/units/HD-CG-LC/officers/leader",
+        data={
+            "csrf_token": token.group(1) if token else "",
+            "username": username,
+            "leader": "1" if leader else "0",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+
+
+def test_the_district_names_the_leader_on_the_page_and_no_commune_officer_can(
+    app, live_server, staff
+):
+    base = live_server.url
+    district = http_sign_in(base, "camgiang", "demo-camgiang")
+    named = _leader_form(district, base, "lc.an", True)
+    assert named.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(Officer.is_leader).where(Officer.username == "lc.an"))
+        entry = db.session.scalar(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action == "leader_set")
+            .order_by(AuditEntry.id.desc())
+        )
+        assert entry.detail == "lc.an" and entry.officer_id == _officer_id(app, "camgiang")
+    # Named, lc.an now sees a colleague's figures.
+    an = http_sign_in(base, "lc.an")
+    assert an.get(f"{base}/units/HD-CG-LC/officers/lc.binh", timeout=10).status_code == 200
+    # Not an officer of the commune: nothing changes.
+    assert _leader_form(district, base, "ca.dung", True).status_code == 404
+    # A leader cannot name another (nor unname themselves): the district decides.
+    leader = http_sign_in(base, "lc.chutich")
+    assert _leader_form(leader, base, "lc.binh", True).status_code == 403
+    assert _leader_form(leader, base, "lc.chutich", False).status_code == 403
+    unnamed = _leader_form(district, base, "lc.an", False)
+    assert unnamed.status_code == 303
+    with app.app_context():
+        flags = dict(db.session.execute(sa.select(Officer.username, Officer.is_leader)).all())
+    assert not flags["lc.an"] and not flags["lc.binh"] and not flags["ca.dung"]
+    assert flags["lc.chutich"]
+    assert an.get(f"{base}/units/HD-CG-LC/officers/lc.binh", timeout=10).status_code == 403
+
+
 # -- on a phone -------------------------------------------------------------------
 
 
