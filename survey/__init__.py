@@ -51,8 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.district import views as district
     from survey.integrity import guard
     from survey.integrity import views as integrity
+    from survey.interviews import views as interviews
     from survey.officers import auth
     from survey.officers import views as officers
+    from survey.reach import views as reach
     from survey.reports import views as reports
     from survey.site import views as site
     from survey.staff import views as staff
@@ -76,6 +78,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         integrity.bp,
         integrity.receipts,
         api.bp,
+        reach.bp,
+        interviews.bp,
+        interviews.field,
         staff.bp,
     ):
         app.register_blueprint(blueprint)

@@ -7,7 +7,7 @@ with the token is stored with that officer as ``response.served_by_id``.
 of the commune (``/units/<unit>/officers``).
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0015 (first written on 0012; re-chained after the interviewers merge)
 Create Date: 2026-11-30 16:30:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0018"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
