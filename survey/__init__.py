@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.reach import views as reach
     from survey.reports import views as reports
     from survey.site import views as site
+    from survey.staff import views as staff
     from survey.web import errors
     from survey.web import i18n
     from survey.web import presenters
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         reach.bp,
         interviews.bp,
         interviews.field,
+        staff.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

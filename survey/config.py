@@ -201,4 +201,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_INTERVIEW_MIN_SECONDS": int(env.get("SURVEY_INTERVIEW_MIN_SECONDS", 120)),
         "SURVEY_INTERVIEW_SAME_SHARE": float(env.get("SURVEY_INTERVIEW_SAME_SHARE", 0.2)),
         "SURVEY_INTERVIEW_SAME_MIN": int(env.get("SURVEY_INTERVIEW_SAME_MIN", 5)),
+        # Officers' figures (/units/<unit>/officers): no rate, interval or verdict
+        # of an officer on fewer counted ratings than this (a few judge unfairly).
+        "SURVEY_OFFICER_MIN_RATINGS": int(env.get("SURVEY_OFFICER_MIN_RATINGS", 30)),
     }

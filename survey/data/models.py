@@ -367,6 +367,10 @@ class Officer(db.Model):
     wants_reports: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     quiet_start: so.Mapped[str | None] = so.mapped_column(sa.String(5))
     quiet_end: so.Mapped[str | None] = so.mapped_column(sa.String(5))
+    # The commune's leader (lãnh đạo UBND xã, or whoever heads its one-stop desk):
+    # a commune officer who may see every officer's figures of the commune. Set by
+    # ``flask survey set-leader`` (recorded in the audit log).
+    is_leader: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     unit: so.Mapped[Unit | None] = so.relationship()
 
@@ -407,6 +411,24 @@ class Officer(db.Model):
         """Whether this officer may enter ``unit``'s dossier volumes (the weights of the
         district figure): a district officer for the communes below it, or an
         administrator. A commune sees its volumes but never sets its own weight."""
+        if self.role == Role.ADMIN:
+            return True
+        return self.role == Role.DISTRICT and self.unit_id != unit.id and self.can_see(unit)
+
+    def may_see_officers_of(self, unit: Unit) -> bool:
+        """Whether this officer may see the figures of every officer of ``unit``:
+        the commune's leader for their own commune, a district officer for the
+        communes below, or an administrator. Any officer may see their own."""
+        if self.role == Role.ADMIN:
+            return True
+        if self.role == Role.COMMUNE:
+            return self.is_leader and self.unit_id == unit.id
+        return self.role == Role.DISTRICT and self.can_see(unit)
+
+    def may_set_leader(self, unit: Unit) -> bool:
+        """Whether this officer may name (or unname) the leader of the commune ``unit``:
+        a district officer for the communes below, or an administrator; never a
+        commune officer, not even the leader."""
         if self.role == Role.ADMIN:
             return True
         return self.role == Role.DISTRICT and self.unit_id != unit.id and self.can_see(unit)
@@ -617,9 +639,13 @@ class ReceiptToken(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # The officer who handled the dossier, as the one-stop software names them: the
+    # rating made with the token is stored with this officer (``served_by_id``).
+    served_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
 
     unit: so.Mapped[Unit] = so.relationship()
     desk: so.Mapped[Desk] = so.relationship()
+    served_by: so.Mapped[Officer | None] = so.relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("unit_id", "dossier_hash", name="uq_receipt_token_unit_dossier"),
