@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.district import views as district
     from survey.integrity import guard
     from survey.integrity import views as integrity
+    from survey.kiosk import views as kiosk
     from survey.officers import auth
     from survey.officers import views as officers
     from survey.reports import views as reports
@@ -75,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         integrity.bp,
         integrity.receipts,
         api.bp,
+        kiosk.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)
