@@ -317,19 +317,24 @@ def test_a_shift_from_the_officers_phone(app, officer, tablet):
     page = officer.get("/kiosk/me").get_data(as_text=True)
     assert 'id="start-LC-01"' in page and 'id="start-LC-02"' in page
     token = csrf_of(officer, "/kiosk/me")
-    assert officer.post("/kiosk/me/shift", data={"csrf_token": token, "desk": "LC-01"}).status_code == 303
+    started = officer.post("/kiosk/me/shift", data={"csrf_token": token, "desk": "LC-01"})
+    assert started.status_code == 303
     assert "Bàn 1" in officer.get("/kiosk/me").get_data(as_text=True)
     assert tablet.get("/kiosk/state").json["serving"].startswith("Công chức")
     assert tablet.post("/kiosk/ratings", json=rating()).status_code == 201
     # A shift at the other desk ends this one: one officer, one counter.
-    assert officer.post("/kiosk/me/shift", data={"csrf_token": token, "desk": "LC-02"}).status_code == 303
+    started = officer.post("/kiosk/me/shift", data={"csrf_token": token, "desk": "LC-02"})
+    assert started.status_code == 303
     assert tablet.get("/kiosk/state").json["serving"] is None
     assert responses(app)[0].served_by_id == officer_id(app, "laicach")
     assert officer.post("/kiosk/me/shift/end", data={"csrf_token": token}).status_code == 303
     with app.app_context():
-        assert db.session.scalar(
-            sa.select(sa.func.count(KioskShift.id)).where(KioskShift.ended_at.is_(None))
-        ) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(KioskShift.id)).where(KioskShift.ended_at.is_(None))
+            )
+            == 0
+        )
 
 
 def test_too_many_wrong_pins_lock_the_pin_for_a_while(app, officer, tablet):
