@@ -400,3 +400,24 @@ def test_the_kiosk_page_with_its_script_and_style_weighs_at_most_40_kb(app, tabl
     assert total <= 40 * 1024, total
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == 0
+
+
+def test_pairing_revoking_and_shifts_are_not_kept_without_their_audit_entry(app, officer, tablet):
+    """Both or neither: with the audit log refusing entries, nothing changes."""
+    from tests.test_transactions import refuse_audit
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # the 500 a user would see
+    set_pin(officer, "2580")
+    with app.app_context():
+        kiosk_id = db.session.scalar(sa.select(Kiosk.id))
+    refuse_audit(app)
+    token = csrf_of(officer, "/units/HD-CG-LC/desks")
+    assert officer.post("/kiosk/desks/LC-02/code", data={"csrf_token": token}).status_code == 500
+    assert officer.post(f"/kiosk/{kiosk_id}/revoke", data={"csrf_token": token}).status_code == 500
+    me = officer_id(app, "laicach")
+    assert tablet.post("/kiosk/shift", json={"officer": me, "pin": "2580"}).status_code == 500
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Kiosk.id))) == 1
+        assert db.session.scalar(sa.select(Kiosk.revoked_at)) is None
+        assert db.session.scalar(sa.select(sa.func.count(KioskShift.id))) == 0
+    assert tablet.get("/kiosk").status_code == 200
