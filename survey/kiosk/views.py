@@ -171,15 +171,20 @@ def pair():
 
 
 def _json_body() -> dict:
-    if not request.is_json:
-        abort(415)
-    body = request.get_json(silent=True)
+    """The JSON object posted, read before anything else: a form post (which a
+    cross-site page could send, and which carries no CSRF token here) is refused
+    with 400 before the tablet's credential is even looked at."""
+    body = request.get_json(silent=True) if request.is_json else None
     if not isinstance(body, dict):
         abort(_json(_("The request is not valid."), 400))
     return body
 
 
 def _json(message: str, status: int, **extra):
+    """A JSON answer whose ``message`` the kiosk shows as it is (in the tablet's
+    language); errors also carry ``error`` and ``status``, as the API's do."""
+    if status >= 400:
+        extra = {"error": message, "status": status, **extra}
     return make_response(jsonify(message=message, **extra), status)
 
 
@@ -229,9 +234,11 @@ def _rating_from(body: dict) -> tuple[services.KioskRating, int | None]:
 def rate():
     """Store one rating of the tablet's desk: 201 stored, 200 already stored (a
     resend), 202 stored for review (the tablet was revoked), 409 made under another
-    pairing, 422 not valid, 429 within the minimum gap (nothing stored)."""
+    pairing, 422 not valid, 429 within the minimum gap (nothing stored), 400 not a
+    JSON object, 401 not a paired tablet."""
+    body = _json_body()
     kiosk = _kiosk_or_401(allow_revoked=True)
-    rating, made_on = _rating_from(_json_body())
+    rating, made_on = _rating_from(body)
     if made_on is not None and made_on != kiosk.id:
         # Queued under an earlier pairing of this browser: storing it for this
         # pairing's desk could put it at the wrong desk.
@@ -304,8 +311,8 @@ def _shift_problem_text(result: services.ShiftResult, desk) -> tuple[str, int]:
 @csrf.exempt
 def start_shift():
     """An officer of the desk's commune starts a shift on the tablet with a PIN."""
-    kiosk = _kiosk_or_401()
     body = _json_body()
+    kiosk = _kiosk_or_401()
     officer_id, pin = body.get("officer"), body.get("pin")
     if not isinstance(officer_id, int) or not isinstance(pin, str) or len(pin) > 32:
         return _json(_("Please choose your name and type your PIN."), 422)
@@ -327,8 +334,8 @@ def start_shift():
 @csrf.exempt
 def end_shift():
     """End the shift at the tablet's desk (the officer leaves the counter)."""
-    kiosk = _kiosk_or_401()
     _json_body()
+    kiosk = _kiosk_or_401()
     services.end_shift_at(kiosk)
     return _json(_("Shift ended."), 200, **_state(kiosk))
 
@@ -347,9 +354,9 @@ def _desk_managed_or_404(desk_code: str):
 @login_required
 def issue_code(desk_code: str):
     """A one-time code that pairs a tablet with the desk, shown once."""
-    desk = _desk_managed_or_404(desk_code)
     if not ActionForm().validate_on_submit():
         abort(400)
+    desk = _desk_managed_or_404(desk_code)
     if not desk.active:
         abort(409, description=_("This desk no longer takes ratings."))
     kiosk, code = services.issue_code(current_user, desk)
@@ -366,11 +373,11 @@ def issue_code(desk_code: str):
 @login_required
 def revoke(kiosk_id: int):
     """End a tablet's pairing (or cancel its code), from the desks page."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
     kiosk = services.find_kiosk(kiosk_id)
     if kiosk is None or not current_user.can_see(kiosk.desk.unit):
         abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     if services.revoke(current_user, kiosk):
         flash(_("The tablet at %(desk)s is no longer paired.", desk=kiosk.desk.name), "info")
     unit_code = request.form.get("unit") or kiosk.desk.unit.code

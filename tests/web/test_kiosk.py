@@ -227,7 +227,7 @@ def test_bad_ratings_store_nothing(app, tablet):
         answer = tablet.post("/kiosk/ratings", json=body)
         assert answer.status_code == status, body
         assert answer.json["message"]
-    assert tablet.post("/kiosk/ratings", data="x=1").status_code == 415
+    assert tablet.post("/kiosk/ratings", data={"x": "1"}).status_code == 400
     unpaired = app.test_client().post("/kiosk/ratings", json=rating())
     assert unpaired.status_code == 401 and unpaired.json["paired"] is False
     assert responses(app) == []
