@@ -229,3 +229,39 @@ def test_ratings_queued_by_a_tablet_revoked_meanwhile_are_kept_for_review(
     (row,) = stored(app)
     assert row.flagged and row.flag_reason == "revoked_kiosk" and row.answer_map()["overall"] == "4"
     assert queue_length(tablet) == 0
+
+
+def test_the_kiosk_pages_have_no_serious_accessibility_violation(live_server, officers, browser):
+    """axe-core on the pairing form (with a refused code), the kiosk with its
+    follow-up and shift sheet open, and the officer's shift and PIN page."""
+    from tests.web.test_axe_browser import AXE
+    from tests.web.test_axe_browser import _violations
+
+    if not AXE.exists():
+        from tests.conftest import skip_or_fail
+
+        skip_or_fail("axe-core is not installed (npm ci)")
+    context = browser.new_context(
+        viewport={"width": 800, "height": 1280}, has_touch=True, bypass_csp=True
+    )
+    page = context.new_page()
+    found = {}
+    page.goto(f"{live_server.url}/kiosk")
+    page.fill("#code", "ABCD-2345")
+    page.click("button.send")
+    found["pair (refused)"] = _violations(page)
+    pair(page, live_server)
+    page.click("label.opt:has(input[name='overall'][value='1'])")
+    found["kiosk, follow-up"] = _violations(page)
+    page.click("#shift-open")
+    found["kiosk, shift sheet"] = _violations(page)
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name='username']", "laicach")
+    page.fill("input[name='password']", "demo-laicach")
+    page.click("button[type='submit']")
+    page.goto(f"{live_server.url}/kiosk/me")
+    found["/kiosk/me"] = _violations(page)
+    page.goto(f"{live_server.url}/units/HD-CG-LC/desks")
+    found["desks with kiosks"] = _violations(page)
+    context.close()
+    assert {p: v for p, v in found.items() if v} == {}
