@@ -17,3 +17,19 @@ VI = {
     "People answer differently on their own phone, on a tablet in front of the officer, on paper or to an interviewer: read each channel's rate beside the others.": "Người dân trả lời khác nhau khi dùng điện thoại của mình, máy tính bảng trước mặt cán bộ, phiếu giấy hay khi được phỏng vấn: hãy đọc tỷ lệ của từng kênh bên cạnh nhau.",
     "By channel": "Theo kênh",
 }
+VI.update(
+    {
+        "The figures on this page include: %(channels)s.": "Số liệu trên trang này gồm: %(channels)s.",
+        "Show the figures of:": "Xem số liệu của:",
+        "Only: %(channels)s": "Chỉ gồm: %(channels)s",
+        "Channels included": "Các kênh được tính",
+        "Channels": "Các kênh",
+    }
+)
+VI.update(
+    {
+        "%(points)s points (%(low)s to %(high)s): a real difference": "%(points)s điểm (từ %(low)s đến %(high)s): khác biệt thật",
+        "%(points)s points (%(low)s to %(high)s): may be chance": "%(points)s điểm (từ %(low)s đến %(high)s): có thể do ngẫu nhiên",
+        "Against the other channels": "So với các kênh còn lại",
+    }
+)
