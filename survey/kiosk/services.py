@@ -204,6 +204,7 @@ def find_desk_by_code(code: str) -> Desk | None:
 class KioskRow:
     kiosk: Kiosk
     state: str  # "waiting" (code not used yet), "paired", "expired", "revoked"
+    serving: str | None = None  # the officer on duty at the kiosk's desk
 
 
 def unit_kiosks(unit: Unit) -> list[KioskRow]:
@@ -224,6 +225,18 @@ def unit_kiosks(unit: Unit) -> list[KioskRow]:
         )
         .order_by(Desk.code, Kiosk.id)
     )
+    kiosks = list(kiosks)
+    serving = dict(
+        db.session.execute(
+            sa.select(KioskShift.desk_id, Officer.full_name)
+            .join(Officer, Officer.id == KioskShift.officer_id)
+            .where(
+                KioskShift.desk_id.in_({k.desk_id for k in kiosks}),
+                KioskShift.ended_at.is_(None),
+            )
+            .order_by(KioskShift.started_at)
+        ).all()
+    )
     rows = []
     for kiosk in kiosks:
         if kiosk.revoked_at is not None:
@@ -234,7 +247,7 @@ def unit_kiosks(unit: Unit) -> list[KioskRow]:
             state = "expired"
         else:
             state = "waiting"
-        rows.append(KioskRow(kiosk, state))
+        rows.append(KioskRow(kiosk, state, serving.get(kiosk.desk_id)))
     return rows
 
 

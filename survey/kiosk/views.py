@@ -240,9 +240,14 @@ def rate():
     kiosk = _kiosk_or_401(allow_revoked=True)
     rating, made_on = _rating_from(body)
     if made_on is not None and made_on != kiosk.id:
-        # Queued under an earlier pairing of this browser: storing it for this
-        # pairing's desk could put it at the wrong desk.
-        return _json(_("This rating was made under another pairing of the tablet."), 409)
+        # Queued under an earlier pairing of this browser (it was paired again,
+        # after a revocation or a new secret key): stored as made under that
+        # pairing when it was at the same desk; another desk's would be the
+        # wrong place, so it is refused.
+        earlier = services.find_kiosk(made_on) if made_on <= DB_INT32_MAX else None
+        if earlier is None or earlier.desk_id != kiosk.desk_id or earlier.paired_at is None:
+            return _json(_("This rating was made under another pairing of the tablet."), 409)
+        kiosk = earlier
     row = questionnaire_by_version(rating.version) if rating.version else None
     if row is None:
         return _json(_("The rating is not valid."), 422, problem="questionnaire version")

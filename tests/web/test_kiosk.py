@@ -302,6 +302,8 @@ def test_a_shift_by_pin_puts_the_officer_on_the_kiosk_and_on_its_ratings(app, of
     assert started.status_code == 201 and started.json["serving"]
     page = tablet.get("/kiosk").get_data(as_text=True)
     assert "Đang phục vụ: Công chức Văn phòng – Thống kê (Lai Cách)" in page
+    desks = officer.get("/units/HD-CG-LC/desks").get_data(as_text=True)
+    assert "Đang phục vụ: Công chức Văn phòng – Thống kê (Lai Cách)" in desks
     assert tablet.post("/kiosk/ratings", json=rating()).status_code == 201
 
     ended = tablet.post("/kiosk/shift/end", json={})
@@ -421,3 +423,30 @@ def test_pairing_revoking_and_shifts_are_not_kept_without_their_audit_entry(app,
         assert db.session.scalar(sa.select(Kiosk.revoked_at)) is None
         assert db.session.scalar(sa.select(sa.func.count(KioskShift.id))) == 0
     assert tablet.get("/kiosk").status_code == 200
+
+
+def test_a_rating_queued_under_an_earlier_pairing_goes_to_its_own_desk_or_nowhere(
+    app, officer, tablet
+):
+    """A browser paired again keeps what it queued before: stored as made under the
+    earlier pairing if that was at the same desk, refused if at another desk."""
+    app.config["SURVEY_KIOSK_MIN_GAP_SECONDS"] = 0
+    with app.app_context():
+        first = db.session.scalar(sa.select(Kiosk.id))
+    token = csrf_of(officer, "/units/HD-CG-LC/desks")
+    assert officer.post(f"/kiosk/{first}/revoke", data={"csrf_token": token}).status_code == 303
+    assert pair(tablet, issue_code(officer, "LC-01")).status_code == 303  # paired again
+    other = app.test_client()
+    assert pair(other, issue_code(officer, "LC-02")).status_code == 303
+    with app.app_context():
+        elsewhere = db.session.scalar(sa.select(Kiosk.id).order_by(Kiosk.id.desc()))
+    # Made by the revoked pairing: kept, for review, at its desk.
+    same_desk = tablet.post("/kiosk/ratings", json=rating(kiosk=first))
+    assert same_desk.status_code == 202
+    other_desk = tablet.post("/kiosk/ratings", json=rating(kiosk=elsewhere))
+    assert other_desk.status_code == 409 and other_desk.json["message"]
+    (row,) = responses(app)
+    assert row.flag_reason == "revoked_kiosk"
+    with app.app_context():
+        assert db.session.get(SurveyResponse, row.id).desk.code == "LC-01"
+    assert tablet.post("/kiosk/ratings", json=rating()).status_code == 201  # the new pairing
