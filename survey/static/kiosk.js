@@ -188,6 +188,8 @@
   function show(state) {
     serving.textContent = state.serving ? serving.dataset.msgServing.replace("{name}", state.serving) : "";
     var list = document.getElementById("shift-officers");
+    var chosen = list.querySelector("input:checked"); // kept if the list arrives after a tap
+    chosen = chosen ? chosen.value : "";
     list.textContent = "";
     state.officers.forEach(function (o) {
       var label = document.createElement("label"), input = document.createElement("input"), span = document.createElement("span");
@@ -195,6 +197,7 @@
       input.type = "radio";
       input.name = "officer";
       input.value = o.id;
+      input.checked = String(o.id) === chosen;
       span.textContent = o.name;
       label.appendChild(input);
       label.appendChild(span);
@@ -229,6 +232,7 @@
   }
   document.getElementById("shift-open").addEventListener("click", function () {
     sheet.hidden = false;
+    refresh(); // a shift started from a phone since, or a PIN just set
   });
   document.getElementById("shift-close").addEventListener("click", closeShift);
   document.getElementById("shift-end").addEventListener("click", function () {
