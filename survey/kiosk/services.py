@@ -354,7 +354,8 @@ def submit_rating(kiosk: Kiosk, row: QuestionnaireVersion, rating: KioskRating) 
     - Past the desk's ceiling (``guard.over_desk_ceiling``) it is stored flagged
       ``burst``, as the phone form's ratings are.
     - From a revoked kiosk (queued before the tablet learnt of it) it is stored
-      flagged ``revoked_kiosk``, for the district to judge: kept, not counted.
+      flagged ``revoked_kiosk``, for the district to judge: kept, not counted
+      (the gap still applies).
     """
     if not _UUID.fullmatch(rating.submission_id or ""):
         return RatingResult(RatingOutcome.INVALID, problem="submission id")
@@ -372,34 +373,34 @@ def submit_rating(kiosk: Kiosk, row: QuestionnaireVersion, rating: KioskRating) 
         # move a rating out of the kiosk's life.
         made = min(max(rating.made_at, kiosk.paired_at or now), now)
     flag = None
+    # The update locks the kiosk's row until the commit (PostgreSQL) or takes
+    # the database's write lock (SQLite): two posts of one kiosk judge the gap
+    # one after the other. The gap holds for a revoked kiosk too, so a lost
+    # tablet cannot flood the flagged list.
+    db.session.execute(
+        sa.update(Kiosk)
+        .where(Kiosk.id == kiosk.id)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    last = db.session.scalar(sa.select(Kiosk.last_made_at).where(Kiosk.id == kiosk.id))
+    gap = current_app.config["SURVEY_KIOSK_MIN_GAP_SECONDS"]
+    if last is not None and abs((made - last).total_seconds()) < gap:
+        if not rating.offline:
+            db.session.rollback()
+            wait = gap - (made - last).total_seconds()
+            return RatingResult(RatingOutcome.TOO_SOON, retry_after=max(1, math.ceil(wait)))
+        flag = "kiosk_gap"
+    db.session.execute(
+        sa.update(Kiosk)
+        .where(Kiosk.id == kiosk.id)
+        .values(last_made_at=made if last is None else max(last, made))
+        .execution_options(synchronize_session=False)
+    )
     if kiosk.revoked_at is not None:
-        flag = "revoked_kiosk"
-    else:
-        # The update locks the kiosk's row until the commit (PostgreSQL) or takes
-        # the database's write lock (SQLite): two posts of one kiosk judge the gap
-        # one after the other.
-        db.session.execute(
-            sa.update(Kiosk)
-            .where(Kiosk.id == kiosk.id)
-            .values(last_seen_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        last = db.session.scalar(sa.select(Kiosk.last_made_at).where(Kiosk.id == kiosk.id))
-        gap = current_app.config["SURVEY_KIOSK_MIN_GAP_SECONDS"]
-        if last is not None and abs((made - last).total_seconds()) < gap:
-            if not rating.offline:
-                db.session.rollback()
-                wait = gap - (made - last).total_seconds()
-                return RatingResult(RatingOutcome.TOO_SOON, retry_after=max(1, math.ceil(wait)))
-            flag = "kiosk_gap"
-        db.session.execute(
-            sa.update(Kiosk)
-            .where(Kiosk.id == kiosk.id)
-            .values(last_made_at=made if last is None else max(last, made))
-            .execution_options(synchronize_session=False)
-        )
-        if flag is None and guard.over_desk_ceiling(kiosk.desk):
-            flag = "burst"
+        flag = "revoked_kiosk"  # kept for review whatever else it is
+    elif flag is None and guard.over_desk_ceiling(kiosk.desk):
+        flag = "burst"
     served_by = on_duty_at(kiosk.desk_id, made)
     stored = store_response(
         desk=kiosk.desk,
