@@ -33,3 +33,23 @@ VI.update(
         "Against the other channels": "So với các kênh còn lại",
     }
 )
+VI.update(
+    {
+        "Response rates": "Tỷ lệ phản hồi",
+        "How many of the citizens whose dossiers were handled gave a rating, and by which channel. A rate heard from few citizens, or from one channel only, speaks for them rather than for everyone.": "Bao nhiêu người dân đã được giải quyết hồ sơ đã đánh giá, và qua kênh nào. Tỷ lệ hài lòng chỉ từ ít người, hoặc chỉ từ một kênh, phản ánh những người đó chứ không phải mọi người dân.",
+        "Dossiers handled": "Hồ sơ đã giải quyết",
+        "Ratings": "Số phiếu",
+        "Ratings per dossier": "Số phiếu trên số hồ sơ",
+        "not entered": "chưa nhập",
+        "missing: %(months)s": "thiếu: %(months)s",
+        "Ratings per dossier is shown only when every month of the period has its dossier count (entered by the district on the volumes page).": "Số phiếu trên số hồ sơ chỉ hiện khi mọi tháng trong kỳ đã có số hồ sơ (huyện nhập ở trang số hồ sơ).",
+        "Handed out and answered": "Đã phát và đã trả lời",
+        "Handed out": "Đã phát",
+        "Answered": "Đã trả lời",
+        "Response rate": "Tỷ lệ phản hồi",
+        "No receipt links, paper ballots or invitations were handed out in this period.": "Trong kỳ này chưa phát đường dẫn giấy hẹn, phiếu giấy hay lời mời nào.",
+        "Receipt links issued": "Đường dẫn giấy hẹn đã cấp",
+        "Paper ballots printed": "Phiếu giấy đã in",
+        "Invitations sent": "Lời mời đã gửi",
+    }
+)

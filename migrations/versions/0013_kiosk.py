@@ -6,7 +6,7 @@ officer served at a desk when; an officer's PIN is stored hashed, with the
 count of wrong tries that locks it. New tables only: nothing existing changes.
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-30 16:30:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0012'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -62,6 +62,7 @@ def flag_labels() -> dict[str, str]:
         "replaced": _("Replaced by a later rating of the desk from the same phone"),
         "revoked_kiosk": _("Sent by a kiosk after its pairing was revoked (queued offline)"),
         "kiosk_gap": _("Made on a kiosk within the minimum gap after its previous rating"),
+        "interview": _("Interview left out by the district after its quality checks"),
     }
 
 

@@ -238,6 +238,16 @@ def headline_title(s) -> str:
     return _("District figure (pooled: every answer counts equally)")
 
 
+def handed_out_label(channel) -> str:
+    """What a channel hands out to be answered."""
+    labels = {
+        Channel.RECEIPT: _("Receipt links issued"),
+        Channel.PAPER: _("Paper ballots printed"),
+        Channel.INVITATION: _("Invitations sent"),
+    }
+    return labels.get(Channel(channel)) or channel_label(channel)
+
+
 def channel_label(channel) -> str:
     """A channel's name for people (the stored value is a code)."""
     labels = {
@@ -314,6 +324,8 @@ def init_app(app) -> None:
             "weights_text": weights_text,
             "headline_title": headline_title,
             "channel_label": channel_label,
+            "handed_out_label": handed_out_label,
+            "months_text": months_text,
             "channels_text": channels_text,
             "dominant_text": dominant_text,
             "difference_text": difference_text,
