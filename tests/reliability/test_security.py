@@ -69,6 +69,8 @@ def _sample_url(rule, response_id: int) -> str:
         "response_id": response_id,
         "code": "K7M2QX9P",
         "kiosk_id": 1,
+        "officer_id": 1,
+        "assignment_id": 1,
     }
     missing = set(rule.arguments) - values.keys()
     assert not missing, f"add a sample value for {missing} of {rule.rule}"
