@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.integrity import guard
     from survey.integrity import views as integrity
     from survey.interviews import views as interviews
+    from survey.kiosk import views as kiosk
     from survey.officers import auth
     from survey.officers import views as officers
     from survey.reach import views as reach
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         integrity.bp,
         integrity.receipts,
         api.bp,
+        kiosk.bp,
         reach.bp,
         interviews.bp,
         interviews.field,

@@ -190,6 +190,14 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # Public results (/results/<unit>): a figure on fewer responses than this
         # is shown only as "chưa đủ phiếu" (too few to publish).
         "SURVEY_PUBLIC_MIN_RESPONSES": int(env.get("SURVEY_PUBLIC_MIN_RESPONSES", 30)),
+        # Kiosks (survey/kiosk): a tablet shared by everyone at a desk has no
+        # per-phone limit, only a minimum gap between two of its ratings.
+        "SURVEY_KIOSK_MIN_GAP_SECONDS": float(env.get("SURVEY_KIOSK_MIN_GAP_SECONDS", 10)),
+        "SURVEY_KIOSK_CODE_MINUTES": int(env.get("SURVEY_KIOSK_CODE_MINUTES", 10)),
+        "SURVEY_KIOSK_DAYS": int(env.get("SURVEY_KIOSK_DAYS", 180)),
+        "SURVEY_KIOSK_IDLE_SECONDS": int(env.get("SURVEY_KIOSK_IDLE_SECONDS", 60)),
+        "SURVEY_KIOSK_PIN_ATTEMPTS": int(env.get("SURVEY_KIOSK_PIN_ATTEMPTS", 5)),
+        "SURVEY_KIOSK_PIN_LOCK_MINUTES": int(env.get("SURVEY_KIOSK_PIN_LOCK_MINUTES", 15)),
         # Field interviews (survey/interviews): how far an interviewer's device clock
         # may run ahead of the server's, and how long an interview queued offline
         # may wait before it is sent (it is judged by the time it started).

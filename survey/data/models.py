@@ -851,6 +851,81 @@ class FeedbackCase(db.Model):
     )
 
 
+class Kiosk(db.Model):
+    """A rating tablet at a desk (issue 21), paired with a one-time code.
+
+    An officer creates the row with a pairing code (only its keyed hash is kept,
+    valid ``SURVEY_KIOSK_CODE_MINUTES``); the tablet that types the code gets a
+    long-lived credential in a cookie, of which only the keyed hash is stored. A
+    revoked kiosk's credential still names the row, so ratings it queued offline
+    before it learnt of the revocation are stored (flagged) rather than lost.
+    """
+
+    __tablename__ = "kiosk"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"), index=True)
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    code_expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    credential_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    paired_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # When the kiosk's latest accepted rating was made: the minimum gap between
+    # two ratings of one kiosk is measured from it.
+    last_made_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    desk: so.Mapped[Desk] = so.relationship()
+    created_by: so.Mapped[Officer | None] = so.relationship(foreign_keys=[created_by_id])
+
+
+class KioskShift(db.Model):
+    """An officer on duty at a desk, from ``started_at`` until ``ended_at``.
+
+    A kiosk rating made during the shift carries the officer (``served_by_id``).
+    One shift is open per desk at a time: a new one ends the previous one.
+    """
+
+    __tablename__ = "kiosk_shift"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    officer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("officer.id"), index=True)
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # "pin" (typed on the kiosk) or "phone" (the officer's own signed-in phone).
+    started_via: so.Mapped[str] = so.mapped_column(sa.String(8))
+
+    desk: so.Mapped[Desk] = so.relationship()
+    officer: so.Mapped[Officer] = so.relationship()
+
+    __table_args__ = (
+        sa.Index("ix_kiosk_shift_desk_id_started_at", "desk_id", "started_at"),
+        sa.CheckConstraint("started_via IN ('pin', 'phone')", name="started_via"),
+    )
+
+
+class OfficerPin(db.Model):
+    """An officer's short PIN for starting a shift on a kiosk, stored hashed.
+
+    ``failures`` wrong PINs in a row lock it until ``locked_until``, so the few
+    thousand possible PINs cannot be tried at the counter.
+    """
+
+    __tablename__ = "officer_pin"
+
+    officer_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("officer.id", ondelete="CASCADE"), primary_key=True
+    )
+    pin_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    failures: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    locked_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+
 class InterviewAssignment(db.Model):
     """An interviewer's assignment: one commune, from one date to another (Vietnam
     dates, both included). Set by an officer of the district above the commune."""
