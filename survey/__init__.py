@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.district import views as district
     from survey.integrity import guard
     from survey.integrity import views as integrity
+    from survey.invitations import views as invitations
     from survey.officers import auth
     from survey.officers import views as officers
     from survey.reports import views as reports
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         reports.bp,
         integrity.bp,
         integrity.receipts,
+        invitations.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)

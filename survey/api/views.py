@@ -6,7 +6,9 @@ the unit, from ``flask survey create-api-key``); the read endpoints take the
 officer's session, with the same permissions as the pages.
 
 ``POST /api/v1/tokens`` takes ``{"desk_code": ..., "dossier_number": ...,
-"expires_in_days": ...}``. Its errors are JSON ``{"error": <code>, "detail":
+"expires_in_days": ...}`` and, for a dossier filed online, ``"phone"`` (with
+``"send_via"``: ``"sms"`` or ``"zalo"``) or ``"email"``: the service then sends
+the citizen the token's link (survey/invitations). Its errors are JSON ``{"error": <code>, "detail":
 <message>, "status": <int>}``; the codes are stable, the messages are for the
 integrator (English).
 """
@@ -38,6 +40,7 @@ from survey.integrity.tokens import DossierAlreadyRated
 from survey.integrity.tokens import api_key_for
 from survey.integrity.tokens import issue
 from survey.integrity.tokens import valid_dossier
+from survey.invitations import services as invitations
 from survey.render import qr
 from survey.reports.summary import source_split
 from survey.reports.summary import summarise
@@ -90,8 +93,18 @@ def create_token():
     days = body.get("expires_in_days", current_app.config["SURVEY_TOKEN_DAYS"])
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
         fields["expires_in_days"] = f"an integer from 1 to {MAX_TOKEN_DAYS}"
+    messages = {}
+    try:
+        # Checked before anything is stored: a bad contact mints no token.
+        contact = invitations.read_contact(body)
+    except invitations.ContactInvalid as invalid:
+        fields.update(invalid.fields)
+        messages = invalid.messages
     if fields:
-        return _error(422, "invalid_fields", "Some fields are missing or not valid.", fields=fields)
+        extra = {"messages": messages} if messages else {}
+        return _error(
+            422, "invalid_fields", "Some fields are missing or not valid.", fields=fields, **extra
+        )
 
     try:
         minted = issue(key, desk_code, dossier, days)
@@ -100,6 +113,27 @@ def create_token():
     except DossierAlreadyRated:
         return _error(409, "already_rated", "This dossier has already been rated.")
     token = minted.token
+    invitation = None
+    if contact is not None:
+        try:
+            invited = invitations.invite(token, contact)
+        except invitations.InvitationRefused:
+            return _error(
+                409,
+                "too_many_invitations",
+                f"This dossier has been sent invitations at {invitations.MAX_PER_DOSSIER} "
+                "contacts already.",
+                token=token.code,
+            )
+        invitation = {
+            "send_via": invited.invitation.via,
+            "status": "queued" if invited.created else "already_invited",
+            "reminder_at": (
+                invited.invitation.reminder_due_at.isoformat()
+                if invited.invitation.reminder_due_at
+                else None
+            ),
+        }
     qr_png = qr.png(token_url(token), box_size=6)
     response = jsonify(
         token=token.code,
@@ -109,6 +143,7 @@ def create_token():
         qr_png_base64=base64.b64encode(qr_png).decode(),
         expires_at=token.expires_at.isoformat(),
         created=minted.created,
+        **({"invitation": invitation} if invitation is not None else {}),
     )
     response.status_code = 201 if minted.created else 200
     response.headers["Cache-Control"] = "no-store"

@@ -25,7 +25,8 @@ from survey.officers.accounts import update_contact
 def _print(report: worker.Report) -> None:
     click.echo(
         f"Runs and cases found: {report.raised}; messages queued: {report.queued}; "
-        f"sent: {report.sent}; failed: {report.failed} (given up: {report.dead})."
+        f"sent: {report.sent}; failed: {report.failed} (given up: {report.dead}); "
+        f"invitation contacts deleted: {report.forgotten}."
     )
     for error in report.errors[:20]:
         click.echo(f"  {error}", err=True)
