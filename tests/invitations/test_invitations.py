@@ -355,3 +355,59 @@ def test_an_unsent_invitation_of_a_rated_dossier_is_cancelled(
     (message,) = stored(invite_app)["outbox"]
     assert message.status == "dead" and "rated" in message.last_error
     assert message.recipient == ""
+
+
+# -- sent and answered ------------------------------------------------------
+
+
+def test_sent_and_answered_per_unit_and_period(invite_app, client, api_key, gateway, form_post):
+    codes = [
+        request_token(client, api_key, dossier_number=f"D-{n}", phone=f"091234567{n}").get_json()[
+            "token"
+        ]
+        for n in range(4)
+    ]
+    gateway.status = 200
+    tick(invite_app)
+    # A fifth whose gateway fails: invited, not sent.
+    request_token(client, api_key, dossier_number="D-9", phone="0987000000")
+    gateway.status = 503
+    tick(invite_app)
+    for code in codes[:3]:
+        data = form_post()
+        data["receipt"] = code
+        assert client.post("/s/LC-01", data=data).status_code == 303
+    from survey.data.queries import find_unit
+    from survey.domain.periods import period_containing
+    from survey.domain.periods import today_in_vietnam
+
+    with invite_app.app_context():
+        commune, district = find_unit("HD-CG-LC"), find_unit("HD-CG")
+        period = period_containing(today_in_vietnam(), "month", commune.report_cutoff_day)
+        assert services.sent_answered(commune, period) == (4, 3)
+        assert services.sent_answered(district, period) == (4, 3)
+        assert services.sent_answered(find_unit("HD-CG-CA"), period) == (0, 0)
+        before = period.previous()
+        assert services.sent_answered(commune, before) == (0, 0)
+        c = services.counts(commune, period)
+        assert (c.invited, c.waiting, c.failed) == (5, 1, 0)
+        period_code = period.code
+
+    from tests.conftest import sign_in
+
+    sign_in(client, "camgiang")
+    page = client.get(f"/units/HD-CG/invitations?period={period_code}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Lời mời đánh giá" in html
+    assert 'id="unit-HD-CG-LC"' in html and 'id="unit-HD-CG-CA"' in html
+    assert '<strong id="sent">4</strong>' in html and '<strong id="answered">3</strong>' in html
+    assert 'id="rate">75,0%' in html
+    # A commune officer sees their commune only.
+    other = invite_app.test_client()
+    sign_in(other, "binhgiang")
+    assert other.get("/units/HD-CG-LC/invitations").status_code == 404
+    laicach = invite_app.test_client()
+    sign_in(laicach, "laicach")
+    own = laicach.get("/units/HD-CG-LC/invitations")
+    assert own.status_code == 200 and '<strong id="sent">4</strong>' in own.get_data(as_text=True)
