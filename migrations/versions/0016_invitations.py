@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0011'
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -15,6 +15,7 @@ from survey.data import bulk
 from survey.data import rollup
 from survey.data.models import Answer
 from survey.data.models import Desk
+from survey.data.models import Invitation
 from survey.data.models import QuestionnaireVersion
 from survey.data.models import SurveyResponse
 from survey.data.models import utcnow
@@ -239,12 +240,22 @@ def submit(
             receipt_token_id=token.id if token is not None else None,
             flag_reason=flag_reason,
             device_hash=submission.device_hash if token is None else None,
+            channel=_token_channel(token),
         )
     except TokenClaimFailed:
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
     if not stored.created:
         return SubmitResult(Outcome.ALREADY)
     return SubmitResult(Outcome.UPDATED if replaced else Outcome.STORED)
+
+
+def _token_channel(token) -> Channel | None:
+    """A token whose link was sent to the citizen (survey/invitations) makes an
+    invitation's rating; another token's is the receipt slip's (the default)."""
+    if token is None:
+        return None
+    invited = db.session.scalar(sa.select(sa.exists().where(Invitation.token_id == token.id)))
+    return Channel.INVITATION if invited else None
 
 
 def _replace_earlier(desk: Desk, device_hash: str | None) -> bool:

@@ -368,15 +368,6 @@ def run_due(now: datetime | None = None) -> PassReport:
     return report
 
 
-def is_invitation_token(token_id: int) -> bool:
-    """Whether the token's link was sent to the citizen by an invitation."""
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count(Invitation.id)).where(Invitation.token_id == token_id)
-        )
-    )
-
-
 # -- sent and answered ------------------------------------------------------
 
 

@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from survey.data.models import Invitation
 from survey.data.models import OutboxMessage
 from survey.data.models import ReceiptToken
+from survey.data.models import SurveyResponse
 from survey.data.models import utcnow
+from survey.domain.channels import Channel
 from survey.extensions import db
 from survey.invitations import services
 from survey.notify import channels
@@ -165,6 +167,9 @@ def test_a_rated_dossier_is_not_invited(invite_app, client, api_key, form_post):
     reply = request_token(client, api_key, phone=PHONE)
     assert reply.status_code == 409 and reply.get_json()["error"] == "already_rated"
     assert stored(invite_app)["invitations"] == []
+    # A token without an invitation is the receipt slip's.
+    with invite_app.app_context():
+        assert db.session.scalar(sa.select(SurveyResponse.channel)) == "receipt"
 
 
 # -- a gateway that fails ---------------------------------------------------
@@ -333,6 +338,10 @@ def test_a_rated_dossier_gets_no_reminder(invite_app, client, api_key, gateway, 
     assert client.get(f"/s/LC-01?t={code}").status_code == 200
     data["receipt"] = code
     assert client.post("/s/LC-01", data=data).status_code == 303
+    with invite_app.app_context():
+        response = db.session.scalar(sa.select(SurveyResponse))
+        assert response.channel == Channel.INVITATION == "invitation"
+        assert response.receipt_token_id is not None and response.contact is None
     report = tick(invite_app)
     assert report.forgotten == 1  # rated: the number is not needed any more
     tick(invite_app, utcnow() + timedelta(days=4))
