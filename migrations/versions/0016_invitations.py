@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('contact_hash', sa.String(length=64), nullable=False),
     sa.Column('contact', sa.String(length=254), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('reminder_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('contact_deleted_at', sa.DateTime(timezone=True), nullable=True),
@@ -43,7 +44,8 @@ def upgrade():
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitation_token_id'), ['token_id'], unique=False)
         batch_op.create_index('ix_invitation_unit_created', ['unit_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_invitation_contact_deleted_at', ['contact_deleted_at'], unique=False)
+        batch_op.create_index('ix_invitation_held_expiry', ['contact_deleted_at', 'expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invitation_reminder_due_at'), ['reminder_due_at'], unique=False)
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('invitation_id', sa.Integer(), nullable=True))
@@ -68,7 +70,8 @@ def downgrade():
         batch_op.drop_column('invitation_id')
 
     with op.batch_alter_table('invitation', schema=None) as batch_op:
-        batch_op.drop_index('ix_invitation_contact_deleted_at')
+        batch_op.drop_index(batch_op.f('ix_invitation_reminder_due_at'))
+        batch_op.drop_index('ix_invitation_held_expiry')
         batch_op.drop_index('ix_invitation_unit_created')
         batch_op.drop_index(batch_op.f('ix_invitation_token_id'))
 

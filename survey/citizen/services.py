@@ -26,6 +26,7 @@ from survey.extensions import db
 from survey.integrity import guard
 from survey.integrity import tokens
 from survey.integrity.tokens import claim
+from survey.invitations.services import forget_for_rating
 from survey.notify.events import record_response_alerts
 
 
@@ -227,6 +228,11 @@ def submit(
             flag_reason = "burst"
         if flag_reason in (None, "burst", "too_fast"):
             replaced = _replace_earlier(desk, submission.device_hash)
+    channel = _token_channel(token)
+    if channel == Channel.INVITATION:
+        # The dossier is rated: its invitation's contact goes with this commit
+        # (rolled back with it if the token is lost to another response).
+        forget_for_rating(token.id, utcnow())
     try:
         stored = store_response(
             desk=desk,
@@ -240,7 +246,7 @@ def submit(
             receipt_token_id=token.id if token is not None else None,
             flag_reason=flag_reason,
             device_hash=submission.device_hash if token is None else None,
-            channel=_token_channel(token),
+            channel=channel,
         )
     except TokenClaimFailed:
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))

@@ -33,6 +33,7 @@ from survey.extensions import db
 from survey.integrity.guard import purge
 from survey.integrity.services import active_desks
 from survey.integrity.tokens import issue_api_key
+from survey.invitations.services import forget_contacts
 from survey.officers.accounts import check_password_strength
 from survey.officers.accounts import end_all_sessions
 from survey.officers.accounts import hash_password
@@ -310,10 +311,14 @@ def purge_command() -> None:
     result = purge()
     failures = purge_failures(utcnow())
     db.session.commit()
+    # The worker deletes invitations' contacts on each pass; the daily purge does
+    # it too, so an expired link's contact goes even while no worker runs.
+    forgotten, _cancelled = forget_contacts(utcnow())
     click.echo(
         f"Deleted {result.rate_events} rate-limit records and {failures} old failed sign-ins; "
         f"cleared {result.contacts} contact details."
     )
+    click.echo(f"Deleted the contacts of {forgotten} invitations that need them no more.")
 
 
 def _units_from(unit_code: str | None) -> list[Unit]:

@@ -784,8 +784,11 @@ class Invitation(db.Model):
     contact_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     contact: so.Mapped[str | None] = so.mapped_column(sa.String(254))
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
-    # When the reminder goes if the dossier is still unrated; None: no reminder.
-    reminder_due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # The token's expiry when invited: the contact is deleted then at the latest.
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    # When the reminder is to go if the dossier is still unrated; None once it
+    # is queued or will never go, so the worker's range scan stays small.
+    reminder_due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), index=True)
     reminded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     contact_deleted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
@@ -795,8 +798,9 @@ class Invitation(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("token_id", "contact_hash", name="uq_invitation_token_contact"),
         sa.Index("ix_invitation_unit_created", "unit_id", "created_at"),
-        # The worker's pass reads only invitations that still hold a contact.
-        sa.Index("ix_invitation_contact_deleted_at", "contact_deleted_at"),
+        # The worker finds the expired invitations still holding a contact by a
+        # range of this index, however many old ones there are.
+        sa.Index("ix_invitation_held_expiry", "contact_deleted_at", "expires_at"),
         sa.CheckConstraint("via IN ('sms', 'email', 'zalo')", name="via"),
     )
 

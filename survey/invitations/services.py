@@ -10,8 +10,10 @@ again with the same key after a lost answer.
 Privacy: the contact is kept in clear only while a message may still have to
 go. Its keyed hash (per dossier, so it links nothing across dossiers) stays for
 de-duplication; the clear contact leaves the invitation and its outbox rows
-after the last send, when the dossier is rated, or when the token expires
-(:func:`run_due`, each worker pass).
+after the last send (:func:`note_sent`, in the worker's confirming
+transaction), with the rating (:func:`forget_for_rating`, in the response's
+transaction), or when the token expires (:func:`forget_contacts`, each worker
+pass and the daily purge).
 """
 
 from __future__ import annotations
@@ -229,6 +231,7 @@ def invite(token: ReceiptToken, request: ContactRequest, now: datetime | None = 
         contact_hash=digest,
         contact=request.contact,
         created_at=now,
+        expires_at=token.expires_at,
         reminder_due_at=reminder_at,
     )
     db.session.add(invitation)
@@ -250,7 +253,7 @@ def invite(token: ReceiptToken, request: ContactRequest, now: datetime | None = 
     return Invited(invitation, created=True)
 
 
-# -- the worker's pass ------------------------------------------------------
+# -- the worker's pass and the contact's deletion ---------------------------
 
 
 @dataclass
@@ -266,101 +269,141 @@ _O = OutboxMessage.__table__
 _T = ReceiptToken.__table__
 
 
-def _sent(invitation_id_column) -> sa.ColumnElement:
-    return sa.exists().where(
-        _O.c.invitation_id == invitation_id_column, _O.c.status == OutboxStatus.SENT.value
+def forget(invitation_ids: list[int], reason: str, now: datetime) -> tuple[int, int]:
+    """Delete the clear contact of these invitations, in the caller's transaction:
+    from the invitation (no reminder left either) and from every outbox row that
+    carried it; their unsent messages are given up with ``reason``. Returns how
+    many contacts were deleted and how many messages cancelled."""
+    if not invitation_ids:
+        return 0, 0
+    forgotten = cancelled = 0
+    for start in range(0, len(invitation_ids), 500):
+        ids = invitation_ids[start : start + 500]
+        cancelled += db.session.execute(
+            sa.update(_O)
+            .where(_O.c.invitation_id.in_(ids), _O.c.status == OutboxStatus.PENDING.value)
+            .values(status=OutboxStatus.DEAD.value, lease_until=None, last_error=reason)
+        ).rowcount
+        db.session.execute(sa.update(_O).where(_O.c.invitation_id.in_(ids)).values(recipient=""))
+        forgotten += db.session.execute(
+            sa.update(_I)
+            .where(_I.c.id.in_(ids), _I.c.contact_deleted_at.is_(None))
+            .values(contact=None, contact_deleted_at=now, reminder_due_at=None)
+        ).rowcount
+    return forgotten, cancelled
+
+
+def forget_for_rating(token_id: int, now: datetime) -> None:
+    """The dossier is being rated: its invitations' contacts go in the same
+    transaction as the response (and their unsent messages are cancelled)."""
+    ids = list(
+        db.session.scalars(
+            sa.select(_I.c.id).where(_I.c.token_id == token_id, _I.c.contact_deleted_at.is_(None))
+        )
     )
+    forget(ids, "not sent: the dossier was rated", now)
+
+
+def note_sent(invitation_id: int, kind: str, now: datetime) -> None:
+    """One of the invitation's messages was accepted (in the worker's confirming
+    transaction). After the last send the contact is deleted at once; after a
+    first message that was held up by a failing gateway, the reminder is moved
+    to a full delay after it, so the two never arrive together."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.contact_deleted_at is not None:
+        return
+    if kind == "invitation" and invitation.reminder_due_at is not None:
+        days = current_app.config["SURVEY_INVITATION_REMINDER_DAYS"]
+        earliest = now + timedelta(days=days)
+        if days > 0 and earliest < invitation.expires_at:
+            if invitation.reminder_due_at < earliest:
+                invitation.reminder_due_at = earliest
+            return
+    forget([invitation_id], "not needed", now)
 
 
 def queue_reminders(now: datetime) -> int:
-    """Queue the one reminder of each invitation due one, whose dossier is still
-    unrated and whose first message went out; one commit each."""
+    """Queue the one reminder of each invitation due one, if its dossier is still
+    unrated and its first message went out; one commit each.
+
+    Reads a range of the ``reminder_due_at`` index: the column is cleared once
+    the reminder is queued or can never go.
+    """
+    first_sent = sa.exists().where(
+        _O.c.invitation_id == _I.c.id,
+        _O.c.kind == "invitation",
+        _O.c.status == OutboxStatus.SENT.value,
+    )
+    first_dead = sa.exists().where(
+        _O.c.invitation_id == _I.c.id,
+        _O.c.kind == "invitation",
+        _O.c.status == OutboxStatus.DEAD.value,
+    )
     due = db.session.execute(
-        sa.select(_I.c.id)
-        .join(_T, _T.c.id == _I.c.token_id)
-        .where(
-            _I.c.contact.is_not(None),
-            _I.c.reminded_at.is_(None),
-            _I.c.reminder_due_at <= now,
-            _T.c.used_at.is_(None),
-            _T.c.expires_at > now,
-            _sent(_I.c.id),
+        sa.select(
+            _I.c.id,
+            first_sent.label("first_sent"),
+            first_dead.label("first_dead"),
+            _T.c.used_at,
+            _T.c.expires_at,
         )
+        .join(_T, _T.c.id == _I.c.token_id)
+        # A deleted contact's reminder_due_at is cleared with it.
+        .where(_I.c.reminder_due_at <= now)
         .order_by(_I.c.id)
     ).all()
     db.session.rollback()
     queued = 0
-    for (invitation_id,) in due:
+    for row in due:
+        usable = row.used_at is None and row.expires_at > now
+        if not row.first_sent and not row.first_dead and usable:
+            continue  # the first message is still being retried
+        values = {"reminder_due_at": None}
+        if row.first_sent and usable:
+            values["reminded_at"] = now
         marked = db.session.execute(
             sa.update(_I)
-            .where(_I.c.id == invitation_id, _I.c.reminded_at.is_(None))
-            .values(reminded_at=now)
+            .where(_I.c.id == row.id, _I.c.reminder_due_at.is_not(None))
+            .values(**values)
         ).rowcount
         if marked != 1:  # another worker took it
             db.session.rollback()
             continue
-        invitation = db.session.get(Invitation, invitation_id)
-        db.session.add(_message(invitation, invitation.token, reminder=True, now=now))
+        if "reminded_at" in values:
+            invitation = db.session.get(Invitation, row.id)
+            db.session.add(_message(invitation, invitation.token, reminder=True, now=now))
         try:
             db.session.commit()
         except sa.exc.IntegrityError:
             db.session.rollback()
             continue
-        queued += 1
+        queued += "reminded_at" in values
     return queued
 
 
 def forget_contacts(now: datetime) -> tuple[int, int]:
-    """Delete the clear contact of every invitation that needs it no more; return
-    how many were forgotten and how many unsent messages were cancelled.
+    """Delete the contacts of invitations whose link has expired (unsent messages
+    are given up: the link would not work); one commit. Returns how many contacts
+    were deleted and how many messages cancelled.
 
-    No longer needed: the dossier was rated or its token expired (unsent
-    messages are then given up: the link would not work, or is not wanted), or
-    every message went out and no reminder is left to send.
+    The other deletions happen when they become due: after the last send
+    (:func:`note_sent`) and with the rating (:func:`forget_for_rating`).
     """
-    answered = sa.and_(_T.c.id == _I.c.token_id, _T.c.used_at.is_not(None))
-    expired = sa.and_(_T.c.id == _I.c.token_id, _T.c.expires_at <= now)
-    all_sent = sa.and_(
-        ~sa.exists().where(_O.c.invitation_id == _I.c.id, _O.c.status != OutboxStatus.SENT.value),
-        sa.or_(_I.c.reminder_due_at.is_(None), _I.c.reminded_at.is_not(None)),
+    ids = list(
+        db.session.scalars(
+            sa.select(_I.c.id)
+            .where(_I.c.contact_deleted_at.is_(None), _I.c.expires_at <= now)
+            .order_by(_I.c.id)
+        )
     )
-    rows = db.session.execute(
-        sa.select(
-            _I.c.id,
-            sa.exists().where(answered).label("answered"),
-            sa.exists().where(expired).label("expired"),
-        )
-        .where(
-            # The contact is deleted with its time stamp: the index on it finds
-            # the few invitations still holding one.
-            _I.c.contact_deleted_at.is_(None),
-            _I.c.contact.is_not(None),
-            sa.or_(sa.exists().where(answered), sa.exists().where(expired), all_sent),
-        )
-        .order_by(_I.c.id)
-    ).all()
-    forgotten = cancelled = 0
-    for row in rows:
-        if row.answered or row.expired:
-            reason = "not sent: the dossier was rated" if row.answered else "not sent: expired"
-            cancelled += db.session.execute(
-                sa.update(_O)
-                .where(_O.c.invitation_id == row.id, _O.c.status != OutboxStatus.SENT.value)
-                .values(status=OutboxStatus.DEAD.value, lease_until=None, last_error=reason)
-            ).rowcount
-        db.session.execute(sa.update(_O).where(_O.c.invitation_id == row.id).values(recipient=""))
-        forgotten += db.session.execute(
-            sa.update(_I)
-            .where(_I.c.id == row.id, _I.c.contact.is_not(None))
-            .values(contact=None, contact_deleted_at=now)
-        ).rowcount
+    result = forget(ids, "not sent: expired", now)
     db.session.commit()
-    return forgotten, cancelled
+    return result
 
 
 def run_due(now: datetime | None = None) -> PassReport:
-    """The worker's part for invitations before it sends: contacts no longer needed
-    (and the unsent messages of dossiers rated or expired), then reminders due."""
+    """The worker's part for invitations before it sends: contacts of expired links,
+    then the reminders due."""
     now = now or utcnow()
     report = PassReport()
     report.forgotten, report.cancelled = forget_contacts(now)
@@ -385,22 +428,21 @@ class Counts:
 
 
 def _counts_by_unit(unit_ids: list[int], period: Period) -> dict[int, Counts]:
+    """Per unit: invitations made in the period, by the state of their first
+    message (each invitation has exactly one), and the dossiers rated."""
     start, end = period.utc_bounds()
-    sent = _sent(_I.c.id)
-    pending = sa.exists().where(
-        _O.c.invitation_id == _I.c.id, _O.c.status == OutboxStatus.PENDING.value
-    )
-    answered = sa.and_(sent, _T.c.used_at.is_not(None))
+    sent = _O.c.status == OutboxStatus.SENT.value
     one = sa.literal(1)
     rows = db.session.execute(
         sa.select(
             _I.c.unit_id,
             sa.func.count(),
             sa.func.sum(sa.case((sent, one), else_=0)),
-            sa.func.sum(sa.case((answered, one), else_=0)),
-            sa.func.sum(sa.case((sa.and_(~sent, pending), one), else_=0)),
+            sa.func.sum(sa.case((sa.and_(sent, _T.c.used_at.is_not(None)), one), else_=0)),
+            sa.func.sum(sa.case((_O.c.status == OutboxStatus.PENDING.value, one), else_=0)),
         )
         .join(_T, _T.c.id == _I.c.token_id)
+        .join(_O, sa.and_(_O.c.invitation_id == _I.c.id, _O.c.kind == "invitation"))
         .where(_I.c.unit_id.in_(unit_ids), _I.c.created_at >= start, _I.c.created_at < end)
         .group_by(_I.c.unit_id)
     ).all()

@@ -121,6 +121,8 @@ def claim(limit: int, lease_seconds: float, me: str, now: datetime | None = None
             _T.c.body,
             _T.c.payload,
             _T.c.attempts,
+            _T.c.kind,
+            _T.c.invitation_id,
         )
     ).all()
     db.session.commit()
@@ -128,16 +130,20 @@ def claim(limit: int, lease_seconds: float, me: str, now: datetime | None = None
 
 
 def _confirm(row, me: str) -> None:
-    db.session.execute(
+    now = utcnow()
+    confirmed = db.session.execute(
         sa.update(_T)
         .where(_T.c.id == row.id, _T.c.status == OutboxStatus.PENDING.value)
         .values(
             status=OutboxStatus.SENT.value,
-            sent_at=utcnow(),
+            sent_at=now,
             lease_until=None,
             last_error=None,
         )
-    )
+    ).rowcount
+    if confirmed and row.invitation_id is not None:
+        # The citizen's contact goes in the same commit as its last send.
+        invitations.note_sent(row.invitation_id, row.kind, now)
     db.session.commit()
 
 
@@ -251,22 +257,19 @@ def send_due(stop: threading.Event | None = None, now: datetime | None = None) -
 
 def tick(stop: threading.Event | None = None) -> Report:
     """One pass of the worker: negative runs and new cases, due alerts to messages,
-    monthly reports due, overdue cases escalated, invitations' reminders due, due
-    messages out, then the contacts of invitations that need them no more deleted."""
+    monthly reports due, overdue cases escalated, invitations' reminders due (and
+    the contacts of expired ones deleted), due messages out."""
     now = utcnow()
     report = Report()
     report.raised = detect_runs(now)
     report.raised += open_cases(now)
     report.queued = dispatch_due(now) + schedule_reports(now) + escalate_cases(now)
-    # Invitations: unsent messages of dossiers rated or expired meanwhile are
-    # cancelled before the sends, reminders due are queued with them …
+    # Invitations: expired links' contacts deleted (their unsent messages given
+    # up) and reminders due queued, before the sends.
     passed = invitations.run_due(now)
     report.queued += passed.reminders
     report.forgotten += passed.forgotten
     report += send_due(stop)
-    # … and a contact whose last message just went out is deleted at once.
-    forgotten, _cancelled = invitations.forget_contacts(utcnow())
-    report.forgotten += forgotten
     return report
 
 

@@ -56,7 +56,6 @@ def tick(app, now=None):
         passed = services.run_due(now)
         report.queued, report.forgotten = passed.reminders, passed.forgotten
         report += worker.send_due(now=now)
-        report.forgotten += services.forget_contacts(now)[0]
         return report
 
 
@@ -327,8 +326,11 @@ def test_without_reminders_the_number_goes_right_after_the_send(
     body = request_token(client, api_key, phone=PHONE).get_json()
     assert body["invitation"]["reminder_at"] is None
     report = tick(invite_app)
-    assert report.sent == 1 and report.forgotten == 1
-    assert stored(invite_app)["invitations"][0].contact is None
+    assert report.sent == 1
+    # Deleted in the commit that recorded the send.
+    (invitation,) = stored(invite_app)["invitations"]
+    assert invitation.contact is None and invitation.contact_deleted_at is not None
+    assert stored(invite_app)["outbox"][0].recipient == ""
 
 
 def test_a_rated_dossier_gets_no_reminder(invite_app, client, api_key, gateway, form_post):
@@ -342,8 +344,10 @@ def test_a_rated_dossier_gets_no_reminder(invite_app, client, api_key, gateway, 
         response = db.session.scalar(sa.select(SurveyResponse))
         assert response.channel == Channel.INVITATION == "invitation"
         assert response.receipt_token_id is not None and response.contact is None
-    report = tick(invite_app)
-    assert report.forgotten == 1  # rated: the number is not needed any more
+    # Rated: the number went in the rating's own transaction.
+    (invitation,) = stored(invite_app)["invitations"]
+    assert invitation.contact is None and invitation.reminder_due_at is None
+    assert stored(invite_app)["outbox"][0].recipient == ""
     tick(invite_app, utcnow() + timedelta(days=4))
     assert len(gateway.requests) == 1
     assert stored(invite_app)["invitations"][0].contact is None
@@ -420,3 +424,39 @@ def test_sent_and_answered_per_unit_and_period(invite_app, client, api_key, gate
     sign_in(laicach, "laicach")
     own = laicach.get("/units/HD-CG-LC/invitations")
     assert own.status_code == 200 and '<strong id="sent">4</strong>' in own.get_data(as_text=True)
+
+
+def test_the_daily_purge_deletes_an_expired_invitations_contact(invite_app, client, api_key):
+    # No worker ran: the message never went out, and the link has expired.
+    assert request_token(client, api_key, phone=PHONE, expires_in_days=1).status_code == 201
+    with invite_app.app_context():
+        past = utcnow() - timedelta(minutes=1)
+        db.session.scalar(sa.select(ReceiptToken)).expires_at = past
+        db.session.scalar(sa.select(Invitation)).expires_at = past
+        db.session.commit()
+    result = invite_app.test_cli_runner().invoke(args=["survey", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted the contacts of 1 invitations" in result.output
+    (invitation,) = stored(invite_app)["invitations"]
+    assert invitation.contact is None
+    (message,) = stored(invite_app)["outbox"]
+    assert message.status == "dead" and message.recipient == "" and "expired" in message.last_error
+
+
+def test_a_first_message_held_up_for_days_is_not_followed_at_once_by_the_reminder(
+    invite_app, client, api_key
+):
+    assert request_token(client, api_key, phone=PHONE).status_code == 201
+    (invitation,) = stored(invite_app)["invitations"]
+    late = invitation.created_at + timedelta(days=4)  # the gateway was down until then
+    with invite_app.app_context():
+        services.note_sent(invitation.id, "invitation", late)
+        db.session.commit()
+        row = db.session.get(Invitation, invitation.id)
+        assert row.reminder_due_at == late + timedelta(days=3)
+        assert row.contact == PHONE_E164
+        # Too late for a reminder before the link expires: the first send was the last.
+        services.note_sent(invitation.id, "invitation", row.expires_at - timedelta(days=1))
+        db.session.commit()
+        row = db.session.get(Invitation, invitation.id)
+        assert row.contact is None and row.reminder_due_at is None
