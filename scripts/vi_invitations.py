@@ -12,6 +12,7 @@ VI = {
     "Invitations to rate": "Lời mời đánh giá",
     "Citizens who filed online receive their dossier's rating link by SMS, e-mail or Zalo, and one reminder if they have not rated. Counted here: invitations made in the period; answered: of those that reached the citizen, the dossiers rated.": "Người dân nộp hồ sơ trực tuyến nhận đường dẫn đánh giá hồ sơ qua SMS, thư điện tử hoặc Zalo, và một lần nhắc lại nếu chưa đánh giá. Tính ở đây: lời mời tạo trong kỳ; đã đánh giá: trong số lời mời đã đến người dân, số hồ sơ đã được đánh giá.",
     "Invitations": "Lời mời đánh giá",
+    "Invited": "Đã mời",
     "Sent": "Đã gửi",
     "Dossiers rated": "Đã đánh giá",
     "Response rate": "Tỷ lệ trả lời",
