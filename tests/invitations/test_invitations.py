@@ -460,3 +460,44 @@ def test_a_first_message_held_up_for_days_is_not_followed_at_once_by_the_reminde
         db.session.commit()
         row = db.session.get(Invitation, invitation.id)
         assert row.contact is None and row.reminder_due_at is None
+
+
+@pytest.mark.slow
+def test_a_request_sent_twice_at_once_invites_once(invite_app, api_key, gateway, live_server):
+    """The one-stop software retrying over two connections: one SMS, however they race."""
+    import threading
+
+    import requests
+
+    attempts = 6  # races are timing-dependent: try several times
+    for attempt in range(attempts):
+        barrier = threading.Barrier(2)
+        answers = [None, None]
+
+        def post(i, barrier=barrier, answers=answers, attempt=attempt):
+            barrier.wait()
+            answers[i] = requests.post(
+                f"{live_server.url}/api/v1/tokens",
+                json={
+                    "desk_code": "LC-01",
+                    "dossier_number": f"RACE-{attempt}",
+                    "phone": "0912 345 678" if i else "+84912345678",
+                },
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=30,
+            )
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert sorted(a.status_code for a in answers) == [200, 201]
+        statuses = sorted(a.json()["invitation"]["status"] for a in answers)
+        assert statuses == ["already_invited", "queued"]
+        assert answers[0].json()["token"] == answers[1].json()["token"]
+    rows = stored(invite_app)
+    assert len(rows["invitations"]) == attempts and len(rows["outbox"]) == attempts
+    assert tick(invite_app).sent == attempts
+    assert len(gateway.requests) == attempts
+    assert len({r["headers"]["Idempotency-Key"] for r in gateway.requests}) == attempts
