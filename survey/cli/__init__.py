@@ -365,7 +365,9 @@ def rollup_check(unit_code: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from survey.cli import invitations
     from survey.cli import notify
 
     notify.register(survey_cli)
+    invitations.register(survey_cli)
     app.cli.add_command(survey_cli)

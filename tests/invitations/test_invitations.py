@@ -501,3 +501,27 @@ def test_a_request_sent_twice_at_once_invites_once(invite_app, api_key, gateway,
     assert tick(invite_app).sent == attempts
     assert len(gateway.requests) == attempts
     assert len({r["headers"]["Idempotency-Key"] for r in gateway.requests}) == attempts
+
+
+def test_the_command_line_counts_and_checks_the_channels(
+    invite_app, client, api_key, gateway, zalo
+):
+    for n in range(2):
+        request_token(client, api_key, dossier_number=f"C-{n}", phone=f"091234567{n}")
+    tick(invite_app)
+    runner = invite_app.test_cli_runner()
+    result = runner.invoke(args=["survey", "invitations", "HD-CG"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "unit\tinvited\tsent\tanswered\twaiting\tnot_delivered"
+    assert "HD-CG-LC\t2\t2\t0\t0\t0" in lines
+    assert lines[-1] == "total\t2\t2\t0\t0\t0"
+    bad = runner.invoke(args=["survey", "invitations", "HD-CG", "--period", "2026-13"])
+    assert bad.exit_code != 0
+    checked = runner.invoke(args=["survey", "check-channels"])
+    assert checked.exit_code == 0, checked.output
+    assert "SMS gateway: 127.0.0.1:" in checked.output and "Zalo bridge: OK." in checked.output
+    assert zalo.requests[-1]["json"] == {"id": "ping", "type": "ping"}
+    assert len(gateway.requests) == 2  # the check sent no SMS
+    invite_app.config["SURVEY_SMS_GATEWAY_URL"] = "http://127.0.0.1:9/sms"
+    assert runner.invoke(args=["survey", "check-channels"]).exit_code == 1
