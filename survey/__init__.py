@@ -51,9 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.district import views as district
     from survey.integrity import guard
     from survey.integrity import views as integrity
+    from survey.interviews import views as interviews
     from survey.invitations import views as invitations
     from survey.officers import auth
     from survey.officers import views as officers
+    from survey.reach import views as reach
     from survey.reports import views as reports
     from survey.site import views as site
     from survey.web import errors
@@ -77,6 +79,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         integrity.receipts,
         invitations.bp,
         api.bp,
+        reach.bp,
+        interviews.bp,
+        interviews.field,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

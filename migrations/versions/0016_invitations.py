@@ -7,7 +7,7 @@ the last send or on expiry; outbox messages gain the ``sms`` and ``zalo``
 channels and a link to the invitation they carry. See survey/invitations.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-30 16:30:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
