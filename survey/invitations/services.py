@@ -34,6 +34,7 @@ from survey.data.models import OutboxStatus
 from survey.data.models import ReceiptToken
 from survey.data.models import Unit
 from survey.data.models import utcnow
+from survey.domain.channels import Channel
 from survey.domain.contacts import ContactError
 from survey.domain.contacts import ContactKind
 from survey.domain.contacts import normalise_email
@@ -42,6 +43,8 @@ from survey.domain.periods import Period
 from survey.extensions import db
 from survey.integrity.guard import keyed_hash
 from survey.invitations import messages
+from survey.reach.services import Sent
+from survey.reach.services import register_sent_counter
 
 #: Different contacts one dossier may be invited at (the same one is sent once).
 MAX_PER_DOSSIER = 3
@@ -503,3 +506,14 @@ def rows_by_child(unit: Unit, period: Period) -> list[UnitRow]:
             total = _add(total, by_unit.get(unit_id, Counts()))
         rows.append(UnitRow(child, total))
     return rows
+
+
+def reach_counter(unit: Unit, period: Period) -> Sent:
+    """Invitations sent and answered, for the response-rate page (``/units/<unit>/reach``)."""
+    c = counts(unit, period)
+    return Sent(handed_out=c.sent, answered=c.answered)
+
+
+def init_app(app) -> None:
+    """Count invitations on the response-rate page beside receipt links and ballots."""
+    register_sent_counter(Channel.INVITATION, reach_counter)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import timedelta
 
 import pytest
@@ -416,6 +417,11 @@ def test_sent_and_answered_per_unit_and_period(invite_app, client, api_key, gate
     assert 'id="unit-HD-CG-LC"' in html and 'id="unit-HD-CG-CA"' in html
     assert '<strong id="sent">4</strong>' in html and '<strong id="answered">3</strong>' in html
     assert 'id="rate">75,0%' in html
+    # The response-rate page counts them with the invitations, not as receipt links.
+    reach = client.get(f"/units/HD-CG/reach?period={period_code}").get_data(as_text=True)
+    row = re.search(r'<tr id="sent-HD-CG-LC-invitation">(.*?)</tr>', reach).group(1)
+    assert re.findall(r'<td class="num">([^<]*)</td>', row)[:2] == ["4", "3"]
+    assert 'id="sent-HD-CG-LC-receipt"' not in reach
     # A commune officer sees their commune only.
     other = invite_app.test_client()
     sign_in(other, "binhgiang")
