@@ -52,6 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.integrity import guard
     from survey.integrity import views as integrity
     from survey.interviews import views as interviews
+    from survey.invitations import services as invitation_services
+    from survey.invitations import views as invitations
     from survey.kiosk import views as kiosk
     from survey.officers import auth
     from survey.officers import views as officers
@@ -78,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         reports.bp,
         integrity.bp,
         integrity.receipts,
+        invitations.bp,
         api.bp,
         kiosk.bp,
         reach.bp,
@@ -91,6 +94,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     wire.init_app(app)
     replica.init_app(app)
     guard.init_app(app)
+    invitation_services.init_app(app)
     cli.init_app(app)
     rollup.install()
     return app

@@ -183,6 +183,17 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_OUTBOX_MAX_ATTEMPTS": int(env.get("SURVEY_OUTBOX_MAX_ATTEMPTS", 15)),
         "SURVEY_OUTBOX_BACKOFF": float(env.get("SURVEY_OUTBOX_BACKOFF", 30)),
         "SURVEY_OUTBOX_BACKOFF_MAX": float(env.get("SURVEY_OUTBOX_BACKOFF_MAX", 3600)),
+        # Invitations to rate dossiers filed online (survey/invitations): an HTTP
+        # SMS gateway (JSON POST with a bearer token), the Zalo bridge's webhook
+        # (signed like the alerts' webhook), and the one reminder's delay.
+        "SURVEY_SMS_GATEWAY_URL": env.get("SURVEY_SMS_GATEWAY_URL", ""),
+        "SURVEY_SMS_GATEWAY_TOKEN": env.get("SURVEY_SMS_GATEWAY_TOKEN", ""),
+        "SURVEY_SMS_SENDER": env.get("SURVEY_SMS_SENDER", ""),
+        "SURVEY_SMS_TIMEOUT": float(env.get("SURVEY_SMS_TIMEOUT", 10)),
+        "SURVEY_ZALO_WEBHOOK_URL": env.get("SURVEY_ZALO_WEBHOOK_URL", ""),
+        "SURVEY_ZALO_WEBHOOK_SECRET": env.get("SURVEY_ZALO_WEBHOOK_SECRET", ""),
+        # Days after the invitation before the one reminder (0: no reminder).
+        "SURVEY_INVITATION_REMINDER_DAYS": int(env.get("SURVEY_INVITATION_REMINDER_DAYS", 3)),
         # Cases (survey/notify/cases.py): working days to answer a harassment
         # report or a low rating with a comment, then more before the district hears.
         "SURVEY_CASE_WORKING_DAYS": int(env.get("SURVEY_CASE_WORKING_DAYS", 3)),

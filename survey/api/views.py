@@ -8,8 +8,10 @@ officer's session, with the same permissions as the pages.
 ``POST /api/v1/tokens`` takes ``{"desk_code": ..., "dossier_number": ...,
 "expires_in_days": ..., "officer": ...}`` (``officer``: optional, the username of
 the officer who handled the dossier; the rating made with the token counts for
-them). Its errors are JSON ``{"error": <code>, "detail": <message>, "status":
-<int>}``; the codes are stable, the messages are for the integrator (English).
+them) and, for a dossier filed online, ``"phone"`` (with ``"send_via"``: ``"sms"``
+or ``"zalo"``) or ``"email"``: the service then sends the citizen the token's link
+(survey/invitations). Its errors are JSON ``{"error": <code>, "detail": <message>,
+"status": <int>}``; the codes are stable, the messages are for the integrator (English).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from survey.integrity.tokens import DossierAlreadyRated
 from survey.integrity.tokens import api_key_for
 from survey.integrity.tokens import issue
 from survey.integrity.tokens import valid_dossier
+from survey.invitations import services as invitations
 from survey.render import qr
 from survey.reports.summary import channel_split
 from survey.reports.summary import summarise
@@ -98,8 +101,18 @@ def create_token():
         not isinstance(officer, str) or not officer.strip() or len(officer) > 64
     ):
         fields["officer"] = "optional: the username of the officer who handled the dossier"
+    messages = {}
+    try:
+        # Checked before anything is stored: a bad contact mints no token.
+        contact = invitations.read_contact(body)
+    except invitations.ContactInvalid as invalid:
+        fields.update(invalid.fields)
+        messages = invalid.messages
     if fields:
-        return _error(422, "invalid_fields", "Some fields are missing or not valid.", fields=fields)
+        extra = {"messages": messages} if messages else {}
+        return _error(
+            422, "invalid_fields", "Some fields are missing or not valid.", fields=fields, **extra
+        )
 
     try:
         minted = issue(key, desk_code, dossier, days, officer)
@@ -108,6 +121,27 @@ def create_token():
     except DossierAlreadyRated:
         return _error(409, "already_rated", "This dossier has already been rated.")
     token = minted.token
+    invitation = None
+    if contact is not None:
+        try:
+            invited = invitations.invite(token, contact)
+        except invitations.InvitationRefused:
+            return _error(
+                409,
+                "too_many_invitations",
+                f"This dossier has been sent invitations at {invitations.MAX_PER_DOSSIER} "
+                "contacts already.",
+                token=token.code,
+            )
+        invitation = {
+            "send_via": invited.invitation.via,
+            "status": "queued" if invited.created else "already_invited",
+            "reminder_at": (
+                invited.invitation.reminder_due_at.isoformat()
+                if invited.invitation.reminder_due_at
+                else None
+            ),
+        }
     qr_png = qr.png(token_url(token), box_size=6)
     response = jsonify(
         token=token.code,
@@ -118,6 +152,7 @@ def create_token():
         expires_at=token.expires_at.isoformat(),
         officer=token.served_by.username if token.served_by is not None else None,
         created=minted.created,
+        **({"invitation": invitation} if invitation is not None else {}),
     )
     response.status_code = 201 if minted.created else 200
     response.headers["Cache-Control"] = "no-store"

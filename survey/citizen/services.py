@@ -15,6 +15,7 @@ from survey.data import bulk
 from survey.data import rollup
 from survey.data.models import Answer
 from survey.data.models import Desk
+from survey.data.models import Invitation
 from survey.data.models import QuestionnaireVersion
 from survey.data.models import SurveyResponse
 from survey.data.models import utcnow
@@ -25,6 +26,7 @@ from survey.extensions import db
 from survey.integrity import guard
 from survey.integrity import tokens
 from survey.integrity.tokens import claim
+from survey.invitations.services import forget_for_rating
 from survey.notify.events import record_response_alerts
 
 
@@ -226,6 +228,11 @@ def submit(
             flag_reason = "burst"
         if flag_reason in (None, "burst", "too_fast"):
             replaced = _replace_earlier(desk, submission.device_hash)
+    channel = _token_channel(token)
+    if channel == Channel.INVITATION:
+        # The dossier is rated: its invitation's contact goes with this commit
+        # (rolled back with it if the token is lost to another response).
+        forget_for_rating(token.id, utcnow())
     try:
         stored = store_response(
             desk=desk,
@@ -241,12 +248,22 @@ def submit(
             device_hash=submission.device_hash if token is None else None,
             # The officer the one-stop software named when it asked for the token.
             served_by_id=token.served_by_id if token is not None else None,
+            channel=channel,
         )
     except TokenClaimFailed:
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
     if not stored.created:
         return SubmitResult(Outcome.ALREADY)
     return SubmitResult(Outcome.UPDATED if replaced else Outcome.STORED)
+
+
+def _token_channel(token) -> Channel | None:
+    """A token whose link was sent to the citizen (survey/invitations) makes an
+    invitation's rating; another token's is the receipt slip's (the default)."""
+    if token is None:
+        return None
+    invited = db.session.scalar(sa.select(sa.exists().where(Invitation.token_id == token.id)))
+    return Channel.INVITATION if invited else None
 
 
 def _replace_earlier(desk: Desk, device_hash: str | None) -> bool:

@@ -33,6 +33,7 @@ from survey.extensions import db
 from survey.integrity.guard import purge
 from survey.integrity.services import active_desks
 from survey.integrity.tokens import issue_api_key
+from survey.invitations.services import forget_contacts
 from survey.officers.accounts import NotACommuneOfficer
 from survey.officers.accounts import check_password_strength
 from survey.officers.accounts import end_all_sessions
@@ -354,10 +355,14 @@ def purge_command() -> None:
     result = purge()
     failures = purge_failures(utcnow())
     db.session.commit()
+    # The worker deletes invitations' contacts on each pass; the daily purge does
+    # it too, so an expired link's contact goes even while no worker runs.
+    forgotten, _cancelled = forget_contacts(utcnow())
     click.echo(
         f"Deleted {result.rate_events} rate-limit records and {failures} old failed sign-ins; "
         f"cleared {result.contacts} contact details."
     )
+    click.echo(f"Deleted the contacts of {forgotten} invitations that need them no more.")
 
 
 def _units_from(unit_code: str | None) -> list[Unit]:
@@ -405,8 +410,10 @@ def rollup_check(unit_code: str | None) -> None:
 
 def init_app(app: Flask) -> None:
     from survey.cli import interviews
+    from survey.cli import invitations
     from survey.cli import notify
 
     notify.register(survey_cli)
     interviews.register(survey_cli)
+    invitations.register(survey_cli)
     app.cli.add_command(survey_cli)

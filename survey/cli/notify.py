@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import signal
+import socket
 import threading
+from urllib.parse import urlsplit
 
 import click
 import sqlalchemy as sa
@@ -25,10 +27,42 @@ from survey.officers.accounts import update_contact
 def _print(report: worker.Report) -> None:
     click.echo(
         f"Runs and cases found: {report.raised}; messages queued: {report.queued}; "
-        f"sent: {report.sent}; failed: {report.failed} (given up: {report.dead})."
+        f"sent: {report.sent}; failed: {report.failed} (given up: {report.dead}); "
+        f"invitation contacts deleted: {report.forgotten}."
     )
     for error in report.errors[:20]:
         click.echo(f"  {error}", err=True)
+
+
+def _check_invitation_channels(config) -> int:
+    """The SMS gateway answers on its port (nothing is sent: a test would be a real
+    SMS), and the Zalo bridge takes a signed ``ping``; returns the problems found."""
+    problems = 0
+    url = config["SURVEY_SMS_GATEWAY_URL"]
+    if url:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            socket.create_connection((parts.hostname, port), timeout=10).close()
+            click.echo(f"SMS gateway: {parts.hostname}:{port} answers (no SMS sent).")
+        except OSError as exc:
+            click.echo(f"SMS gateway: cannot connect to {parts.hostname}:{port}: {exc}", err=True)
+            problems += 1
+    zalo = config["SURVEY_ZALO_WEBHOOK_URL"]
+    if zalo:
+        try:
+            channels.post_webhook(
+                zalo,
+                config["SURVEY_ZALO_WEBHOOK_SECRET"] or config["SURVEY_WEBHOOK_SECRET"],
+                "ping",
+                {"id": "ping", "type": "ping"},
+                config["SURVEY_WEBHOOK_TIMEOUT"],
+            )
+            click.echo("Zalo bridge: OK.")
+        except channels.SendError as exc:
+            click.echo(f"Zalo bridge: {exc}", err=True)
+            problems += 1
+    return problems
 
 
 def register(group: AppGroup) -> None:
@@ -110,6 +144,7 @@ def register(group: AppGroup) -> None:
             except channels.SendError as exc:
                 click.echo(f"Webhook: {exc}", err=True)
                 problems += 1
+        problems += _check_invitation_channels(config)
         if problems:
             raise click.exceptions.Exit(1)
 

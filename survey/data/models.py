@@ -786,11 +786,57 @@ class OutboxMessage(db.Model):
     claimed_by: so.Mapped[str | None] = so.mapped_column(sa.String(80))
     sent_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     last_error: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # The citizen's invitation this message carries (survey/invitations): its
+    # clear recipient is blanked once no more sends are needed.
+    invitation_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("invitation.id"), index=True
+    )
 
     __table_args__ = (
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
-        sa.CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
+        sa.CheckConstraint("channel IN ('email', 'webhook', 'sms', 'zalo')", name="channel"),
         sa.CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+    )
+
+
+class Invitation(db.Model):
+    """An invitation to rate a dossier filed online: its receipt token's link sent
+    to the citizen by SMS, e-mail or Zalo, and one reminder if it is not rated.
+
+    The contact is kept in clear only while a message may still have to go
+    (``contact``, deleted after the last send, when the dossier is rated or when
+    the token expires); its keyed hash stays, so the same contact is never
+    invited twice for the same dossier.
+    """
+
+    __tablename__ = "invitation"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    token_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("receipt_token.id"), index=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    # "sms", "email" or "zalo": the outbox channel of its messages.
+    via: so.Mapped[str] = so.mapped_column(sa.String(8))
+    contact_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    contact: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    # The token's expiry when invited: the contact is deleted then at the latest.
+    expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    # When the reminder is to go if the dossier is still unrated; None once it
+    # is queued or will never go, so the worker's range scan stays small.
+    reminder_due_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime(), index=True)
+    reminded_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    contact_deleted_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    token: so.Mapped[ReceiptToken] = so.relationship()
+    unit: so.Mapped[Unit] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("token_id", "contact_hash", name="uq_invitation_token_contact"),
+        sa.Index("ix_invitation_unit_created", "unit_id", "created_at"),
+        # The worker finds the expired invitations still holding a contact by a
+        # range of this index, however many old ones there are.
+        sa.Index("ix_invitation_held_expiry", "contact_deleted_at", "expires_at"),
+        sa.CheckConstraint("via IN ('sms', 'email', 'zalo')", name="via"),
     )
 
 

@@ -202,3 +202,42 @@ def post_webhook(url: str, secret: str, key: str, payload: dict, timeout: float)
         raise SendError(f"webhook answered {exc.code}", final=final) from exc
     except (TimeoutError, urllib.error.URLError, OSError) as exc:
         raise SendError(f"webhook unreachable: {exc}", server_down=True) from exc
+
+
+def post_sms(
+    url: str, token: str, key: str, to: str, text: str, sender: str, timeout: float
+) -> None:
+    """Hand one SMS to the HTTP gateway: ``POST url`` with JSON
+    ``{"id", "to", "text", "sender"}``, ``Authorization: Bearer <token>`` and the
+    ``Idempotency-Key`` header (a resend after a lost answer carries the same key).
+
+    2xx is accepted; 408, 425, 429 and 5xx, a time-out or a refused connection are
+    tried again later; other 4xx (a number the gateway refuses) are final.
+
+    :raise SendError: not handed over.
+    """
+    if not url:
+        # Nothing lost: the message waits in the outbox until the gateway is set.
+        raise SendError("SURVEY_SMS_GATEWAY_URL is not set", server_down=True)
+    if not url.startswith(("https://", "http://")):
+        raise SendError(f"the SMS gateway URL {url!r} is not http(s)", final=True)
+    body = json.dumps(
+        {"id": key, "to": to, "text": text, "sender": sender}, ensure_ascii=False
+    ).encode()
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "sipas-survey",
+        IDEMPOTENCY_HEADER: key,
+    }
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        # The scheme is checked above: http(s) only.
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
+            response.read()
+    except urllib.error.HTTPError as exc:
+        final = 400 <= exc.code < 500 and exc.code not in (408, 425, 429)
+        raise SendError(f"SMS gateway answered {exc.code}", final=final) from exc
+    except (TimeoutError, urllib.error.URLError, OSError) as exc:
+        raise SendError(f"SMS gateway unreachable: {exc}", server_down=True) from exc

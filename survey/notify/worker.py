@@ -27,6 +27,7 @@ from survey.data.models import OutboxStatus
 from survey.data.models import utcnow
 from survey.domain.alerts import backoff
 from survey.extensions import db
+from survey.invitations import services as invitations
 from survey.notify import channels
 from survey.notify.cases import escalate_cases
 from survey.notify.cases import open_cases
@@ -45,10 +46,12 @@ class Report:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    # Invitations whose clear contact was deleted (no more sends needed).
+    forgotten: int = 0
     errors: list[str] = field(default_factory=list)
 
     def __iadd__(self, other: Report) -> Report:
-        for name in ("raised", "queued", "sent", "failed", "dead"):
+        for name in ("raised", "queued", "sent", "failed", "dead", "forgotten"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
         return self
@@ -118,6 +121,8 @@ def claim(limit: int, lease_seconds: float, me: str, now: datetime | None = None
             _T.c.body,
             _T.c.payload,
             _T.c.attempts,
+            _T.c.kind,
+            _T.c.invitation_id,
         )
     ).all()
     db.session.commit()
@@ -125,16 +130,20 @@ def claim(limit: int, lease_seconds: float, me: str, now: datetime | None = None
 
 
 def _confirm(row, me: str) -> None:
-    db.session.execute(
+    now = utcnow()
+    confirmed = db.session.execute(
         sa.update(_T)
         .where(_T.c.id == row.id, _T.c.status == OutboxStatus.PENDING.value)
         .values(
             status=OutboxStatus.SENT.value,
-            sent_at=utcnow(),
+            sent_at=now,
             lease_until=None,
             last_error=None,
         )
-    )
+    ).rowcount
+    if confirmed and row.invitation_id is not None:
+        # The citizen's contact goes in the same commit as its last send.
+        invitations.note_sent(row.invitation_id, row.kind, now)
     db.session.commit()
 
 
@@ -159,6 +168,36 @@ def _fail(row, error: channels.SendError) -> bool:
     return dead
 
 
+def _send_to_citizen(row, config) -> None:
+    """An invitation by SMS (the gateway) or Zalo (the bridge's webhook).
+
+    The phone number is the row's recipient, added to the request only now:
+    the stored payload never holds it, so blanking the recipient after the last
+    send leaves no copy of the contact behind.
+    """
+    if row.channel == "sms":
+        channels.post_sms(
+            config["SURVEY_SMS_GATEWAY_URL"],
+            config["SURVEY_SMS_GATEWAY_TOKEN"],
+            row.key,
+            row.recipient,
+            row.body,
+            config["SURVEY_SMS_SENDER"],
+            config["SURVEY_SMS_TIMEOUT"],
+        )
+        return
+    url = config["SURVEY_ZALO_WEBHOOK_URL"]
+    if not url:
+        raise channels.SendError("SURVEY_ZALO_WEBHOOK_URL is not set", server_down=True)
+    channels.post_webhook(
+        url,
+        config["SURVEY_ZALO_WEBHOOK_SECRET"] or config["SURVEY_WEBHOOK_SECRET"],
+        row.key,
+        {**row.payload, "phone": row.recipient},
+        config["SURVEY_WEBHOOK_TIMEOUT"],
+    )
+
+
 def send_claimed(rows: list, me: str, stop: threading.Event | None = None) -> Report:
     config = current_app.config
     report = Report()
@@ -175,6 +214,8 @@ def send_claimed(rows: list, me: str, stop: threading.Event | None = None) -> Re
                     raise down[row.channel]
                 if row.channel == "email":
                     mailer.send(row.key, row.recipient, row.subject, row.body)
+                elif row.channel in ("sms", "zalo"):
+                    _send_to_citizen(row, config)
                 else:
                     channels.post_webhook(
                         row.recipient,
@@ -216,12 +257,18 @@ def send_due(stop: threading.Event | None = None, now: datetime | None = None) -
 
 def tick(stop: threading.Event | None = None) -> Report:
     """One pass of the worker: negative runs and new cases, due alerts to messages,
-    monthly reports due, overdue cases escalated, due messages out."""
+    monthly reports due, overdue cases escalated, invitations' reminders due (and
+    the contacts of expired ones deleted), due messages out."""
     now = utcnow()
     report = Report()
     report.raised = detect_runs(now)
     report.raised += open_cases(now)
     report.queued = dispatch_due(now) + schedule_reports(now) + escalate_cases(now)
+    # Invitations: expired links' contacts deleted (their unsent messages given
+    # up) and reminders due queued, before the sends.
+    passed = invitations.run_due(now)
+    report.queued += passed.reminders
+    report.forgotten += passed.forgotten
     report += send_due(stop)
     return report
 
@@ -259,7 +306,8 @@ def retry_dead() -> int:
     """Put given-up messages back in the queue (after fixing an address or a server)."""
     count = db.session.execute(
         sa.update(_T)
-        .where(_T.c.status == OutboxStatus.DEAD.value)
+        # An invitation's message whose contact was deleted has nowhere to go.
+        .where(_T.c.status == OutboxStatus.DEAD.value, _T.c.recipient != "")
         .values(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=utcnow())
     ).rowcount
     db.session.commit()

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from survey.data import rollup
 from survey.data.models import DossierVolume
+from survey.data.models import Invitation
 from survey.data.models import ReceiptToken
 from survey.data.models import Unit
 from survey.domain.channels import ORDER as CHANNEL_ORDER
@@ -139,6 +140,9 @@ def _receipts(unit: Unit, period: Period) -> Sent:
             ReceiptToken.unit_id.in_(unit.subtree_ids()),
             ReceiptToken.created_at >= start,
             ReceiptToken.created_at < end,
+            # A token sent by an invitation is counted with the invitations (its
+            # rating's channel is "invitation"), not as a receipt slip's link.
+            ~sa.exists().where(Invitation.token_id == ReceiptToken.id),
         )
     ).one()
     return Sent(handed_out=issued, answered=used)
