@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.integrity import views as integrity
     from survey.officers import auth
     from survey.officers import views as officers
+    from survey.paper import views as paper
     from survey.reports import views as reports
     from survey.site import views as site
     from survey.web import errors
@@ -75,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         integrity.bp,
         integrity.receipts,
         api.bp,
+        paper.bp,
+        paper.links,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

@@ -814,6 +814,8 @@ class PaperBatch(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
     desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    # The questions printed: entry reads the ballot with this version, whatever is current.
+    questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaire.id"))
     first_seq: so.Mapped[int]
     count: so.Mapped[int]
     layout: so.Mapped[str] = so.mapped_column(sa.String(8))
@@ -824,6 +826,7 @@ class PaperBatch(db.Model):
 
     desk: so.Mapped[Desk] = so.relationship()
     unit: so.Mapped[Unit] = so.relationship()
+    questionnaire: so.Mapped[QuestionnaireVersion] = so.relationship()
     created_by: so.Mapped[Officer | None] = so.relationship()
 
     __table_args__ = (
