@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0011'
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -22,6 +22,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('desk_id', sa.Integer(), nullable=False),
+    sa.Column('questionnaire_id', sa.Integer(), nullable=False),
     sa.Column('first_seq', sa.Integer(), nullable=False),
     sa.Column('count', sa.Integer(), nullable=False),
     sa.Column('layout', sa.String(length=8), nullable=False),
@@ -33,6 +34,7 @@ def upgrade():
     sa.CheckConstraint('first_seq >= 1', name=op.f('ck_paper_batch_first_seq')),
     sa.ForeignKeyConstraint(['created_by_id'], ['officer.id'], name=op.f('fk_paper_batch_created_by_id_officer')),
     sa.ForeignKeyConstraint(['desk_id'], ['desk.id'], name=op.f('fk_paper_batch_desk_id_desk')),
+    sa.ForeignKeyConstraint(['questionnaire_id'], ['questionnaire.id'], name=op.f('fk_paper_batch_questionnaire_id_questionnaire')),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_paper_batch_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_paper_batch'))
     )
