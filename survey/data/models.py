@@ -877,9 +877,7 @@ class PaperBallot(db.Model):
     recheck: so.Mapped[bool] = so.mapped_column(default=False)
     entered_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     entered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
-    response_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("response.id"), unique=True
-    )
+    response_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("response.id"), unique=True)
 
     batch: so.Mapped[PaperBatch] = so.relationship()
     desk: so.Mapped[Desk] = so.relationship()
@@ -916,7 +914,5 @@ class PaperRecheck(db.Model):
     decided_by: so.Mapped[Officer | None] = so.relationship(foreign_keys=[decided_by_id])
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "decision IS NULL OR decision IN ('first', 'second')", name="decision"
-        ),
+        sa.CheckConstraint("decision IS NULL OR decision IN ('first', 'second')", name="decision"),
     )

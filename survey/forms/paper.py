@@ -11,6 +11,7 @@ from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import RadioField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -40,8 +41,8 @@ class PrintForm(FlaskForm):
     layout = RadioField(
         _l("Paper"),
         choices=[
-            ("a4x2", _l("A4, two A5 ballots per sheet (cut in the middle)")),
-            ("a5", _l("A5, one ballot per page")),
+            SelectChoice("a4x2", _l("A4, two A5 ballots per sheet (cut in the middle)")),
+            SelectChoice("a5", _l("A5, one ballot per page")),
         ],
         default="a4x2",
         validators=[InputRequired(message=_l("Please choose the paper."))],
@@ -49,7 +50,7 @@ class PrintForm(FlaskForm):
     recheck_all = BooleanField(_l("A second officer re-keys every ballot of this batch"))
 
     def set_limits(self, desks: list[tuple[str, str]], max_count: int) -> None:
-        self.desk.choices = desks
+        self.desk.choices = [SelectChoice(value, label) for value, label in desks]
         self.count.validators = [
             *self.count.validators,
             NumberRange(

@@ -198,9 +198,9 @@ def batch_sheet(batch: PaperBatch) -> BallotSheet:
 def batch_ballots(batch: PaperBatch) -> list[Ballot]:
     """The batch's ballots in serial order, each with the address of its QR code."""
     serials = db.session.scalars(
-        sa.select(PaperBallot.serial).where(PaperBallot.batch_id == batch.id).order_by(
-            PaperBallot.seq
-        )
+        sa.select(PaperBallot.serial)
+        .where(PaperBallot.batch_id == batch.id)
+        .order_by(PaperBallot.seq)
     )
     return [Ballot(serial, ballot_url(serial)) for serial in serials]
 
@@ -265,18 +265,36 @@ def desk_counts(unit: Unit, period: Period) -> list[DeskCount]:
 
 
 class Refusal(enum.Enum):
-    """Why a typed ballot was not stored, with the HTTP status the screen answers."""
+    """Why a typed ballot was not stored; :attr:`status` is the HTTP status answered."""
 
-    EMPTY = 422
-    SHORT = 422
-    CHECK = 422  # the check character does not match: a typing mistake
-    UNKNOWN = 404  # no ballot with this serial was printed
-    OTHER_UNIT = 403  # printed for a desk of another commune
-    ANSWERS = 422  # a required answer missing, or a key the question does not have
-    ALREADY = 409  # entered before (or re-keyed before)
-    NOT_ENTERED = 409  # re-keying a ballot nobody entered yet
-    NOT_CHOSEN = 409  # re-keying a ballot not chosen for a second reading
-    SAME_OFFICER = 403  # the second reading must be another officer's
+    EMPTY = "empty"
+    SHORT = "short"
+    CHECK = "check"  # the check character does not match: a typing mistake
+    UNKNOWN = "unknown"  # no ballot with this serial was printed
+    OTHER_UNIT = "other_unit"  # printed for a desk of another commune
+    ANSWERS = "answers"  # a required answer missing, or a key the question does not have
+    ALREADY = "already"  # entered before (or re-keyed before)
+    NOT_ENTERED = "not_entered"  # re-keying a ballot nobody entered yet
+    NOT_CHOSEN = "not_chosen"  # re-keying a ballot not chosen for a second reading
+    SAME_OFFICER = "same_officer"  # the second reading must be another officer's
+
+    @property
+    def status(self) -> int:
+        return _STATUS[self]
+
+
+_STATUS = {
+    Refusal.EMPTY: 422,
+    Refusal.SHORT: 422,
+    Refusal.CHECK: 422,
+    Refusal.UNKNOWN: 404,
+    Refusal.OTHER_UNIT: 403,
+    Refusal.ANSWERS: 422,
+    Refusal.ALREADY: 409,
+    Refusal.NOT_ENTERED: 409,
+    Refusal.NOT_CHOSEN: 409,
+    Refusal.SAME_OFFICER: 403,
+}
 
 
 @dataclass(frozen=True)
@@ -373,9 +391,7 @@ def enter_ballot(
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return EntryResult(
-        serial=ballot.serial, response_id=stored.response_id, recheck_wanted=recheck
-    )
+    return EntryResult(serial=ballot.serial, response_id=stored.response_id, recheck_wanted=recheck)
 
 
 def find_ballot(typed_serial: str) -> PaperBallot | None:

@@ -202,8 +202,7 @@ def refusal_text(result: services.EntryResult, recheck: bool) -> str:
         return _("Ballot %(serial)s was not chosen for a second reading.", serial=serial)
     if refusal is Refusal.SAME_OFFICER:
         return _(
-            "You entered ballot %(serial)s yourself: the second reading must be another "
-            "officer's.",
+            "You entered ballot %(serial)s yourself: the second reading must be another officer's.",
             serial=serial,
         )
     return _(
@@ -239,8 +238,7 @@ def _success_text(result: services.EntryResult, recheck: bool) -> str:
         if result.agrees:
             return _("Ballot %(serial)s: both readings agree.", serial=result.serial)
         return _(
-            "Ballot %(serial)s: the two readings differ. The district will decide which "
-            "stands.",
+            "Ballot %(serial)s: the two readings differ. The district will decide which stands.",
             serial=result.serial,
         )
     if result.recheck_wanted:
@@ -276,9 +274,7 @@ def _entry(unit_code: str, recheck: bool):
             flash(message, "error")
         else:
             if recheck:
-                result = services.recheck_ballot(
-                    current_user, unit, form.serial.data or "", typed
-                )
+                result = services.recheck_ballot(current_user, unit, form.serial.data or "", typed)
             else:
                 result = services.enter_ballot(
                     current_user, unit, form.serial.data or "", typed, form.comment.data
@@ -296,7 +292,7 @@ def _entry(unit_code: str, recheck: bool):
                 return redirect(url_for(endpoint, unit_code=unit.code), 303)
             problems = _problem_texts(definition, result)
             message = refusal_text(result, recheck)
-            status = result.refusal.value
+            status = result.refusal.status
             field = "a_" + result.problems[0].question_id if result.problems else "serial"
             if wants_json:
                 return {
@@ -318,7 +314,9 @@ def _entry(unit_code: str, recheck: bool):
             refusal=refusal_text(result, recheck) if result is not None else None,
             problems=problems,
             serial_prefill=request.args.get("serial", "")[:60],
-            desk_keys=" ".join(sorted({ballots.key_of(d.code) for d in services.paper_desks(unit)})),
+            desk_keys=" ".join(
+                sorted({ballots.key_of(d.code) for d in services.paper_desks(unit)})
+            ),
             queue=services.recheck_queue(unit) if recheck else [],
             tab="paper",
         ),
@@ -358,7 +356,10 @@ def decide(unit_code: str, recheck_id: int):
         flash(_("Ballot %(serial)s was decided before.", serial=serial), "error")
         return redirect(url_for("paper.index", unit_code=unit.code) + "#disagreements", 303)
     flash(
-        _("Ballot %(serial)s: the second reading stands; the response was corrected.", serial=serial)
+        _(
+            "Ballot %(serial)s: the second reading stands; the response was corrected.",
+            serial=serial,
+        )
         if form.reading.data == "second"
         else _("Ballot %(serial)s: the first reading stands.", serial=serial),
         "info",

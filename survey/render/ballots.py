@@ -306,7 +306,9 @@ def _grid(questions, prompt, k, y, left, inner, put, canvas) -> float:
     for c, lines in enumerate(wrapped):
         cx = left + text_w + 4 + c * col + col / 2
         for r, line in enumerate(lines):
-            put(cx, y - head_size * 1.15 * (rows - len(lines) + r + 1), line, head_size, ha="center")
+            put(
+                cx, y - head_size * 1.15 * (rows - len(lines) + r + 1), line, head_size, ha="center"
+            )
     y -= head_size * 1.15 * rows + 2 * k
     for q in questions:
         lines = _wrap(f"{q.number}. {q.text}", _font(text_size), text_w)
@@ -315,7 +317,9 @@ def _grid(questions, prompt, k, y, left, inner, put, canvas) -> float:
         if canvas is not None:
             canvas.rule(left, top, inner)
         for i, line in enumerate(lines):
-            put(left + (0 if i == 0 else 8 * k), top - text_size * (1.1 + 1.25 * i), line, text_size)
+            put(
+                left + (0 if i == 0 else 8 * k), top - text_size * (1.1 + 1.25 * i), line, text_size
+            )
         box_y = top - height / 2 - box / 2
         for c, (key, _label) in enumerate(q.boxes):
             if canvas is not None:
