@@ -159,8 +159,8 @@ def test_a_batch_numbers_ballots_after_the_last_and_renders_them(officers, clien
 @pytest.mark.parametrize(
     "count, desk, message",
     [
-        ("0", "LC-01", "Hãy in từ 1 đến 200 phiếu mỗi lần."),
-        ("201", "LC-01", "Hãy in từ 1 đến 200 phiếu mỗi lần."),
+        ("0", "LC-01", "Hãy in từ 1 đến 100 phiếu mỗi lần."),
+        ("101", "LC-01", "Hãy in từ 1 đến 100 phiếu mỗi lần."),
         ("nhiều", "LC-01", "Hãy nhập một số nguyên, ví dụ 50."),
         ("5", "CH-01", "Vui lòng chọn một mục trong danh sách."),  # another commune's desk
     ],
