@@ -87,14 +87,20 @@ def create_batch(
     last = db.session.scalar(
         sa.select(sa.func.max(PaperBallot.seq)).where(PaperBallot.desk_id == desk.id)
     )
-    first = (last or 0) + 1
-    if first + count - 1 > ballots.MAX_SEQ:
-        raise BatchRefused("full")
+    # The next numbers, leaving out the few that have no letter or digit to check them.
+    seqs: list[int] = []
+    seq = last or 0
+    while len(seqs) < count:
+        seq += 1
+        if seq > ballots.MAX_SEQ:
+            raise BatchRefused("full")
+        if ballots.usable(ballots.serial_body(desk.code, seq)):
+            seqs.append(seq)
     batch = PaperBatch(
         unit_id=desk.unit_id,
         desk_id=desk.id,
         questionnaire_id=questionnaire.id,
-        first_seq=first,
+        first_seq=seqs[0],
         count=count,
         layout=PaperLayout(layout).value,
         recheck_all=recheck_all,
@@ -104,7 +110,7 @@ def create_batch(
     try:
         db.session.flush()
         rows = []
-        for seq in range(first, first + count):
+        for seq in seqs:
             serial = ballots.make_serial(desk.code, seq)
             rows.append(
                 {
@@ -122,7 +128,7 @@ def create_batch(
             "paper_print",
             officer=officer,
             unit=desk.unit,
-            detail=f"{desk.code}: {count} ({first}–{first + count - 1}), {batch.layout}",
+            detail=f"{desk.code}: {count} ({seqs[0]}–{seqs[-1]}), {batch.layout}",
         )
         db.session.commit()
     except sa.exc.IntegrityError:
@@ -139,20 +145,41 @@ def find_batch(unit: Unit, batch_id: int) -> PaperBatch | None:
     return batch
 
 
-def recent_batches(unit: Unit, limit: int = 20) -> list[tuple[PaperBatch, int]]:
-    """The unit's latest batches, newest first, each with how many of its ballots are entered."""
+@dataclass(frozen=True)
+class BatchRow:
+    batch: PaperBatch
+    first: str
+    last: str
+    entered: int
+
+
+def recent_batches(unit: Unit, limit: int = 20) -> list[BatchRow]:
+    """The unit's latest batches, newest first: first and last serial, how many entered."""
     entered = (
         sa.select(sa.func.count(PaperBallot.id))
         .where(PaperBallot.batch_id == PaperBatch.id, PaperBallot.entered_at.is_not(None))
         .scalar_subquery()
     )
+    last = (
+        sa.select(sa.func.max(PaperBallot.seq))
+        .where(PaperBallot.batch_id == PaperBatch.id)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
-        sa.select(PaperBatch, entered)
+        sa.select(PaperBatch, entered, last)
         .where(PaperBatch.unit_id.in_(unit.subtree_ids()))
         .order_by(PaperBatch.created_at.desc(), PaperBatch.id.desc())
         .limit(limit)
     ).all()
-    return [(batch, int(n)) for batch, n in rows]
+    return [
+        BatchRow(
+            batch,
+            ballots.make_serial(batch.desk.code, batch.first_seq),
+            ballots.make_serial(batch.desk.code, last_seq),
+            int(n),
+        )
+        for batch, n, last_seq in rows
+    ]
 
 
 def ballot_url(serial: str) -> str:

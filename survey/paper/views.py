@@ -125,7 +125,7 @@ def create_batch(unit_code: str):
             n=batch.count,
             desk=desk.code,
             first=ballots.make_serial(desk.code, batch.first_seq),
-            last=ballots.make_serial(desk.code, batch.first_seq + batch.count - 1),
+            last=services.batch_ballots(batch)[-1].serial,
         ),
         "info",
     )

@@ -24,19 +24,17 @@
     if (m) { text = m[1]; }
     return text.toUpperCase().split("").filter(function (c) { return ALPHABET.indexOf(c) >= 0; }).join("");
   }
-  // ISO 7064 MOD 37,36, as survey/domain/ballots.py computes it.
-  function checkChar(body) {
-    var p = 36;
-    for (var i = 0; i < body.length; i++) {
-      p = (p + ALPHABET.indexOf(body[i])) % 36;
-      p = ((p || 36) * 2) % 37;
-    }
-    return ALPHABET[(37 - p) % 36];
+  // The check of survey/domain/ballots.py: the weighted sum of the characters
+  // (weights 1, 2, … 36, 1, …) is divisible by 37.
+  function valid(key) {
+    var total = 0;
+    for (var i = 0; i < key.length; i++) { total += (i % 36 + 1) * ALPHABET.indexOf(key[i]); }
+    return key.length > 1 && total % 37 === 0;
   }
   function complete(key) {
-    return desks.some(function (d) {
+    return valid(key) && desks.some(function (d) {
       return key.length === d.length + 6 && key.indexOf(d) === 0 && /^\d{5}$/.test(key.substr(d.length, 5));
-    }) && checkChar(key.slice(0, -1)) === key.slice(-1);
+    });
   }
   function next(el) {
     var i = keys.indexOf(el);

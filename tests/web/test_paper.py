@@ -156,6 +156,18 @@ def test_a_batch_numbers_ballots_after_the_last_and_renders_them(officers, clien
     assert f"/units/{COMMUNE}/paper/batches/{ids[0]}.pdf" in listing
 
 
+def test_numbers_without_a_check_character_are_skipped(officers, client):
+    sign_in(client, "laicach")
+    assert print_batch(client, count=10).status_code == 303
+    with officers.app_context():
+        seqs = db.session.scalars(sa.select(PaperBallot.seq).order_by(PaperBallot.seq)).all()
+    skipped = [n for n in range(1, 13) if not ballots.usable(ballots.serial_body("LC-01", n))]
+    assert skipped == [8]
+    assert seqs == [n for n in range(1, 12) if n != 8]
+    page = client.get(f"/units/{COMMUNE}/paper").get_data(as_text=True)
+    assert ballots.make_serial("LC-01", 11) in page
+
+
 @pytest.mark.parametrize(
     "count, desk, message",
     [
