@@ -194,5 +194,5 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # for a second officer's re-keying (0: none, 1: all), and the most ballots
         # printed at once (one PDF, rendered while the officer waits).
         "SURVEY_PAPER_RECHECK_SHARE": float(env.get("SURVEY_PAPER_RECHECK_SHARE", 0.1)),
-        "SURVEY_PAPER_MAX_BATCH": int(env.get("SURVEY_PAPER_MAX_BATCH", 100)),
+        "SURVEY_PAPER_MAX_BATCH": int(env.get("SURVEY_PAPER_MAX_BATCH", 500)),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import string
+import subprocess
 
 import pytest
 from hypothesis import given
@@ -178,3 +179,40 @@ def test_an_unknown_layout_or_no_ballot_is_refused():
         render_ballots(_sheet(), item, "a3")
     with pytest.raises(ValueError):
         render_ballots(_sheet(), [], "a5")
+
+
+def test_each_ballots_qr_code_decodes_to_its_own_address_and_its_text_reads_back(tmp_path):
+    from tests.web.test_posters import _tool
+
+    serials = [ballots.make_serial("LC-01", n) for n in (1, 2, 3)]
+    items = [Ballot(s, f"https://khaosat.example.vn/p/{s}") for s in serials]
+    path = tmp_path / "ballots.pdf"
+    path.write_bytes(render_ballots(_sheet(), items, "a5"))
+    subprocess.run(
+        [_tool("pdftoppm"), "-png", "-r", "150", str(path), str(tmp_path / "page")],
+        check=True,
+        timeout=120,
+    )
+    found = []
+    for png in sorted(tmp_path.glob("page-*.png")):
+        out = subprocess.run(
+            [_tool("zbarimg"), "--quiet", "--raw", str(png)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert out.returncode == 0, f"no QR code found on {png.name}"
+        found.append(out.stdout.strip())
+    assert found == [item.url for item in items]
+    # The text is real text (fonts embedded with their Unicode map), Vietnamese included.
+    text = subprocess.run(
+        [_tool("pdftotext"), "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    for serial in serials:
+        assert serial in text
+    assert "Ông/Bà hài lòng thế nào về:" in text
+    assert "Rất không hài lòng" in text or "Rất không" in text

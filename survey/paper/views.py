@@ -40,6 +40,7 @@ from survey.paper import services
 from survey.paper.services import Refusal
 from survey.render import ballots as ballot_pdf
 from survey.web.downloads import content_disposition
+from survey.web.i18n import pick
 from survey.web.lookup import period_choices
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
@@ -57,6 +58,19 @@ def _print_form(unit, desks) -> PrintForm:
         current_app.config["SURVEY_PAPER_MAX_BATCH"],
     )
     return form
+
+
+def _readable() -> dict[str, tuple[str, dict[str, str]]]:
+    """{question id: ("n. question", {value: "key label"})} to show two readings side by side."""
+    definition = definition_of(current_questionnaire())
+    found = {}
+    for number, q in enumerate(ballots.ballot_questions(definition), start=1):
+        labels = {o.value: pick(o.label) for o in q.options}
+        if q.no_opinion is not None:
+            labels[q.no_opinion.value] = pick(q.no_opinion.label)
+        keyed = {value: f"{key} – {labels[value]}" for key, value in ballots.printed_numbers(q)}
+        found[q.id] = (f"{number}. {pick(q.text)}", keyed)
+    return found
 
 
 def _page(unit, form: PrintForm, status: int = 200):
@@ -77,6 +91,7 @@ def _page(unit, form: PrintForm, status: int = 200):
             queue=services.recheck_queue(unit),
             rechecks=(total, agreeing, waiting),
             disagreements=services.disagreements(unit),
+            readable=_readable(),
             may_decide=services.may_decide(current_user, unit),
             decision_form=DecisionForm(),
             tab="paper",

@@ -171,8 +171,8 @@ def test_numbers_without_a_check_character_are_skipped(officers, client):
 @pytest.mark.parametrize(
     "count, desk, message",
     [
-        ("0", "LC-01", "Hãy in từ 1 đến 100 phiếu mỗi lần."),
-        ("101", "LC-01", "Hãy in từ 1 đến 100 phiếu mỗi lần."),
+        ("0", "LC-01", "Hãy in từ 1 đến 500 phiếu mỗi lần."),
+        ("501", "LC-01", "Hãy in từ 1 đến 500 phiếu mỗi lần."),
         ("nhiều", "LC-01", "Hãy nhập một số nguyên, ví dụ 50."),
         ("5", "CH-01", "Vui lòng chọn một mục trong danh sách."),  # another commune's desk
     ],
@@ -367,6 +367,9 @@ def test_second_readings_are_compared_and_the_district_decides(second_officer, c
     # The commune sees the disagreement, and cannot decide it.
     page = client.get(f"/units/{COMMUNE}/paper").get_data(as_text=True)
     assert f'id="recheck-{differing_id}"' in page
+    # The two readings side by side, as the boxes are printed.
+    assert "4 – Hài lòng" in page and "2 – Không hài lòng" in page
+    assert "2 – 15–30 phút" in page and "3 – 30–60 phút" in page
     token = csrf_of(client, f"/units/{COMMUNE}/paper")
     decide_path = f"/units/{COMMUNE}/paper/rechecks/{differing_id}"
     refused = client.post(decide_path, data={"csrf_token": token, "reading": "second"})
