@@ -124,16 +124,17 @@ def create_batch(
                 }
             )
         db.session.execute(sa.insert(PaperBallot), rows)
-        record(
-            "paper_print",
-            officer=officer,
-            unit=desk.unit,
-            detail=f"{desk.code}: {count} ({seqs[0]}–{seqs[-1]}), {batch.layout}",
-        )
-        db.session.commit()
     except sa.exc.IntegrityError:
+        # Another batch for the desk took these numbers first (unique desk and number).
         db.session.rollback()
         raise BatchRefused("busy") from None
+    record(
+        "paper_print",
+        officer=officer,
+        unit=desk.unit,
+        detail=f"{desk.code}: {count} ({seqs[0]}–{seqs[-1]}), {batch.layout}",
+    )
+    db.session.commit()
     return batch
 
 

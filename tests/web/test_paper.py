@@ -479,3 +479,45 @@ def test_pages_need_a_signed_in_officer_who_may_see_the_unit(officers, client):
     sign_in(client, "binhgiang")
     assert client.get(f"/units/{COMMUNE}/paper").status_code == 404
     assert client.get(f"/units/{COMMUNE}/paper/entry").status_code == 404
+
+
+def test_a_batch_without_its_audit_entry_is_not_numbered(officers, client):
+    from tests.test_transactions import refuse_audit
+
+    officers.config["PROPAGATE_EXCEPTIONS"] = False  # the 500 a user would see
+    sign_in(client, "laicach")
+    refuse_audit(officers)
+    assert print_batch(client, count=3).status_code == 500
+    with officers.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PaperBatch.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(PaperBallot.id))) == 0
+
+
+def test_a_decision_without_its_audit_entry_changes_nothing(second_officer, client, app):
+    from tests.test_transactions import refuse_audit
+
+    app.config["SURVEY_PAPER_RECHECK_SHARE"] = 1.0
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    sign_in(client, "laicach")
+    print_batch(client, count=1)
+    (serial,) = serials(second_officer)
+    enter(client, serial)
+    sign_out(client)
+    sign_in(client, "laicach2", "laicach2-pass")
+    enter(client, serial, {**KEYS, "overall": "1"}, recheck=True)
+    sign_out(client)
+    sign_in(client, "camgiang")
+    with second_officer.app_context():
+        recheck_id = db.session.scalar(sa.select(PaperRecheck.id))
+    token = csrf_of(client, "/units/HD-CG/paper")
+    refuse_audit(second_officer)
+    refused = client.post(
+        f"/units/HD-CG/paper/rechecks/{recheck_id}",
+        data={"csrf_token": token, "reading": "second"},
+    )
+    assert refused.status_code == 500
+    (response,) = paper_responses(second_officer)
+    assert response.answer_map() == STORED and response.flagged is False
+    with second_officer.app_context():
+        assert db.session.get(PaperRecheck, recheck_id).decision is None
+    rollup_is_exact(second_officer)
