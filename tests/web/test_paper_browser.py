@@ -18,6 +18,7 @@ from survey.data.models import PaperLayout
 from survey.data.models import SurveyResponse
 from survey.extensions import db
 from survey.paper import services
+from tests.conftest import skip_or_fail
 from tests.web.test_paper import KEYS
 from tests.web.test_paper import STORED
 
@@ -134,4 +135,35 @@ def test_without_script_the_screen_is_a_plain_form(officers, live_server, browse
     page.wait_for_url("**/units/HD-CG-LC/paper/entry")
     assert f"Đã lưu phiếu {serial}." in page.inner_text("main")
     assert _stored(officers) == [STORED]
+    context.close()
+
+
+def test_the_paper_pages_have_no_serious_accessibility_violation(officers, live_server, browser):
+    from tests.web.test_axe_browser import AXE
+    from tests.web.test_axe_browser import _violations
+
+    if not AXE.exists():
+        skip_or_fail("axe-core is not installed (npm ci)")
+    _print(officers, 2)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login")
+    page.fill("#username", "laicach")
+    page.fill("#password", "demo-laicach")
+    page.click("button.primary")
+    for path in (
+        "/units/HD-CG-LC/paper",
+        "/units/HD-CG-LC/paper/entry",
+        "/units/HD-CG-LC/paper/recheck",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        assert _violations(page) == [], path
+    # After a refusal too (the error summary and the marked answers).
+    page.goto(f"{live_server.url}/units/HD-CG-LC/paper/entry")
+    page.fill("#serial", "LC-01-00001-0")
+    # Posted as a plain form (form.submit() skips the script's handler): the server's page.
+    with page.expect_navigation():
+        page.evaluate("setTimeout(() => document.querySelector('#paper-entry').submit(), 0)")
+    assert "ký tự cuối không khớp" in page.inner_text("#entry-error")  # the check caught it
+    assert _violations(page) == []
     context.close()
