@@ -521,3 +521,40 @@ def test_a_decision_without_its_audit_entry_changes_nothing(second_officer, clie
     with second_officer.app_context():
         assert db.session.get(PaperRecheck, recheck_id).decision is None
     rollup_is_exact(second_officer)
+
+
+def test_two_officers_entering_one_ballot_at_the_same_moment_store_it_once(second_officer):
+    import threading
+
+    app = second_officer
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, "laicach")
+    sign_in(second, "laicach2", "laicach2-pass")
+    print_batch(first, count=3)
+    statuses: list[int] = []
+    for serial in serials(app):
+        # Both screens loaded and filled before either is sent.
+        posts = []
+        for client in (first, second):
+            path = f"/units/{COMMUNE}/paper/entry"
+            data = {"csrf_token": csrf_of(client, path), "serial": serial}
+            data.update({f"a_{q}": k for q, k in KEYS.items()})
+            posts.append((client, path, data))
+        barrier = threading.Barrier(2)
+
+        def send(client, path, data):
+            barrier.wait()
+            statuses.append(client.post(path, data=data).status_code)
+
+        threads = [threading.Thread(target=send, args=post) for post in posts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sorted(statuses) == [303] * 3 + [409] * 3
+    responses = paper_responses(app)
+    assert len(responses) == 3
+    with app.app_context():
+        linked = db.session.scalars(sa.select(PaperBallot.response_id)).all()
+    assert sorted(linked) == sorted(r.id for r in responses)
+    rollup_is_exact(app)
