@@ -230,7 +230,11 @@ def _problem_texts(definition, result: services.EntryResult) -> dict[str, str]:
     found = {}
     numbers = {q.id: i for i, q in enumerate(ballots.ballot_questions(definition), start=1)}
     for problem in result.problems:
-        question = definition.question(problem.question_id)
+        try:
+            question = definition.question(problem.question_id)
+        except KeyError:  # a ballot of an older questionnaire: name the question by its id
+            found[problem.question_id] = problem.question_id
+            continue
         if problem.kind == "missing":
             found[question.id] = _(
                 "Question %(n)d: no answer typed (type 0 for no opinion where the ballot "

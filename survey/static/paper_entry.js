@@ -151,7 +151,8 @@
     }).catch(function () {
       return { ok: false, message: form.getAttribute("data-offline") || "—", field: "serial" };
     }).then(function (result) {
-      announce(result.ok, result.message);
+      var details = (result.problems || []).map(function (p) { return p.message; }).join(" ");
+      announce(result.ok, details ? result.message + " " + details : result.message);
       if (!result.ok) {
         // Give the refused ballot back, unless the next one is already being typed.
         var untouched = serial.value === "" && keys.every(function (k) { return k.value === ""; });
