@@ -542,7 +542,7 @@ def test_two_officers_entering_one_ballot_at_the_same_moment_store_it_once(secon
             posts.append((client, path, data))
         barrier = threading.Barrier(2)
 
-        def send(client, path, data):
+        def send(client, path, data, barrier=barrier):
             barrier.wait()
             statuses.append(client.post(path, data=data).status_code)
 
