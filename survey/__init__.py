@@ -51,9 +51,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.district import views as district
     from survey.integrity import guard
     from survey.integrity import views as integrity
+    from survey.interviews import views as interviews
     from survey.officers import auth
     from survey.officers import views as officers
     from survey.paper import views as paper
+    from survey.reach import views as reach
     from survey.reports import views as reports
     from survey.site import views as site
     from survey.web import errors
@@ -78,6 +80,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         api.bp,
         paper.bp,
         paper.links,
+        reach.bp,
+        interviews.bp,
+        interviews.field,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

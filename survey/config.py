@@ -195,4 +195,15 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # printed at once (one PDF, rendered while the officer waits).
         "SURVEY_PAPER_RECHECK_SHARE": float(env.get("SURVEY_PAPER_RECHECK_SHARE", 0.1)),
         "SURVEY_PAPER_MAX_BATCH": int(env.get("SURVEY_PAPER_MAX_BATCH", 500)),
+        # Field interviews (survey/interviews): how far an interviewer's device clock
+        # may run ahead of the server's, and how long an interview queued offline
+        # may wait before it is sent (it is judged by the time it started).
+        "SURVEY_INTERVIEW_CLOCK_MINUTES": int(env.get("SURVEY_INTERVIEW_CLOCK_MINUTES", 15)),
+        "SURVEY_INTERVIEW_SEND_DAYS": int(env.get("SURVEY_INTERVIEW_SEND_DAYS", 7)),
+        # Quality checks the district reads: interviews shorter than this many
+        # seconds, and one interviewer's same full set of answers repeated at
+        # least SAME_MIN times and in more than SAME_SHARE of their interviews.
+        "SURVEY_INTERVIEW_MIN_SECONDS": int(env.get("SURVEY_INTERVIEW_MIN_SECONDS", 120)),
+        "SURVEY_INTERVIEW_SAME_SHARE": float(env.get("SURVEY_INTERVIEW_SAME_SHARE", 0.2)),
+        "SURVEY_INTERVIEW_SAME_MIN": int(env.get("SURVEY_INTERVIEW_SAME_MIN", 5)),
     }

@@ -88,6 +88,15 @@ def channels_json(split) -> dict:
                 "responses": f.responses,
                 "share": f.share,
                 **rate_json(f.overall),
+                # This channel's rate minus the other channels' (Newcombe interval).
+                "versus_rest": None
+                if f.versus_rest is None
+                else {
+                    "difference": f.versus_rest.difference,
+                    "low": f.versus_rest.low,
+                    "high": f.versus_rest.high,
+                    "real": f.versus_rest.real,
+                },
             }
             for f in split.figures
         ],

@@ -180,7 +180,7 @@ def api_summary(unit_code: str):
     if unit.children:
         # A district's headline is its weighted figure: the top-level rate, interval
         # and verdict are the ones its page leads with (the pooled ones are under "pooled").
-        body.update(district_json(summarise_children(unit, s.period)))
+        body.update(district_json(summarise_children(unit, s.period, channels=channels)))
     return jsonify(body)
 
 

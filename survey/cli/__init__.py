@@ -173,7 +173,12 @@ def _read_password(password_stdin: bool, username: str) -> str:
 @survey_cli.command("create-officer")
 @click.argument("username")
 @click.option("--name", "full_name", required=True, help="Full name shown in the audit log.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+# Interviewers have their own command (create-interviewer): a district manages them.
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role if r != Role.INTERVIEWER]),
+    required=True,
+)
 @click.option("--unit", "unit_code", help="The officer's unit (not for administrators).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_officer(
@@ -360,7 +365,9 @@ def rollup_check(unit_code: str | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from survey.cli import interviews
     from survey.cli import notify
 
     notify.register(survey_cli)
+    interviews.register(survey_cli)
     app.cli.add_command(survey_cli)

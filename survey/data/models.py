@@ -333,6 +333,9 @@ class Role(enum.StrEnum):
     COMMUNE = "commune"
     DISTRICT = "district"
     ADMIN = "admin"
+    # A field interviewer (điều tra viên), created by a district: signs in only to
+    # record interviews in the communes and dates assigned (survey/interviews).
+    INTERVIEWER = "interviewer"
 
 
 class Officer(db.Model):
@@ -368,7 +371,7 @@ class Officer(db.Model):
     unit: so.Mapped[Unit | None] = so.relationship()
 
     __table_args__ = (
-        sa.CheckConstraint("role IN ('commune', 'district', 'admin')", name="role"),
+        sa.CheckConstraint("role IN ('commune', 'district', 'admin', 'interviewer')", name="role"),
         sa.CheckConstraint("role = 'admin' OR unit_id IS NOT NULL", name="unit_required"),
     )
 
@@ -389,9 +392,15 @@ class Officer(db.Model):
         return str(self.id)
 
     def can_see(self, unit: Unit) -> bool:
-        """Whether this officer may see ``unit``'s data: own unit, or one below it."""
+        """Whether this officer may see ``unit``'s data: own unit, or one below it.
+
+        An interviewer sees no unit's data: their unit is the district that
+        manages them, not a dashboard they may read.
+        """
         if self.role == Role.ADMIN:
             return True
+        if self.role == Role.INTERVIEWER:
+            return False
         return self.unit_id == unit.id or any(a.id == self.unit_id for a in unit.ancestors())
 
     def may_set_volumes(self, unit: Unit) -> bool:
@@ -915,4 +924,59 @@ class PaperRecheck(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("decision IS NULL OR decision IN ('first', 'second')", name="decision"),
+    )
+
+
+class InterviewAssignment(db.Model):
+    """An interviewer's assignment: one commune, from one date to another (Vietnam
+    dates, both included). Set by an officer of the district above the commune."""
+
+    __tablename__ = "interview_assignment"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    interviewer_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("officer.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    starts_on: so.Mapped[date] = so.mapped_column(sa.Date)
+    ends_on: so.Mapped[date] = so.mapped_column(sa.Date)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("officer.id", ondelete="SET NULL")
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    interviewer: so.Mapped[Officer] = so.relationship(foreign_keys=[interviewer_id])
+    unit: so.Mapped[Unit] = so.relationship()
+
+    __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="dates"),)
+
+    def covers(self, unit_id: int, day: date) -> bool:
+        return self.unit_id == unit_id and self.starts_on <= day <= self.ends_on
+
+
+class Interview(db.Model):
+    """When an interviewer's interview started and how long it took.
+
+    Keyed by the response's ``submission_id`` rather than its id: the row is
+    written before ``citizen.services.store_response`` inserts the response and
+    commits both at once (the response's id is not known until then). The
+    foreign key is checked at commit for that reason (deferred).
+    """
+
+    __tablename__ = "interview"
+
+    submission_id: so.Mapped[str] = so.mapped_column(
+        sa.String(36),
+        sa.ForeignKey(
+            "response.submission_id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"
+        ),
+        primary_key=True,
+    )
+    interviewer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("officer.id"))
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    duration_seconds: so.Mapped[int]
+
+    __table_args__ = (
+        sa.CheckConstraint("duration_seconds >= 0", name="duration"),
+        sa.Index("ix_interview_interviewer_id_started_at", "interviewer_id", "started_at"),
     )

@@ -25,6 +25,7 @@ from survey.data.targets import OVERALL
 from survey.data.targets import EffectiveTarget
 from survey.data.targets import effective_targets
 from survey.data.targets import targets_of_units
+from survey.domain.channels import Channel
 from survey.domain.periods import Period
 from survey.extensions import db
 from survey.stats import QuestionCounts
@@ -129,6 +130,7 @@ class DistrictSummary:
     without_responses: tuple[Unit, ...]
     notes: tuple[Note, ...]
     too_few_for_interval: bool = False  # every commune has a single answer
+    channels: frozenset[Channel] | None = None  # the channels counted (None: all)
 
     @property
     def responses(self) -> int:
@@ -160,10 +162,12 @@ class DistrictSummary:
         return self.stratified_verdict if self.headline == "stratified" else self.pooled_verdict
 
 
-def _children_counts(unit: Unit, months: list[Period], question_id: str):
+def _children_counts(unit: Unit, months: list[Period], question_id: str, channels=None):
     """Per child of ``unit`` (its whole subtree): {value: count}, the number of responses
-    and the number of comments."""
-    found = rollup.children_counts(unit, months, [question_id, rollup.RESPONSES, rollup.COMMENTS])
+    and the number of comments (only the responses of ``channels`` when given)."""
+    found = rollup.children_counts(
+        unit, months, [question_id, rollup.RESPONSES, rollup.COMMENTS], channels=channels
+    )
     raw = {child: counts.get(question_id, {}) for child, counts in found.items()}
     responses = {
         child: counts.get(rollup.RESPONSES, {}).get("", 0) for child, counts in found.items()
@@ -217,14 +221,17 @@ def _volumes_by_child(unit: Unit, months: list[str]) -> dict[int, ChildVolume]:
     return found
 
 
-def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
+def summarise_children(
+    unit: Unit, period: Period, *, channels: frozenset[Channel] | None = None
+) -> DistrictSummary:
     """The district's (or province's) figure from its direct children, and their comparison.
 
     Every answered commune is a stratum weighted by its dossiers. Months without
     a count are estimated from the commune's other months; a commune with no count
     at all is weighted at the district's ratio of dossiers to answers; with no
     count anywhere the district's figure is the pooled one. Each of these is a
-    :class:`Note`, shown in words wherever the figure is.
+    :class:`Note`, shown in words wherever the figure is. With ``channels``, only
+    the responses that came by one of them are counted.
     """
     definition = definition_of(current_questionnaire())
     overall_q = definition.by_role("overall")
@@ -233,7 +240,7 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
 
     months = period.months()
     children = sorted(unit.children, key=lambda u: u.name)
-    raw, responses, comments = _children_counts(unit, months, overall_q.id)
+    raw, responses, comments = _children_counts(unit, months, overall_q.id, channels)
     volumes = _volumes_by_child(unit, [m.code for m in months])
     known = targets_of_units(children, year)
     rates = {
@@ -347,6 +354,7 @@ def summarise_children(unit: Unit, period: Period) -> DistrictSummary:
         without_responses=without,
         notes=tuple(notes),
         too_few_for_interval=too_few,
+        channels=channels,
     )
 
 

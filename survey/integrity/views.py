@@ -59,6 +59,7 @@ def flag_labels() -> dict[str, str]:
         "appeal": _("Appeal upheld by the district"),
         "burst": _("More ratings than the desk or the network plausibly sends (burst)"),
         "replaced": _("Replaced by a later rating of the desk from the same phone"),
+        "interview": _("Interview left out by the district after its quality checks"),
     }
 
 

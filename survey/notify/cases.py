@@ -23,6 +23,7 @@ from survey.data.models import Desk
 from survey.data.models import FeedbackCase
 from survey.data.models import Officer
 from survey.data.models import OutboxMessage
+from survey.data.models import Role
 from survey.data.models import ScanMark
 from survey.data.models import SurveyResponse
 from survey.data.models import Unit
@@ -168,6 +169,8 @@ def _escalate(unit_id: int, level: int, cases: list, now: datetime) -> int:
                 Officer.active.is_(True),
                 Officer.email.is_not(None),
                 Officer.wants_alerts.is_(True),
+                # Interviewers read no unit's data, so no alert or report either.
+                Officer.role != Role.INTERVIEWER,
             )
         )
     )

@@ -20,6 +20,7 @@ from survey.data.models import Answer
 from survey.data.models import Desk
 from survey.data.models import Officer
 from survey.data.models import OutboxMessage
+from survey.data.models import Role
 from survey.data.models import ScanMark
 from survey.data.models import SurveyResponse
 from survey.data.models import Unit
@@ -68,6 +69,8 @@ def _recipients(kind: str, unit: Unit) -> list[Officer]:
                 Officer.active.is_(True),
                 Officer.email.is_not(None),
                 _WANTS[kind].is_(True),
+                # Interviewers read no unit's data, so no alert or report either.
+                Officer.role != Role.INTERVIEWER,
             )
             .order_by(Officer.id)
         )

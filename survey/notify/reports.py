@@ -18,6 +18,7 @@ import sqlalchemy.orm as so
 
 from survey.data.models import Officer
 from survey.data.models import OutboxMessage
+from survey.data.models import Role
 from survey.data.models import Unit
 from survey.domain.periods import LOCAL_TZ
 from survey.domain.periods import Period
@@ -96,6 +97,8 @@ def schedule_reports(now: datetime) -> int:
                 Officer.active.is_(True),
                 Officer.email.is_not(None),
                 Officer.wants_reports.is_(True),
+                # Interviewers read no unit's data, so no alert or report either.
+                Officer.role != Role.INTERVIEWER,
             )
             .options(so.contains_eager(Officer.unit))
             .order_by(Officer.id)

@@ -37,9 +37,12 @@ from survey.forms.officer import ReportSettingsForm
 from survey.forms.officer import TargetForm
 from survey.officers import services
 from survey.reports import services as report_services
+from survey.reports.summary import channel_split
 from survey.reports.summary import summarise
 from survey.web.i18n import current_lang
 from survey.web.lookup import MAX_PAGE
+from survey.web.lookup import channel_arg
+from survey.web.lookup import channels_or_400
 from survey.web.lookup import period_choices
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
@@ -56,25 +59,24 @@ def dashboard(unit_code: str):
     """A unit's satisfaction for a period, against its targets."""
     unit = visible_unit_or_404(unit_code)
     period = resolve_period(unit, request.args.get("period"))
+    channels = channels_or_400(request.args.get("channel"))
+    shown = dict(
+        unit=unit,
+        period=period,
+        split=channel_split(unit, period),
+        channels=channels,
+        channel_arg=channel_arg(channels),
+        choices=period_choices(unit, period),
+        tab="dashboard",
+    )
     if unit.children:
         return render_template(
             "district/dashboard.html",
-            unit=unit,
-            period=period,
-            d=summarise_children(unit, period),
-            choices=period_choices(unit, period),
-            tab="dashboard",
+            d=summarise_children(unit, period, channels=channels),
+            **shown,
         )
-    summary = summarise(unit, period)
-    children = sorted(unit.children, key=lambda u: u.name)
     return render_template(
-        "officer/dashboard.html",
-        unit=unit,
-        period=period,
-        s=summary,
-        children=children,
-        choices=period_choices(unit, period),
-        tab="dashboard",
+        "officer/dashboard.html", s=summarise(unit, period, channels=channels), **shown
     )
 
 

@@ -45,6 +45,8 @@ from survey.domain import ballots
 from survey.domain.channels import Channel
 from survey.domain.periods import Period
 from survey.extensions import db
+from survey.reach.services import Sent
+from survey.reach.services import register_sent_counter
 from survey.render.ballots import Ballot
 from survey.render.ballots import BallotQuestion
 from survey.render.ballots import BallotSheet
@@ -252,6 +254,17 @@ def ballots_printed_entered(unit: Unit, period: Period) -> tuple[int, int]:
     """
     rows = desk_counts(unit, period)
     return sum(r.printed for r in rows), sum(r.entered for r in rows)
+
+
+def paper_sent(unit: Unit, period: Period) -> Sent:
+    """Ballots printed in the period against those of them entered, for the response
+    rates page (``survey/reach``)."""
+    printed, entered = ballots_printed_entered(unit, period)
+    return Sent(handed_out=printed, answered=entered)
+
+
+# The response rates page lists what each channel handed out against what came back.
+register_sent_counter(Channel.PAPER, paper_sent)
 
 
 def desk_counts(unit: Unit, period: Period) -> list[DeskCount]:

@@ -11,6 +11,7 @@ from survey.data.queries import current_questionnaire
 from survey.data.queries import definition_of
 from survey.district.summary import DistrictSummary
 from survey.district.summary import funnel_data
+from survey.domain.channels import ORDER as CHANNEL_ORDER
 from survey.domain.periods import today_in_vietnam
 from survey.forms.officer import FEEDBACK_STATUSES
 from survey.render import charts
@@ -23,12 +24,15 @@ from survey.render.report_pdf import ReportContent
 from survey.render.report_pdf import render_report
 from survey.reports.services import is_provisional
 from survey.reports.services import letterhead
+from survey.reports.summary import ChannelSplit
 from survey.reports.summary import UnitSummary
 from survey.reports.summary import responses_in
 from survey.web.i18n import current_lang
 from survey.web.i18n import local_datetime
 from survey.web.i18n import percent
 from survey.web.i18n import pick
+from survey.web.presenters import channel_label
+from survey.web.presenters import channels_text
 from survey.web.presenters import evidence_text
 from survey.web.presenters import headline_title
 from survey.web.presenters import interval_text
@@ -63,8 +67,10 @@ def _footer(unit_name: str, period_code: str) -> str:
     return f"{_('Satisfaction survey')} · {unit_name} · {period_code}"
 
 
-def file_name(s: UnitSummary, kind: str) -> str:
-    return f"sipas-{s.unit.code}-{s.period.code}-{kind}"
+def file_name(s, kind: str) -> str:
+    """The download's name; one restricted to some channels says which."""
+    only = "".join(f"-{c.value}" for c in CHANNEL_ORDER if s.channels and c in s.channels)
+    return f"sipas-{s.unit.code}-{s.period.code}{only}-{kind}"
 
 
 def trend_drawing(s: UnitSummary) -> Drawing:
@@ -86,7 +92,8 @@ def trend_drawing(s: UnitSummary) -> Drawing:
         (
             points,
             [(_("Target %(target)s", target=target_text(target)), target)],
-            _("%(unit)s – satisfaction rate by month", unit=s.unit.name),
+            _("%(unit)s – satisfaction rate by month", unit=s.unit.name)
+            + (f" ({channels_text(s.channels)})" if s.channels else ""),
         ),
         {
             "ylabel": _("Satisfied"),
@@ -147,11 +154,13 @@ def _percent(value: float | None) -> Percent | None:
     return None if value is None else Percent(value)
 
 
-def summary_tables(s: UnitSummary) -> list[Table]:
-    """The report's tables: summary, elements, procedure fields."""
+def summary_tables(s: UnitSummary, split: ChannelSplit | None = None) -> list[Table]:
+    """The report's tables: summary, elements, procedure fields, and each channel's
+    rate (``split``)."""
     lang = current_lang()
     summary_rows = [
         (_("Unit"), s.unit.name),
+        (_("Channels included"), channels_text(s.channels)),
         (_("Period"), s.period.label(lang)),
         (_("From"), s.period.start),
         (_("To"), s.period.end),
@@ -224,7 +233,39 @@ def summary_tables(s: UnitSummary) -> list[Table]:
             fields,
             percent_columns=frozenset({3, 4, 5, 6}),
         ),
+        *([channel_table(split)] if split is not None else []),
     ]
+
+
+def channel_table(split: ChannelSplit) -> Table:
+    """Each channel's forms, share and overall rate, side by side."""
+    return Table(
+        _("By channel"),
+        [
+            _("Channel"),
+            _("Forms received"),
+            _("Share"),
+            _("Valid answers (overall question)"),
+            _("Satisfied"),
+            _("Rate"),
+            _("Lower bound"),
+            _("Upper bound"),
+        ],
+        [
+            (
+                channel_label(f.channel),
+                f.responses,
+                f.share,
+                f.overall.valid,
+                f.overall.satisfied,
+                f.overall.rate,
+                f.overall.low,
+                f.overall.high,
+            )
+            for f in split.figures
+        ],
+        percent_columns=frozenset({2, 5, 6, 7}),
+    )
 
 
 def response_table(s: UnitSummary) -> Table:
@@ -232,7 +273,7 @@ def response_table(s: UnitSummary) -> Table:
     definition = s.definition
     questions = definition.answer_questions
     header = (
-        [_("No."), _("Response number"), _("Time"), _("Unit"), _("Desk")]
+        [_("No."), _("Response number"), _("Time"), _("Unit"), _("Desk"), _("Channel")]
         + [pick(q.text) for q in questions]
         + [_("Comment"), _("Status")]
     )
@@ -245,9 +286,9 @@ def response_table(s: UnitSummary) -> Table:
     rows = []
     # "No." counts the rows 1..n; the response's own number is kept beside it
     # so that a row can be found in the feedback inbox.
-    for number, r in enumerate(responses_in(s.unit, s.period), start=1):
+    for number, r in enumerate(responses_in(s.unit, s.period, s.channels), start=1):
         answers = r.answer_map()
-        cells = [number, r.id, r.submitted_at, r.unit.name, r.desk.code]
+        cells = [number, r.id, r.submitted_at, r.unit.name, r.desk.code, channel_label(r.channel)]
         for q in questions:
             value = answers.get(q.id)
             cells.append(labels[q.id].get(value, value or ""))
@@ -256,9 +297,13 @@ def response_table(s: UnitSummary) -> Table:
     return Table(_("Responses"), header, rows)
 
 
-def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
-    """The printable report's content, without its chart, and the chart to put in it."""
+def report_content(
+    s: UnitSummary, split: ChannelSplit | None = None
+) -> tuple[ReportContent, Drawing]:
+    """The printable report's content, without its chart, and the chart to put in it
+    (with each channel's rate when ``split`` is given)."""
     summary = [
+        (_("Channels included"), channels_text(s.channels)),
         (_("Forms received"), str(s.responses)),
         (
             _("Satisfaction rate"),
@@ -315,6 +360,23 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
             for f in s.fields
         ],
     )
+    by_channel = []
+    if split is not None and split.figures:
+        by_channel = [
+            (
+                _("By channel"),
+                [_("Channel"), _("Forms received"), _("Share"), _("Rate")],
+                [
+                    [
+                        channel_label(f.channel),
+                        str(f.responses),
+                        percent(f.share),
+                        percent(f.overall.rate) if f.overall.valid else "–",
+                    ]
+                    for f in split.figures
+                ],
+            )
+        ]
     comments = comment_list(s.unit, s.period)
     distributions = [
         (
@@ -334,7 +396,7 @@ def report_content(s: UnitSummary) -> tuple[ReportContent, Drawing]:
         ),
         summary=summary,
         verdicts=verdicts,
-        tables=[elements, fields, *distributions],
+        tables=[elements, fields, *by_channel, *distributions],
         chart=None,
         comments_heading=_("Comments, suggestions and complaints (%(n)d)", n=len(comments)),
         comments=comments,
@@ -430,6 +492,7 @@ def district_tables(s: DistrictSummary) -> list[Table]:
     rate, low, high = s.headline_rate
     summary = [
         (_("Unit"), s.unit.name),
+        (_("Channels included"), channels_text(s.channels)),
         (_("Period"), s.period.label(current_lang())),
         (_("From"), s.period.start),
         (_("To"), s.period.end),
@@ -491,6 +554,7 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
     """The printable report's content, without its chart, and the funnel plot to put in it."""
     rate, low, high = s.headline_rate
     summary = [
+        (_("Channels included"), channels_text(s.channels)),
         (
             headline_title(s),
             f"{percent(rate)} ({interval_text(low, high)})" if rate is not None else "–",

@@ -33,10 +33,12 @@ from survey.domain.periods import today_in_vietnam
 from survey.domain.questionnaire import Questionnaire as Definition
 from survey.extensions import db
 from survey.stats import QuestionRate
+from survey.stats import RateDifference
 from survey.stats import SipasIndex
 from survey.stats import TargetComparison
 from survey.stats import compare_to_target
 from survey.stats import question_rate
+from survey.stats import rate_difference
 from survey.stats import sipas_index
 
 TREND_MONTHS = 12
@@ -334,6 +336,10 @@ class ChannelFigure:
     overall: QuestionRate
     #: Its share of the period's counted responses (None when there are none).
     share: float | None
+    #: Its rate minus the other channels' together, with its interval (None when
+    #: either side has no valid answer): a channel differs beyond chance when the
+    #: interval leaves out 0.
+    versus_rest: RateDifference | None = None
 
 
 @dataclass(frozen=True)
@@ -389,14 +395,26 @@ def channel_split(unit: Unit, period: Period) -> ChannelSplit:
             by_value = counts.setdefault(channel, {})
             by_value[value] = by_value.get(value, 0) + n
     total = sum(responses.values())
-    figures = tuple(
-        ChannelFigure(
-            channel=channel,
-            responses=responses.get(channel, 0),
-            overall=question_rate(scale_counts(counts.get(channel, {})), method=interval_method()),
-            share=responses.get(channel, 0) / total if total else None,
-        )
+    rates = {
+        channel: question_rate(scale_counts(counts.get(channel, {})), method=interval_method())
         for channel in CHANNEL_ORDER
         if responses.get(channel, 0)
-    )
-    return ChannelSplit(figures=figures, responses=total, flagged=flagged)
+    }
+    satisfied = sum(r.satisfied for r in rates.values())
+    valid = sum(r.valid for r in rates.values())
+    figures = []
+    for channel, rate in rates.items():
+        rest_satisfied, rest_valid = satisfied - rate.satisfied, valid - rate.valid
+        versus = None
+        if rate.valid and rest_valid:
+            versus = rate_difference(rate.satisfied, rate.valid, rest_satisfied, rest_valid)
+        figures.append(
+            ChannelFigure(
+                channel=channel,
+                responses=responses[channel],
+                overall=rate,
+                share=responses[channel] / total if total else None,
+                versus_rest=versus,
+            )
+        )
+    return ChannelSplit(figures=tuple(figures), responses=total, flagged=flagged)

@@ -27,9 +27,11 @@ from survey.reports.content import response_table
 from survey.reports.content import spreadsheet_bytes
 from survey.reports.content import summary_tables
 from survey.reports.content import trend_drawing
+from survey.reports.summary import channel_split
 from survey.reports.summary import summarise
 from survey.web.downloads import content_disposition
 from survey.web.i18n import current_lang
+from survey.web.lookup import channels_or_400
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
 
@@ -65,13 +67,14 @@ def _csv_separator() -> str:
 def chart(unit_code: str, period: str, fmt: str):
     """The trend chart ending with ``period``."""
     unit = visible_unit_or_404(unit_code)
+    channels = channels_or_400(request.args.get("channel"))
     if unit.children:
         # A district's chart compares its communes (funnel plot).
-        d = summarise_children(unit, resolve_period(unit, period))
-        name = f"sipas-{unit.code}-{d.period.code}-funnel"
+        d = summarise_children(unit, resolve_period(unit, period), channels=channels)
+        name = file_name(d, "funnel")
         drawing = funnel_drawing(d)
     else:
-        summary = summarise(unit, resolve_period(unit, period))
+        summary = summarise(unit, resolve_period(unit, period), channels=channels)
         name = file_name(summary, "chart")
         drawing = trend_drawing(summary)
     return _download(chart_bytes(drawing, fmt), fmt, name, inline=fmt != "pdf")
@@ -90,19 +93,24 @@ def report(unit_code: str, period: str, fmt: str):
     """The period's report as a spreadsheet (summary and responses), or as the
     administrative document in PDF or DOCX."""
     unit = visible_unit_or_404(unit_code)
+    channels = channels_or_400(request.args.get("channel"))
     if unit.children:
-        d = summarise_children(unit, resolve_period(unit, period))
-        name = f"sipas-{unit.code}-{d.period.code}-communes"
+        d = summarise_children(unit, resolve_period(unit, period), channels=channels)
+        name = file_name(d, "communes")
         if fmt in ("pdf", "docx"):
             return _document(district_report(d), fmt, name)
         tables = district_tables(d)
         sheet_names = [_("Summary"), _("Communes")]
     else:
-        summary = summarise(unit, resolve_period(unit, period))
+        summary = summarise(unit, resolve_period(unit, period), channels=channels)
         name = file_name(summary, "report")
+        # Each channel's rate beside the others, unless the report is of some channels.
+        split = None if channels else channel_split(unit, summary.period)
         if fmt in ("pdf", "docx"):
-            return _document(report_content(summary), fmt, name)
-        tables = [*summary_tables(summary), response_table(summary)]
-        sheet_names = [_("Summary"), _("Elements"), _("Fields"), _("Responses")]
+            return _document(report_content(summary, split), fmt, name)
+        tables = [*summary_tables(summary, split), response_table(summary)]
+        sheet_names = [_("Summary"), _("Elements"), _("Fields")]
+        sheet_names += [_("Channels")] if split is not None else []
+        sheet_names += [_("Responses")]
     separator = _csv_separator() if fmt == "csv" else ","
     return _download(spreadsheet_bytes(tables, sheet_names, fmt, separator), fmt, name)

@@ -24,6 +24,8 @@ from .control import funnel_class
 from .control import funnel_limits
 from .control import funnel_steps
 from .control import p_chart_limits
+from .difference import RateDifference
+from .difference import rate_difference
 from .display import ShownInterval
 from .display import ShownValue
 from .display import display_interval
@@ -83,6 +85,7 @@ __all__ = [
     "QuestionCounts",
     "QuestionRate",
     "RankDistribution",
+    "RateDifference",
     "ShownInterval",
     "ShownValue",
     "SipasIndex",
@@ -101,6 +104,7 @@ __all__ = [
     "proportion_ci",
     "question_rate",
     "rank_probabilities",
+    "rate_difference",
     "responses_needed_for",
     "responses_to_show_met",
     "sample_size",

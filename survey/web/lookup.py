@@ -159,3 +159,8 @@ def channels_or_400(text: str | None) -> frozenset[Channel] | None:
         if channel is not None:
             found.add(channel)
     return frozenset(found) or None
+
+
+def channel_arg(channels: frozenset[Channel] | None) -> str | None:
+    """The ``channel`` query parameter that names ``channels`` (None for all), for links."""
+    return ",".join(c.value for c in CHANNEL_ORDER if c in channels) if channels else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -237,6 +238,16 @@ def headline_title(s) -> str:
     return _("District figure (pooled: every answer counts equally)")
 
 
+def handed_out_label(channel) -> str:
+    """What a channel hands out to be answered."""
+    labels = {
+        Channel.RECEIPT: _("Receipt links issued"),
+        Channel.PAPER: _("Paper ballots printed"),
+        Channel.INVITATION: _("Invitations sent"),
+    }
+    return labels.get(Channel(channel)) or channel_label(channel)
+
+
 def channel_label(channel) -> str:
     """A channel's name for people (the stored value is a code)."""
     labels = {
@@ -273,6 +284,25 @@ def dominant_text(split) -> str | None:
     )
 
 
+def difference_text(d) -> str:
+    """A channel's rate against the other channels', in points, and whether it is chance."""
+    if d is None:
+        return "–"
+    points = format_decimal(round(d.difference * 100, 1), format="+0.0;-0.0")
+    low = format_decimal(round(d.low * 100, 1), format="0.0")
+    high = format_decimal(round(d.high * 100, 1), format="0.0")
+    if d.real:
+        return _(
+            "%(points)s points (%(low)s to %(high)s): a real difference",
+            points=points,
+            low=low,
+            high=high,
+        )
+    return _(
+        "%(points)s points (%(low)s to %(high)s): may be chance", points=points, low=low, high=high
+    )
+
+
 def init_app(app) -> None:
     """Make the verdict and interval wording available to every template."""
 
@@ -294,6 +324,9 @@ def init_app(app) -> None:
             "weights_text": weights_text,
             "headline_title": headline_title,
             "channel_label": channel_label,
+            "handed_out_label": handed_out_label,
+            "months_text": months_text,
             "channels_text": channels_text,
             "dominant_text": dominant_text,
+            "difference_text": difference_text,
         }

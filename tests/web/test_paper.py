@@ -558,3 +558,19 @@ def test_two_officers_entering_one_ballot_at_the_same_moment_store_it_once(secon
         linked = db.session.scalars(sa.select(PaperBallot.response_id)).all()
     assert sorted(linked) == sorted(r.id for r in responses)
     rollup_is_exact(app)
+
+
+def test_the_response_rates_page_shows_ballots_printed_against_entered(officers, client):
+    sign_in(client, "laicach")
+    print_batch(client, count=4)
+    for serial in serials(officers)[:3]:
+        assert enter(client, serial).status_code == 303
+    sign_out(client)
+    sign_in(client, "camgiang")
+    page = client.get("/units/HD-CG/reach").get_data(as_text=True)
+    for code in ("HD-CG", "HD-CG-LC"):
+        row = re.search(rf'<tr id="sent-{code}-paper">(.*?)</tr>', page, re.S)
+        assert row, code
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+        assert cells[:2] == ["4", "3"], code
+    assert 'id="sent-HD-CG-CH-paper"' not in page  # nothing printed there

@@ -37,7 +37,7 @@ def _book(client, url):
 
 def test_xlsx_summary_rates_are_percent_cells_counts_integers_dates_dates(client, lai_cach):
     book = _book(client, "/reports/HD-CG-LC/2025-03/report.xlsx")
-    assert book.sheetnames == ["Tổng hợp", "Yếu tố", "Lĩnh vực", "Phiếu"]
+    assert book.sheetnames == ["Tổng hợp", "Yếu tố", "Lĩnh vực", "Các kênh", "Phiếu"]
     summary = book["Tổng hợp"]
     assert summary.freeze_panes == "A3"
     cells = {row[0].value: row[1] for row in summary.iter_rows(min_row=3) if row[0].value}
