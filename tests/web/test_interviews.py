@@ -250,6 +250,10 @@ SAMPLE_ARGS = {
     "response_id": 1,
     "assignment_id": 1,
     "officer_id": 1,
+    # Paper ballots (survey/paper): a batch, a second reading, a ballot's serial.
+    "batch_id": 1,
+    "recheck_id": 1,
+    "serial": "LC-01-00001-9",
 }
 
 
