@@ -116,7 +116,8 @@ def create_batch(unit_code: str):
     desks = services.paper_desks(unit)
     form = _print_form(unit, desks)
     if not form.validate_on_submit():
-        return _page(unit, form, 422)
+        # An expired session's token is a 400 (reload), the officer's typing a 422.
+        return _page(unit, form, 400 if "csrf_token" in form.errors else 422)
     desk = next(d for d in desks if d.code == form.desk.data)
     try:
         batch = services.create_batch(

@@ -68,6 +68,9 @@ def _sample_url(rule, response_id: int) -> str:
         "unit_code": "HD-CG-LC",
         "response_id": response_id,
         "code": "K7M2QX9P",
+        "recheck_id": 1,  # a paper ballot's second reading
+        "officer_id": 1,  # an interviewer
+        "assignment_id": 1,  # an interviewer's assignment
     }
     missing = set(rule.arguments) - values.keys()
     assert not missing, f"add a sample value for {missing} of {rule.rule}"
