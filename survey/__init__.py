@@ -52,12 +52,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.integrity import guard
     from survey.integrity import views as integrity
     from survey.interviews import views as interviews
+    from survey.kiosk import views as kiosk
     from survey.officers import auth
     from survey.officers import views as officers
     from survey.paper import views as paper
     from survey.reach import views as reach
     from survey.reports import views as reports
     from survey.site import views as site
+    from survey.staff import views as staff
     from survey.web import errors
     from survey.web import i18n
     from survey.web import presenters
@@ -80,9 +82,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         api.bp,
         paper.bp,
         paper.links,
+        kiosk.bp,
         reach.bp,
         interviews.bp,
         interviews.field,
+        staff.bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

@@ -195,6 +195,14 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # printed at once (one PDF, rendered while the officer waits).
         "SURVEY_PAPER_RECHECK_SHARE": float(env.get("SURVEY_PAPER_RECHECK_SHARE", 0.1)),
         "SURVEY_PAPER_MAX_BATCH": int(env.get("SURVEY_PAPER_MAX_BATCH", 500)),
+        # Kiosks (survey/kiosk): a tablet shared by everyone at a desk has no
+        # per-phone limit, only a minimum gap between two of its ratings.
+        "SURVEY_KIOSK_MIN_GAP_SECONDS": float(env.get("SURVEY_KIOSK_MIN_GAP_SECONDS", 10)),
+        "SURVEY_KIOSK_CODE_MINUTES": int(env.get("SURVEY_KIOSK_CODE_MINUTES", 10)),
+        "SURVEY_KIOSK_DAYS": int(env.get("SURVEY_KIOSK_DAYS", 180)),
+        "SURVEY_KIOSK_IDLE_SECONDS": int(env.get("SURVEY_KIOSK_IDLE_SECONDS", 60)),
+        "SURVEY_KIOSK_PIN_ATTEMPTS": int(env.get("SURVEY_KIOSK_PIN_ATTEMPTS", 5)),
+        "SURVEY_KIOSK_PIN_LOCK_MINUTES": int(env.get("SURVEY_KIOSK_PIN_LOCK_MINUTES", 15)),
         # Field interviews (survey/interviews): how far an interviewer's device clock
         # may run ahead of the server's, and how long an interview queued offline
         # may wait before it is sent (it is judged by the time it started).
@@ -206,4 +214,7 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_INTERVIEW_MIN_SECONDS": int(env.get("SURVEY_INTERVIEW_MIN_SECONDS", 120)),
         "SURVEY_INTERVIEW_SAME_SHARE": float(env.get("SURVEY_INTERVIEW_SAME_SHARE", 0.2)),
         "SURVEY_INTERVIEW_SAME_MIN": int(env.get("SURVEY_INTERVIEW_SAME_MIN", 5)),
+        # Officers' figures (/units/<unit>/officers): no rate, interval or verdict
+        # of an officer on fewer counted ratings than this (a few judge unfairly).
+        "SURVEY_OFFICER_MIN_RATINGS": int(env.get("SURVEY_OFFICER_MIN_RATINGS", 30)),
     }

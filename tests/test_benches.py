@@ -123,3 +123,17 @@ def test_submissions_bench_refuses_an_unknown_baseline_revision():
     done = _run("bench/submissions.py", "--duration", "1", "--baseline", "no-such-revision")
     assert done.returncode != 0
     assert "--baseline no-such-revision" in done.stderr
+
+
+def test_kiosk_bench_measures_the_fresh_form_and_stores_each_rating_once():
+    """``bench/kiosk.py`` (issue 21) drives the kiosk in Chromium with CPU and network
+    throttling; two ratings here, checked stored once each (no timing asserted)."""
+    if not Path("/usr/bin/chromium").exists():
+        skip_or_fail("Chromium is not installed (apt-get install chromium)")
+    done = _run("bench/kiosk.py", "--ratings", "2", "--latency", "100", "--kbps", "4000")
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+    out = done.stdout
+    assert "Verified: 2 ratings tapped, each stored exactly once." in out
+    assert "| a fresh form painted |" in out
+    together = re.search(r"\| \*\*together\*\* \| \*\*(\d+)\*\* \|", out)
+    assert together and int(together[1]) <= 40 * 1024

@@ -2,7 +2,7 @@
 entered, its response; second readings (double entry) and the district's decisions
 
 Revision ID: 0014
-Revises: 0015
+Revises: 0013
 Create Date: 2026-11-30 16:16:43
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = "0015"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -6,9 +6,10 @@ the unit, from ``flask survey create-api-key``); the read endpoints take the
 officer's session, with the same permissions as the pages.
 
 ``POST /api/v1/tokens`` takes ``{"desk_code": ..., "dossier_number": ...,
-"expires_in_days": ...}``. Its errors are JSON ``{"error": <code>, "detail":
-<message>, "status": <int>}``; the codes are stable, the messages are for the
-integrator (English).
+"expires_in_days": ..., "officer": ...}`` (``officer``: optional, the username of
+the officer who handled the dossier; the rating made with the token counts for
+them). Its errors are JSON ``{"error": <code>, "detail": <message>, "status":
+<int>}``; the codes are stable, the messages are for the integrator (English).
 """
 
 from __future__ import annotations
@@ -92,11 +93,16 @@ def create_token():
     days = body.get("expires_in_days", current_app.config["SURVEY_TOKEN_DAYS"])
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
         fields["expires_in_days"] = f"an integer from 1 to {MAX_TOKEN_DAYS}"
+    officer = body.get("officer")
+    if officer is not None and (
+        not isinstance(officer, str) or not officer.strip() or len(officer) > 64
+    ):
+        fields["officer"] = "optional: the username of the officer who handled the dossier"
     if fields:
         return _error(422, "invalid_fields", "Some fields are missing or not valid.", fields=fields)
 
     try:
-        minted = issue(key, desk_code, dossier, days)
+        minted = issue(key, desk_code, dossier, days, officer)
     except DeskRefused as refused:
         return _error(refused.status, refused.code, refused.detail, **refused.extra)
     except DossierAlreadyRated:
@@ -110,6 +116,7 @@ def create_token():
         qr_png=_absolute(url_for("receipts.token_qr", code=token.code)),
         qr_png_base64=base64.b64encode(qr_png).decode(),
         expires_at=token.expires_at.isoformat(),
+        officer=token.served_by.username if token.served_by is not None else None,
         created=minted.created,
     )
     response.status_code = 201 if minted.created else 200

@@ -239,6 +239,8 @@ def submit(
             receipt_token_id=token.id if token is not None else None,
             flag_reason=flag_reason,
             device_hash=submission.device_hash if token is None else None,
+            # The officer the one-stop software named when it asked for the token.
+            served_by_id=token.served_by_id if token is not None else None,
         )
     except TokenClaimFailed:
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))

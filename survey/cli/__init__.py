@@ -33,10 +33,12 @@ from survey.extensions import db
 from survey.integrity.guard import purge
 from survey.integrity.services import active_desks
 from survey.integrity.tokens import issue_api_key
+from survey.officers.accounts import NotACommuneOfficer
 from survey.officers.accounts import check_password_strength
 from survey.officers.accounts import end_all_sessions
 from survey.officers.accounts import hash_password
 from survey.officers.accounts import purge_failures
+from survey.officers.accounts import set_leader
 from survey.render import posters
 
 # Codes go into URLs, QR codes, file names and PDFs: plain ASCII only (a Vietnamese
@@ -181,8 +183,18 @@ def _read_password(password_stdin: bool, username: str) -> str:
 )
 @click.option("--unit", "unit_code", help="The officer's unit (not for administrators).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--leader",
+    is_flag=True,
+    help="A commune officer who sees every officer's figures of the commune.",
+)
 def create_officer(
-    username: str, full_name: str, role: str, unit_code: str | None, password_stdin: bool
+    username: str,
+    full_name: str,
+    role: str,
+    unit_code: str | None,
+    password_stdin: bool,
+    leader: bool,
 ) -> None:
     """Create an officer account (commune, district or admin)."""
     username = username.strip().lower()
@@ -203,6 +215,8 @@ def create_officer(
             ("district", "province"),
         }:
             raise click.ClickException(f"A {role} officer cannot belong to a {unit.level}.")
+    if leader and role != Role.COMMUNE:
+        raise click.ClickException("Only a commune officer can be the commune's leader.")
     password = _read_password(password_stdin, username)
     db.session.add(
         Officer(
@@ -211,10 +225,35 @@ def create_officer(
             role=role,
             unit_id=unit.id if unit else None,
             password_hash=hash_password(password),
+            is_leader=leader,
         )
     )
+    if leader:
+        record("leader_set", unit=unit, detail=f"{username} (created)")
     db.session.commit()
     click.echo(f"Created {role} officer {username}" + (f" for {unit.name}." if unit else "."))
+
+
+@survey_cli.command("set-leader")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="No longer the commune's leader.")
+def set_leader_command(username: str, off: bool) -> None:
+    """Make a commune officer the commune's leader (sees every officer's figures), or not."""
+    officer = db.session.scalar(
+        sa.select(Officer).where(Officer.username == username.strip().lower())
+    )
+    if officer is None:
+        raise click.ClickException(f"No officer named {username}.")
+    try:
+        set_leader(officer, not off)
+    except NotACommuneOfficer:
+        raise click.ClickException(
+            f"{officer.username} is a {officer.role} officer: only a commune officer can be "
+            "the commune's leader (district officers and administrators see the officers' "
+            "figures of the communes below them anyway)."
+        ) from None
+    state = "no longer the leader" if off else "the leader"
+    click.echo(f"{officer.username} is now {state} of {officer.unit.name}.")
 
 
 @survey_cli.command("reset-password")

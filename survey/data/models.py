@@ -367,6 +367,10 @@ class Officer(db.Model):
     wants_reports: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     quiet_start: so.Mapped[str | None] = so.mapped_column(sa.String(5))
     quiet_end: so.Mapped[str | None] = so.mapped_column(sa.String(5))
+    # The commune's leader (lãnh đạo UBND xã, or whoever heads its one-stop desk):
+    # a commune officer who may see every officer's figures of the commune. Set by
+    # ``flask survey set-leader`` (recorded in the audit log).
+    is_leader: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
 
     unit: so.Mapped[Unit | None] = so.relationship()
 
@@ -407,6 +411,24 @@ class Officer(db.Model):
         """Whether this officer may enter ``unit``'s dossier volumes (the weights of the
         district figure): a district officer for the communes below it, or an
         administrator. A commune sees its volumes but never sets its own weight."""
+        if self.role == Role.ADMIN:
+            return True
+        return self.role == Role.DISTRICT and self.unit_id != unit.id and self.can_see(unit)
+
+    def may_see_officers_of(self, unit: Unit) -> bool:
+        """Whether this officer may see the figures of every officer of ``unit``:
+        the commune's leader for their own commune, a district officer for the
+        communes below, or an administrator. Any officer may see their own."""
+        if self.role == Role.ADMIN:
+            return True
+        if self.role == Role.COMMUNE:
+            return self.is_leader and self.unit_id == unit.id
+        return self.role == Role.DISTRICT and self.can_see(unit)
+
+    def may_set_leader(self, unit: Unit) -> bool:
+        """Whether this officer may name (or unname) the leader of the commune ``unit``:
+        a district officer for the communes below, or an administrator; never a
+        commune officer, not even the leader."""
         if self.role == Role.ADMIN:
             return True
         return self.role == Role.DISTRICT and self.unit_id != unit.id and self.can_see(unit)
@@ -617,9 +639,13 @@ class ReceiptToken(db.Model):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
     expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     used_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # The officer who handled the dossier, as the one-stop software names them: the
+    # rating made with the token is stored with this officer (``served_by_id``).
+    served_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
 
     unit: so.Mapped[Unit] = so.relationship()
     desk: so.Mapped[Desk] = so.relationship()
+    served_by: so.Mapped[Officer | None] = so.relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("unit_id", "dossier_hash", name="uq_receipt_token_unit_dossier"),
@@ -925,6 +951,81 @@ class PaperRecheck(db.Model):
     __table_args__ = (
         sa.CheckConstraint("decision IS NULL OR decision IN ('first', 'second')", name="decision"),
     )
+
+
+class Kiosk(db.Model):
+    """A rating tablet at a desk (issue 21), paired with a one-time code.
+
+    An officer creates the row with a pairing code (only its keyed hash is kept,
+    valid ``SURVEY_KIOSK_CODE_MINUTES``); the tablet that types the code gets a
+    long-lived credential in a cookie, of which only the keyed hash is stored. A
+    revoked kiosk's credential still names the row, so ratings it queued offline
+    before it learnt of the revocation are stored (flagged) rather than lost.
+    """
+
+    __tablename__ = "kiosk"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"), index=True)
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    code_expires_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    credential_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    paired_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    revoked_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    revoked_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # When the kiosk's latest accepted rating was made: the minimum gap between
+    # two ratings of one kiosk is measured from it.
+    last_made_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    desk: so.Mapped[Desk] = so.relationship()
+    created_by: so.Mapped[Officer | None] = so.relationship(foreign_keys=[created_by_id])
+
+
+class KioskShift(db.Model):
+    """An officer on duty at a desk, from ``started_at`` until ``ended_at``.
+
+    A kiosk rating made during the shift carries the officer (``served_by_id``).
+    One shift is open per desk at a time: a new one ends the previous one.
+    """
+
+    __tablename__ = "kiosk_shift"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    officer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("officer.id"), index=True)
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # "pin" (typed on the kiosk) or "phone" (the officer's own signed-in phone).
+    started_via: so.Mapped[str] = so.mapped_column(sa.String(8))
+
+    desk: so.Mapped[Desk] = so.relationship()
+    officer: so.Mapped[Officer] = so.relationship()
+
+    __table_args__ = (
+        sa.Index("ix_kiosk_shift_desk_id_started_at", "desk_id", "started_at"),
+        sa.CheckConstraint("started_via IN ('pin', 'phone')", name="started_via"),
+    )
+
+
+class OfficerPin(db.Model):
+    """An officer's short PIN for starting a shift on a kiosk, stored hashed.
+
+    ``failures`` wrong PINs in a row lock it until ``locked_until``, so the few
+    thousand possible PINs cannot be tried at the counter.
+    """
+
+    __tablename__ = "officer_pin"
+
+    officer_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("officer.id", ondelete="CASCADE"), primary_key=True
+    )
+    pin_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
+    failures: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    locked_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
 
 class InterviewAssignment(db.Model):

@@ -382,29 +382,38 @@ def funnel_zone(satisfied: int, n: int, target: float) -> str:
 
 
 def funnel_data(s: DistrictSummary):
-    """Points (label, n, rate), their zones, and limit rows (n, lo95, hi95, lo998, hi998).
+    """Points (label, n, rate), their zones, and limit rows (n, lo95, hi95, lo998, hi998)
+    of the district's communes: :func:`funnel_of`."""
+    answered = [c for c in s.children if c.rate.valid]
+    return funnel_of(
+        [(c.unit.name, c.rate.satisfied, c.rate.valid) for c in answered], s.target.rate
+    )
+
+
+def funnel_of(rows, target: float):
+    """Points (label, n, rate), their zones, and limit rows (n, lo95, hi95, lo998, hi998)
+    for ``rows`` of (label, satisfied, valid) with ``valid >= 1``, around ``target``.
 
     The limits are the exact binomial steps of :func:`survey.stats.funnel_steps`
     at every whole n, and each point is classed by the same steps
     (:func:`survey.stats.funnel_class`): a dot drawn outside a line is coloured
     as outside it, always. (A target of 100 % has no funnel to speak of: the
-    smooth limits and exact tails are used then.)
+    smooth limits and exact tails are used then.) Communes of a district and
+    officers of a commune (survey/staff) are compared the same way.
     """
-    answered = [c for c in s.children if c.rate.valid]
-    points = [(c.unit.name, c.rate.valid, c.rate.rate) for c in answered]
-    target = s.target.rate
+    points = [(label, valid, satisfied / valid) for label, satisfied, valid in rows]
     top = max([n for _, n, _ in points] + [10])
     if not 0 < target < 1:
         grid = sorted(set(range(1, int(top * 1.1) + 2)))
         inner = funnel_limits(target, grid, 0.95)
         outer = funnel_limits(target, grid, 0.998)
-        zones = [funnel_zone(c.rate.satisfied, c.rate.valid, target) for c in answered]
+        zones = [funnel_zone(satisfied, valid, target) for _, satisfied, valid in rows]
         lows, highs, lows2, highs2 = inner.lower, inner.upper, outer.lower, outer.upper
     else:
         grid = list(range(1, int(top * 1.1) + 2))
         inner = funnel_steps(target, grid, 0.95)
         outer = funnel_steps(target, grid, 0.998)
-        zones = [funnel_class(c.rate.satisfied, c.rate.valid, target) for c in answered]
+        zones = [funnel_class(satisfied, valid, target) for _, satisfied, valid in rows]
         lows, highs, lows2, highs2 = inner.lower, inner.upper, outer.lower, outer.upper
     limits = [
         (n, lo, hi, lo2, hi2)

@@ -54,7 +54,17 @@ HONEYPOT_FIELD = "website"
 #: ``burst``: beyond the desk's ceiling of open-QR ratings, or beyond what one
 #: network address may send in an hour.
 #: ``replaced``: a later rating of the same desk from the same phone took its place.
-FLAG_REASONS = ("honeypot", "too_fast", "unsigned", "burst", "replaced")
+#: ``revoked_kiosk``: sent by a kiosk whose pairing was revoked (queued offline before).
+#: ``kiosk_gap``: queued offline by a kiosk within its minimum gap (survey/kiosk).
+FLAG_REASONS = (
+    "honeypot",
+    "too_fast",
+    "unsigned",
+    "burst",
+    "replaced",
+    "revoked_kiosk",
+    "kiosk_gap",
+)
 
 
 def hash_key() -> bytes:

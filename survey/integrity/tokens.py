@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from survey.data.audit import record
 from survey.data.models import ApiKey
 from survey.data.models import Desk
+from survey.data.models import Officer
 from survey.data.models import ReceiptToken
 from survey.data.models import Unit
 from survey.data.models import utcnow
@@ -129,11 +130,19 @@ class Minted:
     created: bool
 
 
-def mint(desk: Desk, dossier_number: str, days: int, api_key: ApiKey | None = None) -> Minted:
+def mint(
+    desk: Desk,
+    dossier_number: str,
+    days: int,
+    api_key: ApiKey | None = None,
+    served_by: Officer | None = None,
+) -> Minted:
     """The dossier's token, minted on first request.
 
     Asking again for the same dossier returns its unused token (its expiry
-    extended if it had lapsed) rather than a second one.
+    extended if it had lapsed) rather than a second one; naming an officer then
+    records them as the one who handled it (the latest request knows best, e.g.
+    the officer who returned the result), and naming none leaves it as it was.
 
     :raise DossierAlreadyRated: the dossier's token has been used.
     """
@@ -152,6 +161,8 @@ def mint(desk: Desk, dossier_number: str, days: int, api_key: ApiKey | None = No
                 raise DossierAlreadyRated(existing)
             if existing.expires_at < expires:
                 existing.expires_at = expires
+            if served_by is not None:
+                existing.served_by_id = served_by.id
             db.session.commit()
             return Minted(existing, created=False)
         token = ReceiptToken(
@@ -161,6 +172,7 @@ def mint(desk: Desk, dossier_number: str, days: int, api_key: ApiKey | None = No
             dossier_hash=digest,
             api_key_id=api_key.id if api_key else None,
             expires_at=expires,
+            served_by_id=served_by.id if served_by is not None else None,
         )
         db.session.add(token)
         try:
@@ -182,11 +194,44 @@ class DeskRefused(Exception):
         self.status, self.code, self.detail, self.extra = status, code, detail, extra
 
 
-def issue(api_key: ApiKey, desk_code: str, dossier_number: str, days: int) -> Minted:
+class OfficerRefused(DeskRefused):
+    """The officer named as having handled the dossier is not an active officer of
+    the desk's commune (or no officer at all): nothing is stored."""
+
+
+def handling_officer(desk: Desk, username: str) -> Officer:
+    """The active officer of ``desk``'s unit with this username.
+
+    Unknown, disabled and other units' officers get the same answer, so the API
+    does not tell a unit's software which usernames exist elsewhere.
+
+    :raise OfficerRefused: no such officer of the desk's unit.
+    """
+    name = username.strip().lower()
+    officer = db.session.scalar(sa.select(Officer).where(Officer.username == name))
+    if officer is None or not officer.active or officer.unit_id != desk.unit_id:
+        raise OfficerRefused(
+            422,
+            "invalid_officer",
+            f"{username.strip()} is not an active officer of the unit of desk {desk.code}.",
+            fields={"officer": "not an active officer of the desk's unit"},
+        )
+    return officer
+
+
+def issue(
+    api_key: ApiKey,
+    desk_code: str,
+    dossier_number: str,
+    days: int,
+    officer: str | None = None,
+) -> Minted:
     """The use case behind ``POST /api/v1/tokens``: one transaction that mints the
-    dossier's token and records when the key was last used.
+    dossier's token (with the officer who handled the dossier, if named) and
+    records when the key was last used.
 
     :raise DeskRefused: the desk is unknown, another unit's, or retired.
+    :raise OfficerRefused: ``officer`` is not an active officer of the desk's unit.
     :raise DossierAlreadyRated: the dossier's token has been used.
     """
     desk = find_desk(desk_code)
@@ -203,7 +248,8 @@ def issue(api_key: ApiKey, desk_code: str, dossier_number: str, days: int) -> Mi
             f"Desk {desk.code} is retired; ask for tokens for the desk that replaced it.",
             fields={"desk_code": "retired"},
         )
-    return mint(desk, dossier_number, days, api_key)
+    served_by = handling_officer(desk, officer) if officer is not None else None
+    return mint(desk, dossier_number, days, api_key, served_by)
 
 
 def find_token(text: str) -> ReceiptToken | None:

@@ -36,6 +36,7 @@ from survey.data.queries import definition_of
 from survey.domain.params import bounded_int
 from survey.integrity import services
 from survey.integrity.tokens import find_token
+from survey.kiosk import services as kiosk_services
 from survey.render import posters
 from survey.render import qr
 from survey.reports.summary import channel_split
@@ -59,6 +60,8 @@ def flag_labels() -> dict[str, str]:
         "appeal": _("Appeal upheld by the district"),
         "burst": _("More ratings than the desk or the network plausibly sends (burst)"),
         "replaced": _("Replaced by a later rating of the desk from the same phone"),
+        "revoked_kiosk": _("Sent by a kiosk after its pairing was revoked (queued offline)"),
+        "kiosk_gap": _("Made on a kiosk within the minimum gap after its previous rating"),
         "interview": _("Interview left out by the district after its quality checks"),
     }
 
@@ -134,6 +137,7 @@ def desks(unit_code: str):
         period=period,
         rows=services.desk_rows(unit, period),
         split=channel_split(unit, period),
+        kiosks=kiosk_services.unit_kiosks(unit),
         tab="desks",
     )
 

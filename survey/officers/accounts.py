@@ -25,6 +25,7 @@ from survey.data.audit import record
 from survey.data.models import LoginFailure
 from survey.data.models import Officer
 from survey.data.models import OfficerSession
+from survey.data.models import Role
 from survey.data.models import Unit
 from survey.data.models import utcnow
 from survey.extensions import db
@@ -284,6 +285,33 @@ def update_contact(
             f"alerts={officer.wants_alerts}, comments={officer.wants_comments}, "
             f"reports={officer.wants_reports}, quiet={officer.quiet_start}-{officer.quiet_end}"
         ),
+    )
+    db.session.commit()
+    return officer
+
+
+class NotACommuneOfficer(ValueError):
+    """Only a commune officer can be (or stop being) the commune's leader."""
+
+
+def set_leader(officer: Officer, leader: bool, *, by: Officer | None = None) -> Officer:
+    """Make ``officer`` the leader of their commune (or no longer), with an audit
+    entry, in one transaction.
+
+    The leader sees every officer's figures of the commune (``/units/<unit>/officers``);
+    a commune may have more than one (the chairman and a vice-chairman).
+
+    :raise NotACommuneOfficer: a district officer or an administrator (they see
+        the officers' figures of the communes below them anyway).
+    """
+    if officer.role != Role.COMMUNE:
+        raise NotACommuneOfficer(officer.username)
+    officer.is_leader = leader
+    record(
+        "leader_set" if leader else "leader_unset",
+        officer=by,
+        unit=officer.unit,
+        detail=officer.username,
     )
     db.session.commit()
     return officer

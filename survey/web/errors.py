@@ -61,7 +61,7 @@ def render_error(status: int, detail: str | None = None):
 def _picker_endpoint() -> str:
     """Where the picker on the bad-period page leads: back to the page asked for,
     or the dashboard for a download."""
-    if request.endpoint in ("officer.dashboard", "integrity.desks"):
+    if request.endpoint in ("officer.dashboard", "integrity.desks", "staff.officers"):
         return request.endpoint
     return "officer.dashboard"
 

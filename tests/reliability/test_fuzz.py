@@ -46,6 +46,9 @@ GUARDED = (
     "dossier_volume",
     "api_key",
     "receipt_token",
+    "kiosk",
+    "kiosk_shift",
+    "officer_pin",
 )
 
 DESKS = ["LC-01", "lc-01", "LC-02", "TT-01", "XX-99", ""]
@@ -99,6 +102,11 @@ def _paths():
         unit.map(lambda u: f"/api/v1/units/{u}/summary"),
         unit.map(lambda u: f"/api/v1/units/{u}/desks"),
         st.sampled_from(["/login", "/logout", "/officer", "/", "/healthz", "/nowhere"]),
+        st.sampled_from(
+            ["/kiosk", "/kiosk/pair", "/kiosk/ratings", "/kiosk/state", "/kiosk/shift"]
+            + ["/kiosk/shift/end", "/kiosk/me", "/kiosk/me/pin", "/kiosk/me/shift"]
+        ),
+        _segment(["LC-01", "NOPE"]).map(lambda d: f"/kiosk/desks/{d}/code"),
         unit.map(lambda u: f"/units/{u}"),
         unit.map(lambda u: f"/units/{u}/feedback"),
         st.tuples(unit, _segment(["1", "999999", "0"])).map(

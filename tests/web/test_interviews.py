@@ -342,16 +342,18 @@ def test_an_interviewer_outside_the_assignment_is_refused_and_nothing_stored(
 ):
     base = live_server.url
     today = today_in_vietnam()
-    create_and_assign(base, start=today - timedelta(days=10), end=today - timedelta(days=1))
+    # Ended the day before yesterday: far enough that the clock margin around midnight
+    # never lets "now" in, whatever the hour the test runs.
+    create_and_assign(base, start=today - timedelta(days=10), end=today - timedelta(days=2))
     interviewer = http_sign_in(base, "dtv.lan")
-    # The assignment ended yesterday: an interview started today is refused ...
+    # The assignment has ended: an interview started now is refused ...
     today_reply = send(interviewer, base, interview_data(interviewer, base))
     assert today_reply.status_code == 403
     body = today_reply.json()
     assert body["problem"] == "outside_dates"
     assert "không bao gồm ngày" in body["message"] and "Thị trấn Lai Cách" in body["message"]
     # ... so is one in a commune never assigned (Cẩm Hưng's desk) ...
-    noon_yesterday = datetime.combine(today - timedelta(days=1), time(12), LOCAL_TZ)
+    noon_yesterday = datetime.combine(today - timedelta(days=2), time(12), LOCAL_TZ)
     other = send(
         interviewer, base, interview_data(interviewer, base, desk="CH-01", started=noon_yesterday)
     )
@@ -366,7 +368,7 @@ def test_an_interviewer_outside_the_assignment_is_refused_and_nothing_stored(
     endless = send(interviewer, base, interview_data(interviewer, base, duration=5 * 3600))
     assert endless.status_code == 422 and endless.json()["problem"] == "bad_duration"
     assert count_interviews(app) == 0
-    # Made yesterday inside the assignment, queued offline, sent today: accepted.
+    # Made on the assignment's last day, queued offline, sent today: accepted.
     late = send(interviewer, base, interview_data(interviewer, base, started=noon_yesterday))
     assert late.status_code == 201, late.text
     # Older than SURVEY_INTERVIEW_SEND_DAYS (7): refused.
