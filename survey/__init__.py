@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from survey.kiosk import views as kiosk
     from survey.officers import auth
     from survey.officers import views as officers
+    from survey.paper import views as paper
     from survey.reach import views as reach
     from survey.reports import views as reports
     from survey.site import views as site
@@ -82,6 +83,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         integrity.receipts,
         invitations.bp,
         api.bp,
+        paper.bp,
+        paper.links,
         kiosk.bp,
         reach.bp,
         interviews.bp,

@@ -201,6 +201,11 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         # Public results (/results/<unit>): a figure on fewer responses than this
         # is shown only as "chưa đủ phiếu" (too few to publish).
         "SURVEY_PUBLIC_MIN_RESPONSES": int(env.get("SURVEY_PUBLIC_MIN_RESPONSES", 30)),
+        # Paper ballots (survey/paper): the share of entered ballots chosen at random
+        # for a second officer's re-keying (0: none, 1: all), and the most ballots
+        # printed at once (one PDF, rendered while the officer waits).
+        "SURVEY_PAPER_RECHECK_SHARE": float(env.get("SURVEY_PAPER_RECHECK_SHARE", 0.1)),
+        "SURVEY_PAPER_MAX_BATCH": int(env.get("SURVEY_PAPER_MAX_BATCH", 500)),
         # Kiosks (survey/kiosk): a tablet shared by everyone at a desk has no
         # per-phone limit, only a minimum gap between two of its ratings.
         "SURVEY_KIOSK_MIN_GAP_SECONDS": float(env.get("SURVEY_KIOSK_MIN_GAP_SECONDS", 10)),

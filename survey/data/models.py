@@ -897,6 +897,108 @@ class FeedbackCase(db.Model):
     )
 
 
+class PaperLayout(enum.StrEnum):
+    #: Two A5 ballots side by side on an A4 sheet (landscape), cut in the middle.
+    A4X2 = "a4x2"
+    #: One ballot per A5 page.
+    A5 = "a5"
+
+
+class PaperBatch(db.Model):
+    """Paper ballots printed at once for one desk: ``count`` ballots numbered from
+    ``first_seq`` (survey/paper). Kept so that printed and entered can be compared."""
+
+    __tablename__ = "paper_batch"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    # The questions printed: entry reads the ballot with this version, whatever is current.
+    questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaire.id"))
+    first_seq: so.Mapped[int]
+    count: so.Mapped[int]
+    layout: so.Mapped[str] = so.mapped_column(sa.String(8))
+    # Every ballot of the batch is re-keyed by a second officer, not only a sample.
+    recheck_all: so.Mapped[bool] = so.mapped_column(default=False)
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+
+    desk: so.Mapped[Desk] = so.relationship()
+    unit: so.Mapped[Unit] = so.relationship()
+    questionnaire: so.Mapped[QuestionnaireVersion] = so.relationship()
+    created_by: so.Mapped[Officer | None] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("count BETWEEN 1 AND 10000", name="count"),
+        sa.CheckConstraint("first_seq >= 1", name="first_seq"),
+        sa.CheckConstraint(
+            "layout IN ({})".format(", ".join(f"'{v}'" for v in PaperLayout)), name="layout"
+        ),
+    )
+
+
+class PaperBallot(db.Model):
+    """One printed ballot: its serial, and once entered, who entered it and its response.
+
+    ``serial_key`` is the serial's letters and digits (``domain/ballots.key_of``):
+    what the entry screen looks up, however the officer typed the hyphens.
+    """
+
+    __tablename__ = "paper_ballot"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    batch_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("paper_batch.id"), index=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
+    seq: so.Mapped[int]
+    serial: so.Mapped[str] = so.mapped_column(sa.String(48), unique=True)
+    serial_key: so.Mapped[str] = so.mapped_column(sa.String(48), unique=True)
+    # Chosen for re-keying by a second officer (SURVEY_PAPER_RECHECK_SHARE, or the
+    # batch's recheck_all) when first entered.
+    recheck: so.Mapped[bool] = so.mapped_column(default=False)
+    entered_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    entered_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    response_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("response.id"), unique=True)
+
+    batch: so.Mapped[PaperBatch] = so.relationship()
+    desk: so.Mapped[Desk] = so.relationship()
+    unit: so.Mapped[Unit] = so.relationship()
+    entered_by: so.Mapped[Officer | None] = so.relationship()
+    response: so.Mapped[SurveyResponse | None] = so.relationship()
+
+    __table_args__ = (sa.UniqueConstraint("desk_id", "seq", name="uq_paper_ballot_desk_seq"),)
+
+
+class PaperRecheck(db.Model):
+    """A second officer's reading of an entered ballot (double entry).
+
+    ``first_answers`` are the stored answers when it was re-keyed; when the two
+    readings differ, the district decides which stands (``decision``: ``first``
+    keeps the stored answers, ``second`` corrects the response to this reading).
+    """
+
+    __tablename__ = "paper_recheck"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    ballot_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("paper_ballot.id"), unique=True)
+    officer_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("officer.id"))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
+    answers: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    first_answers: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    agrees: so.Mapped[bool]
+    decision: so.Mapped[str | None] = so.mapped_column(sa.String(8))
+    decided_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
+    decided_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+
+    ballot: so.Mapped[PaperBallot] = so.relationship()
+    officer: so.Mapped[Officer] = so.relationship(foreign_keys=[officer_id])
+    decided_by: so.Mapped[Officer | None] = so.relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("decision IS NULL OR decision IN ('first', 'second')", name="decision"),
+    )
+
+
 class Kiosk(db.Model):
     """A rating tablet at a desk (issue 21), paired with a one-time code.
 

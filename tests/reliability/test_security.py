@@ -68,6 +68,7 @@ def _sample_url(rule, response_id: int) -> str:
         "unit_code": "HD-CG-LC",
         "response_id": response_id,
         "code": "K7M2QX9P",
+        "recheck_id": 1,  # a paper ballot's second reading
         "kiosk_id": 1,
         "officer_id": 1,
         "assignment_id": 1,

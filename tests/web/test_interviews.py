@@ -250,6 +250,16 @@ SAMPLE_ARGS = {
     "response_id": 1,
     "assignment_id": 1,
     "officer_id": 1,
+    # Paper ballots (survey/paper): a batch, a second reading, a ballot's serial.
+    "batch_id": 1,
+    "recheck_id": 1,
+    "serial": "LC-01-00001-9",
+    # Kiosks (survey/kiosk) and officers' figures (survey/staff).
+    "desk_code": "LC-01",
+    "kiosk_id": 1,
+    "username": "laicach",
+    "code": "K7M2QX9P",
+    "filename": "app.css",
 }
 
 

@@ -1,0 +1,1 @@
+"""Paper ballots: printing numbered ballots per desk, entering them fast, double entry."""
