@@ -14,10 +14,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy
-import statsmodels
-from statsmodels.stats.proportion import confint_proportions_2indep
-
 CASES = [
     (45, 50, 30, 40),
     (0, 10, 0, 12),
@@ -36,6 +32,11 @@ LEVELS = [0.90, 0.95, 0.99]
 
 
 def main() -> None:
+    # Imported here: the suite collects this file, and statsmodels is not installed there.
+    import numpy
+    import statsmodels
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     cases = []
     for x1, n1, x2, n2 in CASES:
         for level in LEVELS:
