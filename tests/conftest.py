@@ -264,6 +264,8 @@ def add_responses(
     *,
     field: str = "ho_tich",
     comment: str | None = None,
+    channel: str = "qr",
+    served_by_id: int | None = None,
 ) -> None:
     """Store responses whose overall answer is each key of ``ratings``, that many times.
 
@@ -294,6 +296,8 @@ def add_responses(
                         procedure_field=field,
                         comment=comment,
                         language="vi",
+                        channel=channel,
+                        served_by_id=served_by_id,
                         answers=[Answer(question_id=k, value=v) for k, v in answers.items()],
                     )
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections import Counter
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -20,9 +21,10 @@ from survey.data.models import Tally
 from survey.data.models import Unit
 from survey.data.queries import current_questionnaire
 from survey.district.summary import summarise_children
+from survey.domain.channels import Channel
 from survey.domain.periods import parse_period
 from survey.extensions import db
-from survey.reports.summary import source_split
+from survey.reports.summary import channel_split
 from survey.reports.summary import summarise
 from tests.conftest import add_responses
 
@@ -58,18 +60,21 @@ def _random_response(
         language="vi",
         flag_reason=reason,
         flagged=reason is not None,
+        channel=rng.choice(list(Channel)).value,
         answers=[Answer(question_id=q, value=v) for q, v in answers.items()],
     )
 
 
-def _direct_overall(unit: Unit, period) -> tuple[int, int, int]:
-    """(responses, satisfied, valid) of the overall question, counted from the answer table."""
+def _direct_overall(unit: Unit, period, channel=None) -> tuple[int, int, int]:
+    """(responses, satisfied, valid) of the overall question, counted from the answer table
+    (only the responses of ``channel`` when given)."""
     start, end = period.utc_bounds()
     scope = (
         SurveyResponse.unit_id.in_(unit.subtree_ids()),
         SurveyResponse.submitted_at >= start,
         SurveyResponse.submitted_at < end,
         SurveyResponse.flagged.is_(False),
+        SurveyResponse.channel == channel if channel else sa.true(),
     )
     values = dict(
         db.session.execute(
@@ -85,18 +90,18 @@ def _direct_overall(unit: Unit, period) -> tuple[int, int, int]:
 
 
 def _totals_of_split_rows(unit: Unit) -> dict:
-    """{(month, question, value): n} summed over the unit's field-and-source rows."""
+    """{(month, question, value): n} summed over the unit's field-and-channel rows."""
     found: dict = {}
-    for (month, question, field, _verified, value), n in rollup.stored(unit).items():
+    for (month, question, field, _channel, value), n in rollup.stored(unit).items():
         if field != rollup.TOTAL:
             found[(month, question, value)] = found.get((month, question, value), 0) + n
     return found
 
 
 def _total_rows(unit: Unit) -> dict:
-    """{(month, question, value): n} of the unit's total rows (all marked unverified)."""
+    """{(month, question, value): n} of the unit's total rows (all channels, marked "*")."""
     totals = {key: n for key, n in rollup.stored(unit).items() if key[2] == rollup.TOTAL}
-    assert not any(verified for _m, _q, _f, verified, _v in totals), unit.code
+    assert all(channel == rollup.TOTAL for _m, _q, _f, channel, _v in totals), unit.code
     return {(month, question, value): n for (month, question, _f, _v, value), n in totals.items()}
 
 
@@ -126,7 +131,7 @@ def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
             db.session.flush()
             stored = list(db.session.scalars(sa.select(SurveyResponse)))
             for response in rng.sample(stored, min(len(stored), 12)):
-                action = rng.choice(["flag", "reinstate", "status", "delete", "nothing"])
+                action = rng.choice(["flag", "reinstate", "status", "delete", "channel", "nothing"])
                 if action == "flag":
                     response.flag_reason = response.flag_reason or "too_fast"
                     response.flagged = True
@@ -136,6 +141,8 @@ def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
                     response.feedback_status = rng.choice(STATUSES)
                 elif action == "delete":
                     db.session.delete(response)
+                elif action == "channel":  # a paper ballot re-keyed as an interview
+                    response.channel = rng.choice(list(Channel)).value
             if batch == 4:  # a unit changes its cut-off day mid-way
                 lai_cach.report_cutoff_day = 1 if lai_cach.report_cutoff_day == 15 else 15
             if batch == 6:  # a commune moves to another district (a merger)
@@ -156,8 +163,15 @@ def test_rollup_equals_a_full_recount_after_random_changes(demo_units, seed):
                 assert (s.responses, s.overall.satisfied, s.overall.valid) == _direct_overall(
                     unit, period
                 ), (unit.code, code)
-                split = source_split(unit, period)
-                assert split.open_responses + split.verified_responses == s.responses
+                split = channel_split(unit, period)
+                assert sum(f.responses for f in split.figures) == s.responses
+                for figure in split.figures:  # each channel's figure, read alone
+                    alone = summarise(
+                        unit, period, trend=False, channels=frozenset({figure.channel})
+                    )
+                    direct = _direct_overall(unit, period, figure.channel)
+                    assert (alone.responses, alone.overall.satisfied, alone.overall.valid) == direct
+                    assert (figure.overall.satisfied, figure.overall.valid) == direct[1:]
                 if unit.children:  # the comparison of its children, in its own dates
                     for row in summarise_children(unit, period).children:
                         responses, satisfied, valid = _direct_overall(row.unit, period)
@@ -275,8 +289,8 @@ def test_the_key_ordered_rollup_table_keeps_every_count_both_ways(demo_units):
         db.session.remove()
         downgrade(revision="0005")  # through 0007, which takes the total rows away
         assert layout() in ("rowid", None)
-        assert {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))} == {
-            code: _split_only(counts) for code, counts in before.items()
+        assert _stored_any_schema() == {
+            code: _split_only(counts) for code, counts in before.items() if counts
         }
         db.session.remove()
         upgrade()
@@ -289,6 +303,88 @@ def test_the_key_ordered_rollup_table_keeps_every_count_both_ways(demo_units):
     with app.app_context():
         for unit in db.session.scalars(sa.select(Unit)):
             assert rollup.differences(unit) == {}, unit.code
+
+
+def test_the_channel_migration_carries_the_counts_over_exactly(demo_units):
+    """Migration 0012: a response with a receipt token came by the receipt link, any
+    other by the QR code; the rollup's verified rows become receipt rows and the open
+    ones QR rows, so the migrated table equals a recount. Going back folds the newer
+    channels into the open rows, and no answer is lost either way."""
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    app = demo_units
+    add_responses(app, "LC-01", datetime(2025, 3, 5, 3, tzinfo=UTC), {"5": 3, "2": 1})
+    add_responses(app, "LC-01", datetime(2025, 3, 6, 3, tzinfo=UTC), {"4": 2}, channel="kiosk")
+    add_responses(app, "CH-01", datetime(2025, 4, 5, 3, tzinfo=UTC), {"1": 2}, channel="receipt")
+    with app.app_context():
+        desk = db.session.scalar(sa.select(Desk).where(Desk.code == "CH-01"))
+        for n, response in enumerate(
+            db.session.scalars(sa.select(SurveyResponse).where(SurveyResponse.channel == "receipt"))
+        ):
+            response.receipt_token_id = _token(desk, n).id
+        db.session.commit()
+        answers = db.session.scalar(sa.select(sa.func.count(Answer.id)))
+        receipt_ids = set(
+            db.session.scalars(
+                sa.select(SurveyResponse.id).where(SurveyResponse.channel == "receipt")
+            )
+        )
+        before = _stored_any_schema()
+        db.session.remove()
+        downgrade(revision="0011")
+        folded = _stored_any_schema()
+        # The kiosk's rows are now open (QR) rows; the receipt rows stay verified.
+        lai_cach, chi_lang = folded["HD-CG-LC"], folded["HD-CG-CH"]
+        assert lai_cach[("2025-03", "overall", "ho_tich", "qr", "4")] == 2
+        assert chi_lang[("2025-04", "overall", "ho_tich", "receipt", "1")] == 2
+        assert sum(folded["HD"].values()) == sum(before["HD"].values())
+        assert db.session.scalar(sa.text("SELECT COUNT(*) FROM answer")) == answers
+        db.session.remove()
+        upgrade()
+        assert db.session.scalar(sa.select(sa.func.count(Answer.id))) == answers
+        channels = dict(
+            db.session.execute(sa.select(SurveyResponse.id, SurveyResponse.channel)).all()
+        )
+        assert {i for i, c in channels.items() if c == "receipt"} == receipt_ids
+        assert set(channels.values()) == {"qr", "receipt"}
+        for unit in db.session.scalars(sa.select(Unit)):
+            assert rollup.differences(unit) == {}, unit.code
+
+
+def _token(desk, n):
+    from survey.data.models import ReceiptToken
+
+    token = ReceiptToken(
+        code=f"T{n:07d}",
+        unit_id=desk.unit_id,
+        desk_id=desk.id,
+        dossier_hash=f"{n:064d}",
+        expires_at=datetime(2030, 1, 1, tzinfo=UTC),
+        used_at=datetime(2025, 4, 5, tzinfo=UTC),
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token
+
+
+def _stored_any_schema() -> dict:
+    """{unit code: Counter of keys} read with plain SQL, whatever the rollup's schema:
+    before migration 0012 the source was a verified flag, read here as the channel it
+    became (verified → "receipt", open → "qr", total rows → "*")."""
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("tally")}
+    source = "channel" if "channel" in columns else "verified"
+    found: dict = {}
+    for code, month, question, field, src, value, n in db.session.execute(
+        sa.text(
+            f"SELECT unit.code, month, question_id, procedure_field, {source}, value, count "
+            "FROM tally JOIN unit ON unit.id = tally.unit_id WHERE count != 0"
+        )
+    ):
+        if source == "verified":
+            src = rollup.TOTAL if field == rollup.TOTAL else ("receipt" if src else "qr")
+        found.setdefault(code, Counter())[(month, question, field, src, value)] = n
+    return found
 
 
 def _split_only(counts):
@@ -309,13 +405,13 @@ def test_upgrading_adds_total_rows_equal_to_the_split_rows(demo_units):
         before = {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))}
         lai_cach = before["HD-CG-LC"]
         # Two fields in March at Lai Cách: one total row per answer value.
-        assert lai_cach[("2025-03", "overall", rollup.TOTAL, False, "5")] == 3
-        assert lai_cach[("2025-03", "overall", rollup.TOTAL, False, "4")] == 2
-        assert lai_cach[("2025-03", rollup.RESPONSES, rollup.TOTAL, False, "")] == 6
+        assert lai_cach[("2025-03", "overall", rollup.TOTAL, rollup.TOTAL, "5")] == 3
+        assert lai_cach[("2025-03", "overall", rollup.TOTAL, rollup.TOTAL, "4")] == 2
+        assert lai_cach[("2025-03", rollup.RESPONSES, rollup.TOTAL, rollup.TOTAL, "")] == 6
         db.session.remove()
         downgrade(revision="0006")
-        after_downgrade = {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))}
-        assert after_downgrade == {code: _split_only(c) for code, c in before.items()}
+        after_downgrade = _stored_any_schema()
+        assert after_downgrade == {code: _split_only(c) for code, c in before.items() if c}
         db.session.remove()
         upgrade()
         assert {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))} == before

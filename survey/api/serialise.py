@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from survey.district.summary import DistrictSummary
 from survey.district.summary import Note
+from survey.domain.channels import Channel
+from survey.stats import question_rate
 from survey.web.presenters import note_text
 from survey.web.presenters import verdict_text
 from survey.web.presenters import weights_text
@@ -75,14 +77,39 @@ def note_json(note: Note) -> dict:
     }
 
 
-def sources_json(split) -> dict:
-    """The verified/open split as JSON (also part of the unit summary API)."""
+def channels_json(split) -> dict:
+    """Each channel's responses, share and overall rate, side by side (also part of
+    the unit summary API), with the channel that dominates, if one does."""
     return {
-        "verified": {"responses": split.verified_responses, **rate_json(split.verified)},
-        "open": {"responses": split.open_responses, **rate_json(split.open)},
-        "verified_share": split.verified_share,
+        "responses": split.responses,
+        "by_channel": [
+            {
+                "channel": f.channel,
+                "responses": f.responses,
+                "share": f.share,
+                **rate_json(f.overall),
+            }
+            for f in split.figures
+        ],
+        "dominant": split.dominant.channel if split.dominant else None,
         "flagged_excluded": split.flagged,
     }
+
+
+def sources_json(split) -> dict:
+    """The receipt-verified and open-QR responses as JSON, as before channels existed
+    (kept for the clients that read them; ``channels`` has every channel)."""
+    found = {}
+    for name, channel in (("verified", Channel.RECEIPT), ("open", Channel.QR)):
+        figure = split.of(channel)
+        found[name] = {
+            "responses": figure.responses if figure else 0,
+            **rate_json(figure.overall if figure else question_rate({})),
+        }
+    pair = found["verified"]["responses"] + found["open"]["responses"]
+    found["verified_share"] = found["verified"]["responses"] / pair if pair else None
+    found["flagged_excluded"] = split.flagged
+    return found
 
 
 def rate_json(rate) -> dict:

@@ -23,6 +23,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from survey.api.serialise import channels_json
 from survey.api.serialise import district_json
 from survey.api.serialise import rate_json
 from survey.api.serialise import sources_json
@@ -39,8 +40,9 @@ from survey.integrity.tokens import api_key_for
 from survey.integrity.tokens import issue
 from survey.integrity.tokens import valid_dossier
 from survey.render import qr
-from survey.reports.summary import source_split
+from survey.reports.summary import channel_split
 from survey.reports.summary import summarise
+from survey.web.lookup import channels_or_400
 from survey.web.lookup import resolve_period
 from survey.web.lookup import visible_unit_or_404
 from survey.web.presenters import verdict_text
@@ -120,7 +122,11 @@ def create_token():
 def api_summary(unit_code: str):
     """The period's figures as JSON (same permissions as the pages)."""
     unit = visible_unit_or_404(unit_code)
-    s = summarise(unit, resolve_period(unit, request.args.get("period")), trend=False)
+    channels = channels_or_400(request.args.get("channel"))
+    s = summarise(
+        unit, resolve_period(unit, request.args.get("period")), trend=False, channels=channels
+    )
+    split = channel_split(unit, s.period)
     body = dict(
         unit={"code": unit.code, "name": unit.name, "level": unit.level},
         period={
@@ -130,6 +136,11 @@ def api_summary(unit_code: str):
             # Not ended yet: the figures are provisional.
             "provisional": not s.period.is_complete(today_in_vietnam()),
         },
+        # Which channels the figures include: those asked for, else every one that
+        # brought responses.
+        channels_included=sorted(s.channels)
+        if s.channels
+        else [f.channel.value for f in split.figures],
         responses=s.responses,
         satisfied=s.overall.satisfied,
         valid=s.overall.valid,
@@ -161,8 +172,10 @@ def api_summary(unit_code: str):
             "answered": s.harassment.answered,
             "rate": s.harassment.rate,
         },
-        # Receipt-verified and open-QR responses apart; flagged ones left out.
-        sources=sources_json(source_split(unit, s.period)),
+        # Receipt-verified and open-QR responses apart, and every channel side by
+        # side; flagged ones left out.
+        sources=sources_json(split),
+        channels=channels_json(split),
     )
     if unit.children:
         # A district's headline is its weighted figure: the top-level rate, interval
@@ -177,7 +190,7 @@ def api_desks(unit_code: str):
     """JSON: per desk scans and submissions, and the verified/open split of the unit."""
     unit = visible_unit_or_404(unit_code)
     period = resolve_period(unit, request.args.get("period"))
-    split = source_split(unit, period)
+    split = channel_split(unit, period)
     return jsonify(
         unit={"code": unit.code, "name": unit.name},
         period={
@@ -195,11 +208,13 @@ def api_desks(unit_code: str):
                 "submitted": r.sent,
                 "verified": r.verified,
                 "open": r.open,
+                "channels": r.by_channel,
                 "flagged": r.flagged,
             }
             for r in desk_rows(unit, period)
         ],
         sources=sources_json(split),
+        channels=channels_json(split),
     )
 
 

@@ -19,6 +19,7 @@ from survey.data.models import QuestionnaireVersion
 from survey.data.models import SurveyResponse
 from survey.data.models import utcnow
 from survey.data.queries import definition_of
+from survey.domain.channels import Channel
 from survey.domain.feedback import FeedbackStatus
 from survey.extensions import db
 from survey.integrity import guard
@@ -61,6 +62,8 @@ def store_response(
     receipt_token_id: int | None = None,
     flag_reason: str | None = None,
     device_hash: str | None = None,
+    channel: Channel | None = None,
+    served_by_id: int | None = None,
 ) -> StoredResponse:
     """Commit one response with its answers, exactly once per ``submission_id``.
 
@@ -73,7 +76,9 @@ def store_response(
 
     With ``receipt_token_id`` the token is claimed in the same transaction, so
     it verifies exactly one response. A response with a ``flag_reason`` is
-    stored but left out of the statistics.
+    stored but left out of the statistics. ``channel`` says how the rating came
+    (by default the receipt link with a token, else the open QR code);
+    ``served_by_id`` is the officer who served the citizen, or the interviewer.
 
     This is the hot path of the service (one call per citizen), so it writes
     with Core statements, the answers in one executemany, and counts the
@@ -105,6 +110,8 @@ def store_response(
         "flag_reason": flag_reason,
         "flagged": flag_reason is not None,
         "device_hash": device_hash,
+        "channel": (channel or (Channel.RECEIPT if receipt_token_id else Channel.QR)).value,
+        "served_by_id": served_by_id,
     }
     connection = db.session.connection()
     try:

@@ -348,10 +348,10 @@ def rollup_check(unit_code: str | None) -> None:
     for unit in units:
         for key, (held, fresh) in sorted(rollup.differences(unit).items()):
             differing += 1
-            month, question, field, verified, value = key
+            month, question, field, channel, value = key
             click.echo(
                 f"{unit.code} {month} {question}={value!r} field={field!r} "
-                f"verified={verified}: rollup {held}, recount {fresh}"
+                f"channel={channel}: rollup {held}, recount {fresh}"
             )
     if differing:
         click.echo(f"{differing} count(s) differ: run `flask survey rollup-rebuild`.", err=True)

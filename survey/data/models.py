@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from survey.domain.channels import Channel
 from survey.domain.feedback import FeedbackStatus
 from survey.domain.questionnaire import Questionnaire as QuestionnaireDefinition
 from survey.domain.questionnaire import parse
@@ -237,6 +238,18 @@ class SurveyResponse(db.Model):
     # of the same desk from the same phone within SURVEY_REPLACE_MINUTES replaces
     # the first; cleared by ``flask survey purge`` after SURVEY_HASH_RETENTION_DAYS.
     device_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # How the rating reached the service (survey.domain.channels): QR code, receipt
+    # link, kiosk, paper, interview or invitation. Kept in the rollup, so every
+    # figure can be split by it.
+    channel: so.Mapped[str] = so.mapped_column(
+        sa.String(12),
+        default=Channel.QR.value,
+        server_default=Channel.QR.value,
+        active_history=True,
+    )
+    # The officer who served the citizen at the desk (kiosk shift, receipt-token
+    # API), or the interviewer of an interview.
+    served_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"), index=True)
 
     desk: so.Mapped[Desk] = so.relationship()
     unit: so.Mapped[Unit] = so.relationship()
@@ -255,6 +268,10 @@ class SurveyResponse(db.Model):
         sa.CheckConstraint(
             "feedback_status IN ({})".format(", ".join(f"'{s}'" for s in FeedbackStatus)),
             name="feedback_status",
+        ),
+        sa.CheckConstraint(
+            "channel IN ({})".format(", ".join(f"'{c}'" for c in Channel)),
+            name="channel",
         ),
     )
 
@@ -281,7 +298,7 @@ class Answer(db.Model):
 
 class Tally(db.Model):
     """The rollup: how many counted answers of each value, per unit, reporting month,
-    procedure field, source (verified by a receipt token or not) and question.
+    procedure field, channel and question.
 
     Every report is computed from these counts, so its cost depends on the number
     of units and months shown, not on the number of responses stored. Kept in
@@ -292,8 +309,9 @@ class Tally(db.Model):
     Besides the questions' answers, three reserved rows per key count responses
     (``~responses``), comments by handling status (``~comments``) and flagged
     responses by reason (``~flagged``; a flagged response counts nowhere else).
-    Every count is kept twice: split by field and source, and in a total row
-    (``procedure_field`` ``"*"``, see ``rollup.TOTAL``); sum one kind, never both.
+    Every count is kept twice: split by field and channel, and in a total row
+    (``procedure_field`` and ``channel`` ``"*"``, see ``rollup.TOTAL``); sum one
+    kind, never both.
     """
 
     __tablename__ = "tally"
@@ -302,7 +320,7 @@ class Tally(db.Model):
     month: so.Mapped[str] = so.mapped_column(sa.String(7), primary_key=True)
     question_id: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
     procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
-    verified: so.Mapped[bool] = so.mapped_column(primary_key=True)
+    channel: so.Mapped[str] = so.mapped_column(sa.String(12), primary_key=True)
     value: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
     count: so.Mapped[int]
 

@@ -1,4 +1,4 @@
-"""The rollup: answer counts per unit, reporting month, field, source and question.
+"""The rollup: answer counts per unit, reporting month, field, channel and question.
 
 Every statistic in the reports needs only counts, so reports read the
 :class:`~survey.data.models.Tally` table instead of the responses. Each response is
@@ -36,6 +36,7 @@ from survey.data.models import SurveyResponse
 from survey.data.models import Tally
 from survey.data.models import Unit
 from survey.data.models import rows_below
+from survey.domain.channels import Channel
 from survey.domain.feedback import FeedbackStatus
 from survey.domain.periods import Period
 from survey.domain.periods import month_code
@@ -46,17 +47,20 @@ RESPONSES = "~responses"
 COMMENTS = "~comments"
 FLAGGED = "~flagged"
 
-#: ``procedure_field`` of the total rows: every count is kept twice, once split by
-#: procedure field and source, and once in a row for all fields and both sources
-#: (``verified`` false). Most reports need no split; reading the total rows keeps
-#: their cost down to a few rows per unit and month however many fields and
-#: sources a busy unit's responses spread over. (Answer values are lower-case
-#: words, checked by ``questionnaire.parse``: "*" cannot be a field's code.)
+#: ``procedure_field`` and ``channel`` of the total rows: every count is kept twice,
+#: once split by procedure field and channel, and once in a row for all fields and
+#: channels. Most reports need no split; reading the total rows keeps their cost
+#: down to a few rows per unit and month however many fields and channels a busy
+#: unit's responses spread over. (Answer values are lower-case words, checked by
+#: ``questionnaire.parse``, and channels are words: "*" can be neither.)
 TOTAL = "*"
 
-#: (month, question_id, procedure_field, verified, value) of one count, within a unit.
-Key = tuple[str, str, str, bool, str]
-KEY_NAMES = ("month", "question_id", "procedure_field", "verified", "value")
+#: (month, question_id, procedure_field, channel, value) of one count, within a unit.
+Key = tuple[str, str, str, str, str]
+KEY_NAMES = ("month", "question_id", "procedure_field", "channel", "value")
+
+#: The Tally columns that only the split rows hold (reading by them reads those rows).
+SPLIT_BY = ("procedure_field", "channel")
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ class ResponseFacts:
 
     month: str
     procedure_field: str
-    verified: bool
+    channel: str
     answers: tuple[tuple[str, str], ...]
     has_comment: bool
     feedback_status: str
@@ -74,7 +78,7 @@ class ResponseFacts:
 
     def keys(self) -> Counter[Key]:
         """The counts this response adds: its answers, or only ``~flagged`` when flagged;
-        each in its field-and-source row and again in its :data:`TOTAL` row."""
+        each in its field-and-channel row and again in its :data:`TOTAL` row."""
         if self.flagged:
             counted = [(FLAGGED, self.flag_reason or "")]
         else:
@@ -83,8 +87,8 @@ class ResponseFacts:
                 counted.append((COMMENTS, self.feedback_status))
         found: Counter[Key] = Counter()
         for question, value in counted:
-            found[(self.month, question, self.procedure_field, self.verified, value)] += 1
-            found[(self.month, question, TOTAL, False, value)] += 1
+            found[(self.month, question, self.procedure_field, self.channel, value)] += 1
+            found[(self.month, question, TOTAL, TOTAL, value)] += 1
         return found
 
 
@@ -161,7 +165,7 @@ WATCHED = (
     "unit_id",
     "submitted_at",
     "procedure_field",
-    "receipt_token_id",
+    "channel",
     "comment",
     "feedback_status",
     "flagged",
@@ -173,7 +177,7 @@ def _facts(answers: tuple[tuple[str, str], ...], cutoff_day: int, values: dict) 
     return ResponseFacts(
         month=month_code(values["submitted_at"], cutoff_day),
         procedure_field=values["procedure_field"] or "",
-        verified=values["receipt_token_id"] is not None,
+        channel=values["channel"] or Channel.QR.value,
         answers=answers,
         has_comment=values["comment"] is not None,
         feedback_status=values["feedback_status"] or FeedbackStatus.NEW,
@@ -330,15 +334,17 @@ def counts(
     group_by: tuple[str, ...],
     *,
     question_ids: Iterable[str] | None = None,
+    channels: Iterable[str] | None = None,
 ) -> list[tuple]:
     """The unit's counts (its whole subtree) over its month periods, grouped by Tally columns.
 
     Returns rows of ``(*group, n)``. ``months`` are month periods of the unit's
-    own cut-off day, which its rows are keyed by. Grouped by field or source, the
-    split rows are read; otherwise the :data:`TOTAL` rows (fewer, same sums).
+    own cut-off day, which its rows are keyed by. Grouped by field or channel, or
+    restricted to some ``channels``, the split rows are read; otherwise the
+    :data:`TOTAL` rows (fewer, same sums).
     """
     columns = [getattr(Tally, name) for name in group_by]
-    split = "procedure_field" in group_by or "verified" in group_by
+    split = channels is not None or any(name in SPLIT_BY for name in group_by)
     query = (
         sa.select(*columns, sa.func.sum(Tally.count))
         .where(
@@ -350,11 +356,17 @@ def counts(
     )
     if question_ids is not None:
         query = query.where(Tally.question_id.in_(list(question_ids)))
+    if channels is not None:
+        query = query.where(Tally.channel.in_([str(c) for c in channels]))
     return [tuple(row) for row in db.session.execute(query)]
 
 
 def children_counts(
-    parent: Unit, months: list[Period], question_ids: Iterable[str]
+    parent: Unit,
+    months: list[Period],
+    question_ids: Iterable[str],
+    *,
+    channels: Iterable[str] | None = None,
 ) -> dict[int, dict[str, dict[str, int]]]:
     """{child id: {question id: {value: count}}} for each child of ``parent`` over the months.
 
@@ -362,9 +374,10 @@ def children_counts(
     counting from the 15th in a district counting calendar months) has rows
     that do not line up with them: its responses in the dates asked are
     counted directly, with the same rules, so that every figure covers
-    exactly the dates it is labelled with.
+    exactly the dates it is labelled with. With ``channels``, only their responses.
     """
     question_ids = list(question_ids)
+    wanted = None if channels is None else {str(c) for c in channels}
     cutoff = months[0].cutoff_day
     children = db.session.execute(
         sa.select(Unit.id, Unit.report_cutoff_day).where(Unit.parent_id == parent.id)
@@ -383,7 +396,9 @@ def children_counts(
                 Tally.unit_id.in_(aligned),
                 Tally.month.in_([m.code for m in months]),
                 Tally.question_id.in_(question_ids),
-                Tally.procedure_field == TOTAL,
+                Tally.procedure_field == TOTAL
+                if wanted is None
+                else sa.and_(Tally.procedure_field != TOTAL, Tally.channel.in_(wanted)),
             )
             .group_by(Tally.unit_id, Tally.question_id, Tally.value)
         ):
@@ -395,7 +410,9 @@ def children_counts(
             continue
         below = db.session.get(Unit, child).subtree_ids()
         for key, n in _count_directly(below, cutoff, start, end).items():
-            if key[0] in codes and key[1] in question_ids and key[2] == TOTAL:
+            if key[0] not in codes or key[1] not in question_ids:
+                continue
+            if (key[2] == TOTAL) if wanted is None else (key[2] != TOTAL and key[3] in wanted):
                 put(child, key[1], key[4], n)
     return found
 
@@ -427,18 +444,18 @@ def _count_directly(
             SurveyResponse.id,
             SurveyResponse.submitted_at,
             SurveyResponse.procedure_field,
-            SurveyResponse.receipt_token_id.is_not(None),
+            SurveyResponse.channel,
             SurveyResponse.comment.is_not(None),
             SurveyResponse.feedback_status,
             SurveyResponse.flagged,
             SurveyResponse.flag_reason,
         ).where(*where)
     )
-    for rid, at, field, verified, has_comment, status, flagged, reason in rows:
+    for rid, at, field, channel, has_comment, status, flagged, reason in rows:
         facts = ResponseFacts(
             month=month_code(at, cutoff_day),
             procedure_field=field or "",
-            verified=bool(verified),
+            channel=channel,
             answers=tuple(answers.get(rid, ())),
             has_comment=bool(has_comment),
             feedback_status=status,
@@ -474,12 +491,12 @@ def stored(unit: Unit) -> Counter[Key]:
             Tally.month,
             Tally.question_id,
             Tally.procedure_field,
-            Tally.verified,
+            Tally.channel,
             Tally.value,
             Tally.count,
         ).where(Tally.unit_id == unit.id, Tally.count != 0)
     )
-    return Counter({(m, q, f, bool(v), val): n for m, q, f, v, val, n in rows})
+    return Counter({(m, q, f, c, val): n for m, q, f, c, val, n in rows})
 
 
 def _lock_for_rebuild(unit: Unit) -> None:

@@ -13,6 +13,7 @@ from survey.data.models import DeskScanDay
 from survey.data.models import Officer
 from survey.data.models import SurveyResponse
 from survey.data.models import Unit
+from survey.domain.channels import Channel
 from survey.domain.periods import Period
 from survey.extensions import db
 
@@ -21,13 +22,21 @@ from survey.extensions import db
 class DeskRow:
     desk: Desk
     scans: int
-    verified: int
-    open: int
+    #: Counted responses by channel (flagged ones are apart).
+    by_channel: dict[str, int]
     flagged: int
 
     @property
+    def verified(self) -> int:
+        return self.by_channel.get(Channel.RECEIPT, 0)
+
+    @property
+    def open(self) -> int:
+        return self.by_channel.get(Channel.QR, 0)
+
+    @property
     def sent(self) -> int:
-        return self.verified + self.open + self.flagged
+        return sum(self.by_channel.values()) + self.flagged
 
     @property
     def sent_per_scan(self) -> float | None:
@@ -57,12 +66,12 @@ def desk_rows(unit: Unit, period: Period) -> list[DeskRow]:
         ).all()
     )
     start, end = period.utc_bounds()
-    verified = SurveyResponse.receipt_token_id.is_not(None)
-    counts: dict[tuple[int, bool, bool], int] = {}
-    for desk_id, is_verified, is_flagged, n in db.session.execute(
+    by_channel: dict[int, dict[str, int]] = {}
+    flagged: dict[int, int] = {}
+    for desk_id, channel, is_flagged, n in db.session.execute(
         sa.select(
             SurveyResponse.desk_id,
-            verified,
+            SurveyResponse.channel,
             SurveyResponse.flagged,
             sa.func.count(SurveyResponse.id),
         )
@@ -71,16 +80,18 @@ def desk_rows(unit: Unit, period: Period) -> list[DeskRow]:
             SurveyResponse.submitted_at >= start,
             SurveyResponse.submitted_at < end,
         )
-        .group_by(SurveyResponse.desk_id, verified, SurveyResponse.flagged)
+        .group_by(SurveyResponse.desk_id, SurveyResponse.channel, SurveyResponse.flagged)
     ):
-        counts[(desk_id, bool(is_verified), bool(is_flagged))] = n
+        if is_flagged:
+            flagged[desk_id] = flagged.get(desk_id, 0) + n
+        else:
+            by_channel.setdefault(desk_id, {})[channel] = n
     return [
         DeskRow(
             desk=d,
             scans=int(scans.get(d.id) or 0),
-            verified=counts.get((d.id, True, False), 0),
-            open=counts.get((d.id, False, False), 0),
-            flagged=counts.get((d.id, True, True), 0) + counts.get((d.id, False, True), 0),
+            by_channel=by_channel.get(d.id, {}),
+            flagged=flagged.get(d.id, 0),
         )
         for d in desks
     ]

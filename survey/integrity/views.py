@@ -5,8 +5,8 @@
   (or exclude them again), in the audit log. Commune officers see the list but
   do not judge their own unit's responses.
 - ``/units/<unit>/desks``: per desk and period, how many phones opened the
-  form (scans), how many forms were sent, verified by a receipt token or open,
-  and flagged; the share of verified ratings; the posters.
+  form (scans), how many forms were sent by each channel and flagged; each
+  channel's rate side by side; the posters.
 - ``/units/<unit>/posters.pdf``: every active desk's poster in one PDF.
 """
 
@@ -38,7 +38,7 @@ from survey.integrity import services
 from survey.integrity.tokens import find_token
 from survey.render import posters
 from survey.render import qr
-from survey.reports.summary import source_split
+from survey.reports.summary import channel_split
 from survey.web.downloads import content_disposition
 from survey.web.lookup import MAX_PAGE
 from survey.web.lookup import poster_size_or_400
@@ -124,7 +124,7 @@ def judge(unit_code: str, response_id: int):
 @bp.get("/desks")
 @login_required
 def desks(unit_code: str):
-    """Scans against submissions per desk, the verified share, and the posters."""
+    """Scans against submissions per desk, each channel's rate, and the posters."""
     unit = visible_unit_or_404(unit_code)
     period = resolve_period(unit, request.args.get("period"))
     return render_template(
@@ -132,7 +132,7 @@ def desks(unit_code: str):
         unit=unit,
         period=period,
         rows=services.desk_rows(unit, period),
-        split=source_split(unit, period),
+        split=channel_split(unit, period),
         tab="desks",
     )
 

@@ -23,6 +23,8 @@ from survey.data.queries import scale_counts
 from survey.data.targets import OVERALL
 from survey.data.targets import EffectiveTarget
 from survey.data.targets import effective_targets
+from survey.domain.channels import ORDER as CHANNEL_ORDER
+from survey.domain.channels import Channel
 from survey.domain.feedback import FeedbackStatus
 from survey.domain.periods import Period
 from survey.domain.periods import last_months
@@ -104,6 +106,8 @@ class UnitSummary:
     # When the period's verdict is not yet known: the verdicts of the longer periods
     # that contain it (quarter, year to date), so the page says what is known.
     longer: tuple[tuple[Period, TargetComparison], ...] = ()
+    # The channels counted (None: all of them).
+    channels: frozenset[Channel] | None = None
 
     @property
     def satisfied(self) -> int:
@@ -123,27 +127,33 @@ def counted_in(unit_ids: list[int], period: Period, *, include_flagged: bool = F
     return (*conditions, SurveyResponse.flagged.is_(False))
 
 
-def _answer_counts(unit_id: int, period: Period) -> dict[str, dict[str, int]]:
+def _answer_counts(unit_id: int, period: Period, channels) -> dict[str, dict[str, int]]:
     """{question id: {value: count}} over the units and the period (reserved rows included)."""
     counts: dict[str, dict[str, int]] = {}
-    for question_id, value, n in rollup.counts(unit_id, period.months(), ("question_id", "value")):
+    for question_id, value, n in rollup.counts(
+        unit_id, period.months(), ("question_id", "value"), channels=channels
+    ):
         counts.setdefault(question_id, {})[value] = n
     return counts
 
 
-def _field_counts(unit_id: int, period: Period, question_id: str) -> dict[str, dict]:
+def _field_counts(unit_id: int, period: Period, question_id: str, channels) -> dict[str, dict]:
     counts: dict[str, dict[str, int]] = {}
     for field, value, n in rollup.counts(
-        unit_id, period.months(), ("procedure_field", "value"), question_ids=[question_id]
+        unit_id,
+        period.months(),
+        ("procedure_field", "value"),
+        question_ids=[question_id],
+        channels=channels,
     ):
         counts.setdefault(field or "", {})[value] = n
     return counts
 
 
-def _trend_counts(unit_id: int, months: list[Period], question_id: str) -> dict:
+def _trend_counts(unit_id: int, months: list[Period], question_id: str, channels) -> dict:
     counts: dict[str, dict[str, int]] = {}
     for month, value, n in rollup.counts(
-        unit_id, months, ("month", "value"), question_ids=[question_id]
+        unit_id, months, ("month", "value"), question_ids=[question_id], channels=channels
     ):
         counts.setdefault(month, {})[value] = n
     return counts
@@ -153,13 +163,20 @@ def _compare(rate: QuestionRate, target: float) -> TargetComparison:
     return compare_to_target(rate.satisfied, rate.valid, target, method=interval_method())
 
 
-def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
+def summarise(
+    unit: Unit,
+    period: Period,
+    *,
+    trend: bool = True,
+    channels: frozenset[Channel] | None = None,
+) -> UnitSummary:
     """Everything the dashboard and the downloads show for ``unit`` in ``period``.
 
-    The unit's own responses and those of every unit below it are counted.
+    The unit's own responses and those of every unit below it are counted; with
+    ``channels``, only the responses that came by one of them.
     """
     definition = definition_of(current_questionnaire())
-    counts = _answer_counts(unit.id, period)
+    counts = _answer_counts(unit.id, period, channels)
     overall_q = definition.by_role("overall")
     field_q = definition.by_role("procedure_field")
     field_codes = [o.value for o in field_q.options] if field_q else []
@@ -182,7 +199,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     )
 
     fields = []
-    by_field = _field_counts(unit.id, period, overall_q.id)
+    by_field = _field_counts(unit.id, period, overall_q.id, channels)
     for option in field_q.options if field_q else ():
         rate = question_rate(scale_counts(by_field.get(option.value, {})), method=interval_method())
         target = targets[option.value]
@@ -219,7 +236,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     trend_rows = ()
     if trend:
         months = last_months(period, TREND_MONTHS)
-        by_month = _trend_counts(unit.id, months, overall_q.id)
+        by_month = _trend_counts(unit.id, months, overall_q.id, channels)
         trend_rows = tuple(
             TrendRow(
                 month,
@@ -232,7 +249,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
     verdict = _compare(overall, overall_target.rate)
     longer = ()
     if verdict.status == "inconclusive" and period.kind in ("month", "quarter"):
-        longer = _longer_verdicts(unit, period, overall_q.id, overall_target.rate)
+        longer = _longer_verdicts(unit, period, overall_q.id, overall_target.rate, channels)
     return UnitSummary(
         unit=unit,
         period=period,
@@ -250,6 +267,7 @@ def summarise(unit: Unit, period: Period, *, trend: bool = True) -> UnitSummary:
         comments_new=comments.get(FeedbackStatus.NEW, 0),
         expected_more=_expected_more(period, responses),
         longer=longer,
+        channels=channels,
     )
 
 
@@ -263,7 +281,7 @@ def _expected_more(period: Period, responses: int) -> float:
     return responses / elapsed * left
 
 
-def _longer_verdicts(unit: Unit, period: Period, question_id: str, target: float):
+def _longer_verdicts(unit: Unit, period: Period, question_id: str, target: float, channels):
     """The verdicts of the quarter and the year that contain ``period`` (to date)."""
     found = []
     for kind in ("quarter", "year"):
@@ -272,7 +290,7 @@ def _longer_verdicts(unit: Unit, period: Period, question_id: str, target: float
             continue
         raw: dict[str, int] = {}
         for value, n in rollup.counts(
-            unit.id, longer.months(), ("value",), question_ids=[question_id]
+            unit.id, longer.months(), ("value",), question_ids=[question_id], channels=channels
         ):
             raw[value] = n
         rate = question_rate(scale_counts(raw), method=interval_method())
@@ -280,8 +298,11 @@ def _longer_verdicts(unit: Unit, period: Period, question_id: str, target: float
     return tuple(found)
 
 
-def responses_in(unit: Unit, period: Period) -> list[SurveyResponse]:
-    """The period's responses of ``unit`` and the units below it, newest first.
+def responses_in(
+    unit: Unit, period: Period, channels: frozenset[Channel] | None = None
+) -> list[SurveyResponse]:
+    """The period's responses of ``unit`` and the units below it, newest first (only
+    those of ``channels`` when given).
 
     Ties (a batch submitted in the same second) are broken by id, so that a report
     lists them in the same order every time and its cache key does not change.
@@ -290,6 +311,11 @@ def responses_in(unit: Unit, period: Period) -> list[SurveyResponse]:
         db.session.scalars(
             sa.select(SurveyResponse)
             .where(*counted_in(unit.subtree_ids(), period))
+            .where(
+                sa.true()
+                if channels is None
+                else SurveyResponse.channel.in_([str(c) for c in channels])
+            )
             .order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
         )
     )
@@ -300,44 +326,77 @@ def default_period_code(today: date) -> str:
 
 
 @dataclass(frozen=True)
-class SourceSplit:
-    """Verified (receipt token) and open-QR responses counted apart, and the flagged ones."""
+class ChannelFigure:
+    """One channel's responses and overall satisfaction in a period."""
 
-    verified: QuestionRate
-    open: QuestionRate
-    verified_responses: int
-    open_responses: int
+    channel: Channel
+    responses: int
+    overall: QuestionRate
+    #: Its share of the period's counted responses (None when there are none).
+    share: float | None
+
+
+@dataclass(frozen=True)
+class ChannelSplit:
+    """The overall satisfaction of each channel, side by side, and the flagged responses.
+
+    People rate differently on a tablet in front of the officer than on their own
+    phone (docs/STATISTICS.md), so a figure that mixes channels is read with its mix.
+    """
+
+    figures: tuple[ChannelFigure, ...]
+    responses: int
     flagged: int
 
+    def of(self, channel: Channel) -> ChannelFigure | None:
+        return next((f for f in self.figures if f.channel == channel), None)
+
     @property
-    def verified_share(self) -> float | None:
-        total = self.verified_responses + self.open_responses
-        return self.verified_responses / total if total else None
+    def dominant(self) -> ChannelFigure | None:
+        """The channel that gives at least :data:`DOMINANT_SHARE` of the responses,
+        when there are enough of them to say so."""
+        if self.responses < DOMINANT_MIN_RESPONSES:
+            return None
+        return next(
+            (f for f in self.figures if f.share is not None and f.share >= DOMINANT_SHARE), None
+        )
 
 
-def source_split(unit: Unit, period: Period) -> SourceSplit:
-    """The overall satisfaction of token-verified and of open-QR responses, separately."""
+#: A channel giving this share of a period's responses or more is named on the
+#: dashboard: the figure then speaks mostly for the people that channel reaches.
+DOMINANT_SHARE = 0.8
+DOMINANT_MIN_RESPONSES = 30
+
+
+def channel_split(unit: Unit, period: Period) -> ChannelSplit:
+    """The overall satisfaction of each channel that brought responses, in channel order."""
     definition = definition_of(current_questionnaire())
     overall_q = definition.by_role("overall")
-    counts: dict[bool, dict[str, int]] = {True: {}, False: {}}
-    responses = {True: 0, False: 0}
+    counts: dict[str, dict[str, int]] = {}
+    responses: dict[str, int] = {}
     flagged = 0
-    for question_id, verified, value, n in rollup.counts(
+    for question_id, channel, value, n in rollup.counts(
         unit.id,
         period.months(),
-        ("question_id", "verified", "value"),
+        ("question_id", "channel", "value"),
         question_ids=[overall_q.id, rollup.RESPONSES, rollup.FLAGGED],
     ):
         if question_id == rollup.FLAGGED:
             flagged += n
         elif question_id == rollup.RESPONSES:
-            responses[bool(verified)] += n
+            responses[channel] = responses.get(channel, 0) + n
         else:
-            counts[bool(verified)][value] = counts[bool(verified)].get(value, 0) + n
-    return SourceSplit(
-        verified=question_rate(scale_counts(counts[True]), method=interval_method()),
-        open=question_rate(scale_counts(counts[False]), method=interval_method()),
-        verified_responses=responses[True],
-        open_responses=responses[False],
-        flagged=flagged,
+            by_value = counts.setdefault(channel, {})
+            by_value[value] = by_value.get(value, 0) + n
+    total = sum(responses.values())
+    figures = tuple(
+        ChannelFigure(
+            channel=channel,
+            responses=responses.get(channel, 0),
+            overall=question_rate(scale_counts(counts.get(channel, {})), method=interval_method()),
+            share=responses.get(channel, 0) / total if total else None,
+        )
+        for channel in CHANNEL_ORDER
+        if responses.get(channel, 0)
     )
+    return ChannelSplit(figures=figures, responses=total, flagged=flagged)

@@ -13,6 +13,9 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest
 
 from survey.data.models import Unit
+from survey.domain.channels import ORDER as CHANNEL_ORDER
+from survey.domain.channels import Channel
+from survey.domain.channels import parse as parse_channel
 from survey.domain.periods import TYPED_EXAMPLES
 from survey.domain.periods import Period
 from survey.domain.periods import PeriodError
@@ -130,3 +133,29 @@ def poster_size_or_400() -> str:
     if size not in posters.SIZES:
         abort(400, description=_("The poster size must be A4 or A5."))
     return size
+
+
+def channels_or_400(text: str | None) -> frozenset[Channel] | None:
+    """The channels a ``channel`` query parameter names (comma-separated), None for all.
+
+    Every page, download and API that shows a unit's figures takes it, so a figure
+    can be read for the kiosk alone, or paper and interviews together.
+    """
+    if not text:
+        return None
+    found = set()
+    for part in text.split(","):
+        try:
+            channel = parse_channel(part)
+        except ValueError:
+            abort(
+                400,
+                description=_(
+                    "There is no rating channel called “%(name)s”. The channels are: %(known)s.",
+                    name=part.strip(),
+                    known=", ".join(CHANNEL_ORDER),
+                ),
+            )
+        if channel is not None:
+            found.add(channel)
+    return frozenset(found) or None

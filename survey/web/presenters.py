@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from survey.domain.channels import ORDER
+from survey.domain.channels import Channel
 from survey.domain.periods import today_in_vietnam
 from survey.stats import ShownValue
 from survey.stats import TargetComparison
@@ -235,6 +237,42 @@ def headline_title(s) -> str:
     return _("District figure (pooled: every answer counts equally)")
 
 
+def channel_label(channel) -> str:
+    """A channel's name for people (the stored value is a code)."""
+    labels = {
+        Channel.QR: _("QR code at the desk"),
+        Channel.RECEIPT: _("Receipt link"),
+        Channel.KIOSK: _("Tablet at the counter"),
+        Channel.PAPER: _("Paper ballot"),
+        Channel.INTERVIEW: _("Interview"),
+        Channel.INVITATION: _("Invitation (SMS, e-mail, Zalo)"),
+    }
+    try:
+        return labels[Channel(channel)]
+    except ValueError:
+        return str(channel)
+
+
+def channels_text(channels) -> str:
+    """Which channels a figure includes, in words ("all channels" when not restricted)."""
+    if not channels:
+        return _("all channels")
+    return ", ".join(channel_label(c) for c in ORDER if c in channels)
+
+
+def dominant_text(split) -> str | None:
+    """A note when one channel brings most responses: the figure speaks for its public."""
+    figure = split.dominant
+    if figure is None:
+        return None
+    return _(
+        "%(share)s of the responses came by one channel (%(channel)s): the figure speaks "
+        "mostly for the people that channel reaches. See the rate of each channel below.",
+        share=percent(figure.share),
+        channel=channel_label(figure.channel),
+    )
+
+
 def init_app(app) -> None:
     """Make the verdict and interval wording available to every template."""
 
@@ -255,4 +293,7 @@ def init_app(app) -> None:
             "today_in_vietnam": today_in_vietnam,
             "weights_text": weights_text,
             "headline_title": headline_title,
+            "channel_label": channel_label,
+            "channels_text": channels_text,
+            "dominant_text": dominant_text,
         }
