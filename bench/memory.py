@@ -154,27 +154,30 @@ def mixed(base: str, communes: list[str], desks: list[str], until: float, seed: 
     number = seed * 10_000
     while time.monotonic() < until:
         number += 1
-        if rng.random() < 0.5:
-            status = Citizen(base, rng.choice(desks), number).rate()
-            kind = "form post"
-        else:
-            commune, period = rng.choice(communes), rng.choice(PERIODS)
-            path = rng.choice(
-                [
-                    f"/units/{commune}",
-                    f"/units/{commune}/feedback",
-                    "/units/HD-CG",
-                    f"/reports/{commune}/{period}/chart.png",
-                    f"/reports/{commune}/{period}/chart.svg",
-                    f"/reports/HD-CG/{period}/chart.png",
-                    f"/reports/{commune}/{period}/report.pdf",
-                    f"/reports/{commune}/{period}/report.docx",
-                    f"/reports/{commune}/{period}/report.xlsx",
-                    f"/reports/HD-CG/{period}/report.pdf",
-                ]
-            )
-            status = session.get(f"{base}{path}", timeout=120).status_code
-            kind = path.rsplit("/", 1)[-1] if "/reports/" in path else "page"
+        try:
+            if rng.random() < 0.5:
+                status = Citizen(base, rng.choice(desks), number).rate()
+                kind = "form post"
+            else:
+                commune, period = rng.choice(communes), rng.choice(PERIODS)
+                path = rng.choice(
+                    [
+                        f"/units/{commune}",
+                        f"/units/{commune}/feedback",
+                        "/units/HD-CG",
+                        f"/reports/{commune}/{period}/chart.png",
+                        f"/reports/{commune}/{period}/chart.svg",
+                        f"/reports/HD-CG/{period}/chart.png",
+                        f"/reports/{commune}/{period}/report.pdf",
+                        f"/reports/{commune}/{period}/report.docx",
+                        f"/reports/{commune}/{period}/report.xlsx",
+                        f"/reports/HD-CG/{period}/report.pdf",
+                    ]
+                )
+                status = session.get(f"{base}{path}", timeout=120).status_code
+                kind = path.rsplit("/", 1)[-1] if "/reports/" in path else "page"
+        except requests.RequestException as error:  # counted, and the load goes on
+            kind, status = f"error: {type(error).__name__}", 599
         with counts["lock"]:
             counts.setdefault((kind, status), 0)
             counts[(kind, status)] += 1
