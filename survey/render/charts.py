@@ -17,6 +17,7 @@ This module is pure: no Flask, no database.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -85,10 +86,18 @@ _TARGET_COLOURS = ("#c0392b", "#d68910", "#1e8449", "#7d3c98")
 _HALO = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
 
 
+#: matplotlib's settings are one global dict: a thread leaving its rc_context would
+#: restore the defaults under another thread still drawing (a gthread worker drawing
+#: two PDFs at once failed 3 times in 245 when one read ps.fonttype 3 mid-file).
+#: Drawing is CPU-bound under the GIL anyway, so one thread draws at a time.
+_STYLE_LOCK = threading.RLock()
+
+
 @contextmanager
 def chart_style() -> Iterator[None]:
-    """Apply :data:`STYLE` (fonts, font embedding) while building or saving a figure."""
-    with matplotlib.rc_context(STYLE):
+    """Apply :data:`STYLE` (fonts, font embedding) while building or saving a figure;
+    one thread of the process at a time (re-entrant)."""
+    with _STYLE_LOCK, matplotlib.rc_context(STYLE):
         yield
 
 
