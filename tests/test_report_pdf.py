@@ -152,6 +152,17 @@ def test_output_is_deterministic():
     assert b"CreationDate" not in first
 
 
+def test_reports_drawn_in_threads_at_once_are_all_whole():
+    """A gthread worker draws several downloads at once: each PDF must come out whole
+    and the same as drawn alone (matplotlib's settings are one global dict)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = render_report(_content(chart=_chart()))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: render_report(_content(chart=_chart())), range(6)))
+    assert all(result == alone for result in results)
+
+
 LONG = (
     "Tôi đến nộp hồ sơ chuyển quyền sử dụng đất, cán bộ hướng dẫn nhiệt tình nhưng phải đi lại "
     "ba lần vì thiếu giấy tờ không được thông báo từ đầu; đề nghị niêm yết đầy đủ thành phần hồ "

@@ -417,3 +417,56 @@ def test_upgrading_adds_total_rows_equal_to_the_split_rows(demo_units):
         assert {u.code: rollup.stored(u) for u in db.session.scalars(sa.select(Unit))} == before
         for unit in db.session.scalars(sa.select(Unit)):
             assert rollup.differences(unit) == {}, unit.code
+
+
+def test_form_posts_count_under_the_tree_as_it_is_when_they_are_stored(
+    demo_units, client, form_post
+):
+    """A form post computes its counts before its transaction from the unit chain its
+    process saw last; the chain read inside the transaction decides. After the
+    commune moves to another district, or changes its cut-off day, between two
+    posts, the next post is counted where the commune now is."""
+    from survey.extensions import db as database
+
+    app = demo_units
+
+    def post_one() -> None:
+        assert client.post("/s/LC-01", data=form_post()).status_code == 303
+
+    def all_units_match() -> None:
+        with app.app_context():
+            for unit in database.session.scalars(sa.select(Unit)):
+                assert rollup.differences(unit) == {}, unit.code
+
+    post_one()  # the process now knows Lai Cách's chain
+    with app.app_context():
+        province = database.session.scalar(sa.select(Unit).where(Unit.code == "HD"))
+        other = Unit(code="HD-XX", name="Huyện Khác", level="district", parent=province)
+        database.session.add(other)
+        commune = database.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+        commune.parent = other
+        database.session.commit()
+    post_one()
+    all_units_match()
+    with app.app_context():
+        counts = dict(
+            database.session.execute(
+                sa.select(Unit.code, sa.func.sum(Tally.count))
+                .join(Unit, Unit.id == Tally.unit_id)
+                .where(
+                    # Counted, or held out as too fast (posted at once): either way, once.
+                    Tally.question_id.in_([rollup.RESPONSES, rollup.FLAGGED]),
+                    Tally.procedure_field == rollup.TOTAL,
+                )
+                .group_by(Unit.code)
+            ).all()
+        )
+    # Both posts now count under the new district (the move recounted the first).
+    assert counts["HD-XX"] == 2 and counts.get("HD-CG", 0) == 0, counts
+
+    with app.app_context():
+        commune = database.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+        commune.report_cutoff_day = 15 if commune.report_cutoff_day != 15 else 20
+        database.session.commit()
+    post_one()
+    all_units_match()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -88,12 +89,56 @@ def store_response(
 
     :raise TokenClaimFailed: the token was used by another response meanwhile.
     """
-    if receipt_token_id is not None and not claim(receipt_token_id):
-        db.session.rollback()
-        existing = existing_response_id(submission_id)
-        if existing is not None:  # our own double tap won the token
-            return StoredResponse(existing, created=False)
-        raise TokenClaimFailed(receipt_token_id)
+    prepared = _prepare(
+        desk=desk,
+        questionnaire=questionnaire,
+        submission_id=submission_id,
+        answers=answers,
+        comment=comment,
+        contact=contact,
+        contact_consent=contact_consent,
+        language=language,
+        receipt_token_id=receipt_token_id,
+        flag_reason=flag_reason,
+        device_hash=device_hash,
+        channel=channel,
+        served_by_id=served_by_id,
+    )
+    return _write(prepared)
+
+
+@dataclass
+class _Prepared:
+    """A response ready to be written: every row and count computed, no statement run.
+
+    Built before the transaction's first write, so that on SQLite the write lock
+    (taken by that first write, held until the commit) covers only the
+    statements that must be in the transaction, not the Python that builds them.
+    """
+
+    values: dict
+    answer_rows: list[dict]
+    answers: dict[str, str]
+    trouble_id: str | None
+    counts: rollup.PreparedCount
+
+
+def _prepare(
+    *,
+    desk: Desk,
+    questionnaire: QuestionnaireVersion,
+    submission_id: str,
+    answers: dict[str, str],
+    comment: str | None,
+    contact: str | None,
+    contact_consent: bool,
+    language: str,
+    receipt_token_id: int | None,
+    flag_reason: str | None,
+    device_hash: str | None,
+    channel: Channel | None,
+    served_by_id: int | None,
+) -> _Prepared:
     definition = definition_of(questionnaire)
     field_question = definition.by_role("procedure_field")
     values = {
@@ -115,6 +160,39 @@ def store_response(
         "channel": (channel or (Channel.RECEIPT if receipt_token_id else Channel.QR)).value,
         "served_by_id": served_by_id,
     }
+    trouble = definition.by_role("integrity")
+    return _Prepared(
+        values=values,
+        # The response's id is filled in once inserted.
+        answer_rows=[
+            {"response_id": None, "question_id": q, "value": v} for q, v in answers.items()
+        ],
+        answers=answers,
+        trouble_id=trouble.id if trouble else None,
+        counts=rollup.prepare_inserted(db.engine.dialect.name, values, answers.items()),
+    )
+
+
+def _flagged_as(prepared: _Prepared, flag_reason: str | None) -> _Prepared:
+    """The same response with another flag (decided under the limits' lock): its
+    counts are prepared again (a rare path: a burst or a desk over its ceiling)."""
+    if prepared.values["flag_reason"] == flag_reason:
+        return prepared
+    values = {**prepared.values, "flag_reason": flag_reason, "flagged": flag_reason is not None}
+    counts = rollup.prepare_inserted(prepared.counts.dialect, values, prepared.answers.items())
+    return replace(prepared, values=values, counts=counts)
+
+
+def _write(prepared: _Prepared) -> StoredResponse:
+    """Store a prepared response and commit (see :func:`store_response`)."""
+    values = prepared.values
+    submission_id, receipt_token_id = values["submission_id"], values["receipt_token_id"]
+    if receipt_token_id is not None and not claim(receipt_token_id):
+        db.session.rollback()
+        existing = existing_response_id(submission_id)
+        if existing is not None:  # our own double tap won the token
+            return StoredResponse(existing, created=False)
+        raise TokenClaimFailed(receipt_token_id)
     connection = db.session.connection()
     try:
         response_id = connection.execute(_INSERT_RESPONSE, values).scalar_one()
@@ -127,25 +205,23 @@ def store_response(
                 raise TokenClaimFailed(receipt_token_id) from None
             raise
         return StoredResponse(existing, created=False)
-    if answers:
-        rows = [
-            {"response_id": response_id, "question_id": q, "value": v} for q, v in answers.items()
-        ]
-        bulk.insert_rows(connection, Answer.__table__, rows)
-    rollup.count_inserted(connection, values, answers.items())
+    if prepared.answer_rows:
+        for row in prepared.answer_rows:
+            row["response_id"] = response_id
+        bulk.insert_rows(connection, Answer.__table__, prepared.answer_rows)
+    rollup.count_prepared(connection, prepared.counts)
     if not values["flagged"]:
         # A harassment report or a comment to call back about: its alert is
         # committed with the response (one insert, only when one is due).
-        trouble = definition.by_role("integrity")
         record_response_alerts(
             connection,
             response_id=response_id,
-            unit_id=desk.unit_id,
-            desk_id=desk.id,
+            unit_id=values["unit_id"],
+            desk_id=values["desk_id"],
             at=values["submitted_at"],
-            answers=answers,
-            trouble_id=trouble.id if trouble else None,
-            comment=comment,
+            answers=prepared.answers,
+            trouble_id=prepared.trouble_id,
+            comment=values["comment"],
             consent=values["contact_consent"],
         )
     db.session.commit()
@@ -216,40 +292,48 @@ def submit(
                 return SubmitResult(Outcome.ALREADY)  # our own first tap used it a moment ago
             return SubmitResult(Outcome.TOKEN_PROBLEM, check=result)
         token = result.token
-    else:
+    channel = _token_channel(token)
+    # Everything that needs no lock first: the rows, the rollup's counts, the
+    # limits' keys and the desk's ceiling. The transaction's first write (the
+    # rate-limit events, or the token's claim) takes SQLite's write lock until
+    # the commit, so only the statements that must be in it run after it.
+    prepared = _prepare(
+        desk=desk,
+        questionnaire=questionnaire,
+        submission_id=submission.submission_id,
+        answers=submission.answers,
+        comment=submission.comment,
+        contact=submission.contact,
+        contact_consent=submission.contact_consent,
+        language=submission.language,
+        receipt_token_id=token.id if token is not None else None,
+        flag_reason=flag_reason,
+        device_hash=submission.device_hash if token is None else None,
+        channel=channel,
+        # The officer the one-stop software named when it asked for the token.
+        served_by_id=token.served_by_id if token is not None else None,
+    )
+    if token is None:
+        applied = limits()
+        ceiling = guard.desk_ceiling(desk)
         # Recorded in the transaction that stores the response (committed with it).
-        claim = guard.claim_submission_slot(desk.id, limits())
+        claim = guard.claim_submission_slot(desk.id, applied)
         if claim.refused is not None:
             return SubmitResult(Outcome.TOO_MANY, limit=claim.refused)
         # Beyond what one address or the desk plausibly sends: stored, but held
         # out of the statistics until the district reinstates it. Nobody is
         # refused, so stuffing one desk cannot lock its honest citizens out.
-        if flag_reason is None and (claim.burst or guard.over_desk_ceiling(desk)):
+        if flag_reason is None and (claim.burst or guard.over_desk_ceiling(desk, ceiling)):
             flag_reason = "burst"
         if flag_reason in (None, "burst", "too_fast"):
             replaced = _replace_earlier(desk, submission.device_hash)
-    channel = _token_channel(token)
+        prepared = _flagged_as(prepared, flag_reason)
     if channel == Channel.INVITATION:
         # The dossier is rated: its invitation's contact goes with this commit
         # (rolled back with it if the token is lost to another response).
         forget_for_rating(token.id, utcnow())
     try:
-        stored = store_response(
-            desk=desk,
-            questionnaire=questionnaire,
-            submission_id=submission.submission_id,
-            answers=submission.answers,
-            comment=submission.comment,
-            contact=submission.contact,
-            contact_consent=submission.contact_consent,
-            language=submission.language,
-            receipt_token_id=token.id if token is not None else None,
-            flag_reason=flag_reason,
-            device_hash=submission.device_hash if token is None else None,
-            # The officer the one-stop software named when it asked for the token.
-            served_by_id=token.served_by_id if token is not None else None,
-            channel=channel,
-        )
+        stored = _write(prepared)
     except TokenClaimFailed:
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
     if not stored.created:

@@ -266,6 +266,77 @@ def count_inserted(connection, values: dict, answers: Iterable[tuple[str, str]])
     pending.write()
 
 
+#: Each unit's chain (:func:`chain_of`) as last read by a form post in this process: a
+#: guess that lets the next post compute its counts before its transaction takes the
+#: write lock. The post reads the chain again inside its transaction, and recomputes
+#: when the tree has changed meanwhile, so a stale guess costs time, never a count.
+_CHAINS: dict[int, list[tuple[int, int]]] = {}
+
+
+@dataclass
+class PreparedCount:
+    """A form post's rollup counts, computed before its transaction (:func:`prepare_inserted`)."""
+
+    values: dict
+    answers: tuple[tuple[str, str], ...]
+    dialect: str
+    chain: list[tuple[int, int]] | None
+    parameters: object = None
+
+
+def _increment_parameters(prepared: PreparedCount, chain: list[tuple[int, int]]):
+    """The upsert's parameters for one inserted response counted at every unit of ``chain``."""
+    deltas: dict[int, Counter[Key]] = {}
+    for counted_at, cutoff in chain:
+        delta = deltas.setdefault(counted_at, Counter())
+        for key, n in _facts(prepared.answers, cutoff, prepared.values).keys().items():
+            delta[key] += n
+    # Sorted as add_many sorts them: racing transactions lock rows in the same order.
+    items = sorted((u, key, n) for u, d in deltas.items() for key, n in d.items() if n)
+    rows = [
+        {"unit_id": unit_id, **dict(zip(KEY_NAMES, key, strict=True)), "count": n}
+        for unit_id, key, n in items
+    ]
+    return bulk.parameters(prepared.dialect, rows, TALLY_COLUMNS) if rows else None
+
+
+def prepare_inserted(
+    dialect_name: str, values: dict, answers: Iterable[tuple[str, str]]
+) -> PreparedCount:
+    """The counts a response about to be inserted adds, computed from this process's
+    last reading of its unit's chain: pure Python, no statement. Pass the result to
+    :func:`count_prepared` inside the transaction that inserts the response."""
+    prepared = PreparedCount(
+        values={name: values.get(name) for name in WATCHED},
+        answers=tuple(sorted(answers)),
+        dialect=dialect_name,
+        chain=_CHAINS.get(values["unit_id"]),
+    )
+    if prepared.chain is not None:
+        prepared.parameters = _increment_parameters(prepared, prepared.chain)
+    return prepared
+
+
+def count_prepared(connection, prepared: PreparedCount) -> None:
+    """Add the prepared counts, in the transaction that inserted the response.
+
+    The unit's chain is read here, inside the transaction, as :func:`count_inserted`
+    reads it (on SQLite under the write lock the insert took): that reading
+    decides, so the counts are the same as without preparation. Only when it
+    differs from the prepared guess (the first post of a unit in this process,
+    or a unit moved or given another cut-off day meanwhile) are they computed
+    again, here.
+    """
+    unit_id = prepared.values["unit_id"]
+    chain = chain_of(connection, unit_id)
+    _CHAINS[unit_id] = chain
+    parameters = prepared.parameters
+    if chain != prepared.chain:
+        parameters = _increment_parameters(prepared, chain)
+    if parameters:
+        connection.execute(_upsert(connection.dialect.name), parameters)
+
+
 def _before_flush(session, flush_context, instances) -> None:
     # Deleted responses are counted out now, while their answers can still be read.
     pending = _Pending(session.connection())

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from dataclasses import replace
 
 import sqlalchemy as sa
-from scipy.stats import binom
 
 from survey.data import rollup
 from survey.data.models import DossierVolume
@@ -371,6 +370,8 @@ def funnel_zone(satisfied: int, n: int, target: float) -> str:
     Outside the 99.8 % funnel when a result at least this extreme has a chance
     below 0.1 % if the commune were exactly at the target; outside 95 % below 2.5 %.
     """
+    from scipy.stats import binom  # loaded by the first district view, not at start
+
     at_least = binom.sf(satisfied - 1, n, target)  # P(X >= satisfied)
     at_most = binom.cdf(satisfied, n, target)  # P(X <= satisfied)
     for tail, zone in ((0.001, "998"), (0.025, "95")):

@@ -324,14 +324,18 @@ def _latest_month_dossiers(unit_id: int) -> int | None:
     return rows[""] if "" in rows else sum(rows.values())
 
 
-def over_desk_ceiling(desk) -> bool:
+def over_desk_ceiling(desk, ceiling: Ceiling | None = None) -> bool:
     """Whether the desk's counted open-QR ratings already fill its hour or its day.
+
+    ``ceiling``: the desk's :func:`desk_ceiling`, read by the caller before its
+    transaction's first write (it reads the dossier volumes: no need to hold
+    SQLite's write lock for that); read here when not given.
 
     Counted in the caller's transaction, which stores the rating: on PostgreSQL an
     advisory lock per desk makes racing submissions count one after the other; on
     SQLite the rate-limit events written before hold the database's write lock.
     """
-    ceiling = desk_ceiling(desk)
+    ceiling = ceiling if ceiling is not None else desk_ceiling(desk)
     if ceiling.per_hour >= DB_INT_MAX:
         return False
     connection = db.session.connection()

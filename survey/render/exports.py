@@ -40,14 +40,6 @@ from datetime import datetime
 from io import BytesIO
 from io import StringIO
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
-from openpyxl.styles import Border
-from openpyxl.styles import Font
-from openpyxl.styles import PatternFill
-from openpyxl.styles import Side
-from openpyxl.utils import get_column_letter
-
 from ..domain.periods import LOCAL_TZ
 from ..domain.text import strip_invisible
 
@@ -348,6 +340,15 @@ def to_xlsx(
                 f"{len(tables)} tables"
             )
         names = sheet_names
+
+    # openpyxl (about 30 MB) is loaded by the first spreadsheet, not with the app.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment
+    from openpyxl.styles import Border
+    from openpyxl.styles import Font
+    from openpyxl.styles import PatternFill
+    from openpyxl.styles import Side
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     workbook.remove(workbook.active)

@@ -33,13 +33,13 @@ import numpy as np
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.image import imread
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
 from .charts import chart_style
-from .charts import render
+from .charts import lean_pdf_fonts
+from .charts import pixels
 from .text import wrap
 
 __all__ = [
@@ -460,7 +460,7 @@ def _verdicts(flow: _Flow, verdicts: Sequence[str]) -> None:
 
 def _chart_page(flow: _Flow, chart: Figure) -> None:
     # RGB only: an alpha channel would add a soft mask to the PDF for nothing.
-    image = imread(BytesIO(render(chart, "png", dpi=_CHART_DPI)), format="png")[..., :3]
+    image = pixels(chart, dpi=_CHART_DPI)
     fig_w, fig_h = chart.get_size_inches()
     width = _CONTENT_W
     height = width * fig_h / fig_w
@@ -666,6 +666,7 @@ def render_report(
         "CreationDate": None,
         "ModDate": None,
     }
+    lean_pdf_fonts()
     with chart_style(), PdfPages(buffer, metadata=metadata) as pdf:
         for number, ops in enumerate(pages, start=1):
             fig = Figure(figsize=PAGE_SIZE)

@@ -4,6 +4,7 @@ for a commune (its trend) or a district (its communes and their funnel plot)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 
@@ -15,13 +16,12 @@ from survey.domain.channels import ORDER as CHANNEL_ORDER
 from survey.domain.periods import today_in_vietnam
 from survey.forms.officer import FEEDBACK_STATUSES
 from survey.render import charts
+from survey.render import report_docx
+from survey.render import report_pdf
 from survey.render.exports import Percent
 from survey.render.exports import Table
 from survey.render.exports import to_csv
 from survey.render.exports import to_xlsx
-from survey.render.report_docx import render_docx
-from survey.render.report_pdf import ReportContent
-from survey.render.report_pdf import render_report
 from survey.reports.services import is_provisional
 from survey.reports.services import letterhead
 from survey.reports.summary import ChannelSplit
@@ -44,6 +44,9 @@ from survey.web.presenters import verdict_text
 from survey.web.presenters import weights_text
 from survey.web.render_cache import Drawing
 from survey.web.render_cache import cached
+
+if TYPE_CHECKING:
+    from survey.render.report_pdf import ReportContent
 
 MIMETYPES = {
     "png": "image/png",
@@ -113,7 +116,7 @@ def report_pdf_bytes(content: ReportContent, chart: Drawing) -> bytes:
     return cached(
         "report.pdf",
         (content, chart),
-        lambda: render_report(
+        lambda: report_pdf.render_report(
             replace(content, chart=chart.figure()),
             no_comments_label=_("No comments, suggestions or complaints in this period."),
         ),
@@ -125,7 +128,7 @@ def report_docx_bytes(content: ReportContent, chart: Drawing) -> bytes:
     return cached(
         "report.docx",
         (content, chart),
-        lambda: render_docx(
+        lambda: report_docx.render_docx(
             content,
             charts.render(chart.figure(), "png"),
             no_comments_label=_("No comments, suggestions or complaints in this period."),
@@ -386,7 +389,7 @@ def report_content(
         )
         for d in s.distributions
     ]
-    content = ReportContent(
+    content = report_pdf.ReportContent(
         title=_title(s.period, current_lang()),
         unit_name=s.unit.name,
         subtitle=_(
@@ -593,7 +596,7 @@ def district_report(s: DistrictSummary) -> tuple[ReportContent, Drawing]:
             for c in s.children
         ],
     )
-    return ReportContent(
+    return report_pdf.ReportContent(
         title=_title(s.period, current_lang()),
         unit_name=s.unit.name,
         subtitle=_(

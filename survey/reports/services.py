@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -19,7 +20,10 @@ from survey.data.models import Unit
 from survey.data.models import utcnow
 from survey.domain.periods import Period
 from survey.extensions import db
-from survey.render.report_pdf import Letterhead
+from survey.render import report_pdf
+
+if TYPE_CHECKING:
+    from survey.render.report_pdf import Letterhead
 
 # The words a unit's name starts with that are not part of the place's own name.
 _LEVEL_WORDS = re.compile(
@@ -115,7 +119,7 @@ def is_provisional(period: Period, today: date) -> bool:
 def letterhead(unit: Unit, period: Period, today: date) -> Letterhead:
     """The unit's letterhead for a report on ``period`` issued ``today``."""
     s = settings_for(unit)
-    return Letterhead(
+    return report_pdf.Letterhead(
         parent_body=s.parent_body,
         issuing_body=s.issuing_body,
         # The number is given when the clerk registers the document: left blank.

@@ -7,12 +7,20 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
-from scipy import stats
 
 from ._validation import check_count
 from ._validation import check_open_unit
 from ._validation import check_real
 from ._validation import check_successes
+
+
+def _scipy_stats():
+    # scipy.stats is about 45 MB more than scipy.special: imported by the first view
+    # that needs it (district comparisons), not by every worker at start.
+    from scipy import stats
+
+    return stats
+
 
 __all__ = [
     "FUNNEL_ZONES",
@@ -197,9 +205,9 @@ def p_chart_limits(
 
 def _binomial_limit(p: float, n: np.ndarray, target: float) -> np.ndarray:
     """Spiegelhalter (2005) appendix A.1.1: interpolated binomial p-quantile over n."""
-    r = stats.binom.ppf(p, n, target)
-    cdf_r = stats.binom.cdf(r, n, target)
-    cdf_before = stats.binom.cdf(r - 1, n, target)
+    r = _scipy_stats().binom.ppf(p, n, target)
+    cdf_r = _scipy_stats().binom.cdf(r, n, target)
+    cdf_before = _scipy_stats().binom.cdf(r - 1, n, target)
     alpha = (cdf_r - p) / (cdf_r - cdf_before)
     return np.clip((r - alpha) / n, 0.0, 1.0)
 
@@ -314,7 +322,7 @@ def _qbinom(p: float, n: np.ndarray, target: float) -> np.ndarray:
     """R's ``qbinom(p, n, target)``: the smallest r with P(R <= r) >= p (with R's fuzz)."""
     wanted = p * _QBINOM_FUZZ
     n = np.asarray(n, dtype=np.int64)
-    r = np.clip(stats.binom.ppf(p, n, target), 0, n).astype(np.int64)
+    r = np.clip(_scipy_stats().binom.ppf(p, n, target), 0, n).astype(np.int64)
     # scipy's search and R's can differ by one where P(R <= r) is within rounding of
     # p; settle each r against the distribution function itself.
     for _ in range(64):

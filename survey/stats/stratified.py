@@ -17,11 +17,19 @@ from typing import Any
 from typing import Literal
 
 from scipy import special
-from scipy import stats
 
 from ._validation import check_choice
 from ._validation import check_confidence
 from ._validation import check_count
+
+
+def _scipy_stats():
+    # scipy.stats is about 45 MB more than scipy.special: imported by the first view
+    # that needs it (district comparisons), not by every worker at start.
+    from scipy import stats
+
+    return stats
+
 
 __all__ = [
     "STRATIFIED_METHODS",
@@ -381,7 +389,8 @@ def stratified_proportion(
         )
 
     # Korn-Graubard df adjustment, R: (qt(alpha/2, nrow(design) - 1) / qt(alpha/2, degf))^2
-    df_factor = (stats.t.ppf(alpha / 2.0, total_n - 1) / stats.t.ppf(alpha / 2.0, df)) ** 2
+    t = _scipy_stats().t
+    df_factor = (t.ppf(alpha / 2.0, total_n - 1) / t.ppf(alpha / 2.0, df)) ** 2
     if variance <= 0.0:
         n_eff = float(total_n)
         low, high = _beta_interval(rate, n_eff * df_factor, alpha)
@@ -409,7 +418,7 @@ def stratified_proportion(
         low, high = _beta_interval(rate, n_eff * df_factor, alpha)
     else:
         logit = math.log(rate / (1.0 - rate))
-        half = stats.t.ppf(1.0 - alpha / 2.0, df) * se / (rate * (1.0 - rate))
+        half = _scipy_stats().t.ppf(1.0 - alpha / 2.0, df) * se / (rate * (1.0 - rate))
         low, high = special.expit(logit - half), special.expit(logit + half)
     return StratifiedProportion(
         low=min(float(low), rate),

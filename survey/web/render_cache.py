@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import json
 import threading
 import time
@@ -40,17 +41,17 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
-import matplotlib
-import numpy as np
-import openpyxl
 from cachelib import FileSystemCache
 from flask import Flask
 from flask import current_app
-from matplotlib.figure import Figure
 
 from survey.web.i18n import current_lang
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["Drawing", "cached", "counters", "digest", "renderer_version"]
 
@@ -90,11 +91,14 @@ class Drawing:
 @cache
 def renderer_version() -> str:
     """A short digest of the rendering code and libraries: changes with any of them."""
+    # Read from the files and the installed packages' metadata, without importing
+    # them: a cache hit must not load matplotlib into the worker.
     h = hashlib.sha256()
     for name in _RENDERER_MODULES:
-        h.update(Path(importlib.import_module(name).__file__).read_bytes())
-    h.update(f"matplotlib {matplotlib.__version__}; openpyxl {openpyxl.__version__}".encode())
-    h.update(f"python-docx {importlib.metadata.version('python-docx')}".encode())
+        h.update(Path(importlib.util.find_spec(name).origin).read_bytes())
+    version = importlib.metadata.version
+    h.update(f"matplotlib {version('matplotlib')}; openpyxl {version('openpyxl')}".encode())
+    h.update(f"python-docx {version('python-docx')}".encode())
     return h.hexdigest()[:16]
 
 
@@ -113,7 +117,8 @@ def _plain(value: object) -> object:
         }
     if isinstance(value, datetime | date):
         return {"__date__": value.isoformat()}
-    if isinstance(value, np.integer | np.floating | np.bool_):
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        # A numpy scalar (checked by its module: numpy need not be loaded for the rest).
         return value.item()
     if isinstance(value, Decimal):
         return {"__decimal__": str(value)}

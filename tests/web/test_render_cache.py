@@ -38,10 +38,12 @@ DOWNLOADS = [
     f"{COMMUNE}/chart.svg",
     f"{COMMUNE}/chart.pdf",
     f"{COMMUNE}/report.pdf",
+    f"{COMMUNE}/report.docx",
     f"{COMMUNE}/report.xlsx",
     f"{COMMUNE}/report.csv",
     f"{DISTRICT}/chart.png",
     f"{DISTRICT}/report.pdf",
+    f"{DISTRICT}/report.docx",
     f"{DISTRICT}/report.xlsx",
     f"{DISTRICT}/report.csv",
 ]
