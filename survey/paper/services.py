@@ -47,9 +47,7 @@ from survey.domain.periods import Period
 from survey.extensions import db
 from survey.reach.services import Sent
 from survey.reach.services import register_sent_counter
-from survey.render.ballots import Ballot
-from survey.render.ballots import BallotQuestion
-from survey.render.ballots import BallotSheet
+from survey.render import ballots as ballot_pdf
 
 # --- Printing ------------------------------------------------------------------------------
 
@@ -193,7 +191,7 @@ def ballot_url(serial: str) -> str:
     return f"{base}/p/{serial}"
 
 
-def batch_sheet(batch: PaperBatch) -> BallotSheet:
+def batch_sheet(batch: PaperBatch) -> ballot_pdf.BallotSheet:
     """What the batch's ballots say, in Vietnamese (ballots are handed out in Vietnamese
     offices), with the questions of the questionnaire they were printed with."""
     definition = definition_of(batch.questionnaire)
@@ -203,11 +201,13 @@ def batch_sheet(batch: PaperBatch) -> BallotSheet:
         if q.no_opinion is not None:
             labels[q.no_opinion.value] = q.no_opinion.label.get("vi", q.no_opinion.value)
         boxes = tuple((key, labels[value]) for key, value in ballots.printed_numbers(q))
-        questions.append(BallotQuestion(number, q.text["vi"], boxes, grid=q.type == "scale"))
+        questions.append(
+            ballot_pdf.BallotQuestion(number, q.text["vi"], boxes, grid=q.type == "scale")
+        )
     prompt = next((q.prompt for q in definition.scale_questions if q.prompt), None) or {}
     comment = definition.comment_question
     with force_locale("vi"):
-        return BallotSheet(
+        return ballot_pdf.BallotSheet(
             title=definition.title.get("vi", ""),
             unit_name=batch.desk.unit.name,
             desk_name=batch.desk.name,
@@ -225,14 +225,14 @@ def batch_sheet(batch: PaperBatch) -> BallotSheet:
         )
 
 
-def batch_ballots(batch: PaperBatch) -> list[Ballot]:
+def batch_ballots(batch: PaperBatch) -> list[ballot_pdf.Ballot]:
     """The batch's ballots in serial order, each with the address of its QR code."""
     serials = db.session.scalars(
         sa.select(PaperBallot.serial)
         .where(PaperBallot.batch_id == batch.id)
         .order_by(PaperBallot.seq)
     )
-    return [Ballot(serial, ballot_url(serial)) for serial in serials]
+    return [ballot_pdf.Ballot(serial, ballot_url(serial)) for serial in serials]
 
 
 # --- Printed against entered ---------------------------------------------------------------

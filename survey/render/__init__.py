@@ -16,7 +16,7 @@ import importlib
 import types
 
 #: Submodules handed out as stand-ins until first used.
-_DEFERRED = ("charts", "posters", "qr", "report_docx", "report_pdf")
+_DEFERRED = ("ballots", "charts", "pdfdoc", "posters", "qr", "report_docx", "report_pdf")
 
 
 class _Deferred(types.ModuleType):
