@@ -236,7 +236,7 @@ def load(app, communes, per_commune: list[int], questionnaire_id: int, seed: int
                     rollup.ResponseFacts(
                         month=month_code(at),
                         procedure_field=field,
-                        verified=False,
+                        channel="qr",
                         answers=tuple(values.items()),
                         has_comment=comment is not None,
                         feedback_status="new",

@@ -45,7 +45,8 @@ VI.update(
         "Ratings per dossier is shown only when every month of the period has its dossier count (entered by the district on the volumes page).": "Số phiếu trên số hồ sơ chỉ hiện khi mọi tháng trong kỳ đã có số hồ sơ (huyện nhập ở trang số hồ sơ).",
         "Handed out and answered": "Đã phát và đã trả lời",
         "Handed out": "Đã phát",
-        "Answered": "Đã trả lời",
+        "Answered": "Đã phản hồi",  # the feedback status (the reach page says "Rated")
+        "Rated": "Đã đánh giá",
         "Response rate": "Tỷ lệ phản hồi",
         "No receipt links, paper ballots or invitations were handed out in this period.": "Trong kỳ này chưa phát đường dẫn giấy hẹn, phiếu giấy hay lời mời nào.",
         "Receipt links issued": "Đường dẫn giấy hẹn đã cấp",
