@@ -449,30 +449,31 @@ def comment_count(s: DistrictSummary) -> int:
 def funnel_drawing(s: DistrictSummary) -> Drawing:
     """The funnel plot of the communes, as the plain data it is drawn from."""
     points, zones, limits = funnel_data(s)
+    title = _(
+        "%(unit)s – communes compared with the target, %(period)s",
+        unit=s.unit.name,
+        period=s.period.label(current_lang()),
+    )
+    return funnel_figure(points, zones, limits, s.target.rate, title)
+
+
+def funnel_figure(points, zones, limits, target: float, title: str) -> Drawing:
+    """A funnel plot around ``target`` with the house's labels (communes or officers)."""
     lang = current_lang()
     return Drawing(
         charts.funnel_chart,
-        (
-            points,
-            s.target.rate,
-            limits,
-            _(
-                "%(unit)s – communes compared with the target, %(period)s",
-                unit=s.unit.name,
-                period=s.period.label(lang),
-            ),
-        ),
+        (points, target, limits, title),
         {
             "decimal_comma": lang == "vi",
             "xlabel": _("Valid answers (n)"),
             "ylabel": _("Satisfied"),
-            "target_label": _("Target %(target)s", target=target_text(s.target.rate)),
+            "target_label": _("Target %(target)s", target=target_text(target)),
             "limit_labels": (
                 _("Limits %(level)s", level="95%"),
                 _("Limits %(level)s", level="99,8%"),
             ),
             "zones": zones,
-            "steps": 0 < s.target.rate < 1,
+            "steps": 0 < target < 1,
             "zone_labels": {
                 "outside998": _("Outside the %(level)s limits: beyond chance", level="99,8%"),
                 "outside95": _(

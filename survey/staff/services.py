@@ -47,14 +47,13 @@ from survey.district.summary import funnel_of
 from survey.domain.periods import Period
 from survey.domain.questionnaire import Questionnaire as Definition
 from survey.extensions import db
-from survey.render import charts
+from survey.reports.content import funnel_figure
 from survey.reports.summary import counted_in
 from survey.stats import QuestionRate
 from survey.stats import TargetComparison
 from survey.stats import compare_to_target
 from survey.stats import question_rate
 from survey.web.i18n import current_lang
-from survey.web.presenters import target_text
 from survey.web.render_cache import Drawing
 
 VIEWED = "officer_figures_viewed"
@@ -318,36 +317,9 @@ def funnel_drawing(page: FiguresPage) -> Drawing | None:
     if not rows:
         return None
     points, zones, limits = funnel_of(rows, page.target.rate)
-    lang = current_lang()
-    return Drawing(
-        charts.funnel_chart,
-        (
-            points,
-            page.target.rate,
-            limits,
-            _(
-                "%(unit)s – officers compared with the target, %(period)s",
-                unit=page.unit.name,
-                period=page.period.label(lang),
-            ),
-        ),
-        {
-            "decimal_comma": lang == "vi",
-            "xlabel": _("Valid answers (n)"),
-            "ylabel": _("Satisfied"),
-            "target_label": _("Target %(target)s", target=target_text(page.target.rate)),
-            "limit_labels": (
-                _("Limits %(level)s", level="95%"),
-                _("Limits %(level)s", level="99,8%"),
-            ),
-            "zones": zones,
-            "steps": 0 < page.target.rate < 1,
-            "zone_labels": {
-                "outside998": _("Outside the %(level)s limits: beyond chance", level="99,8%"),
-                "outside95": _(
-                    "Between the %(inner)s and %(outer)s limits", inner="95%", outer="99,8%"
-                ),
-                "inside": _("Inside the funnel: may be chance"),
-            },
-        },
+    title = _(
+        "%(unit)s – officers compared with the target, %(period)s",
+        unit=page.unit.name,
+        period=page.period.label(current_lang()),
     )
+    return funnel_figure(points, zones, limits, page.target.rate, title)
