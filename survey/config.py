@@ -176,6 +176,14 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_WEBHOOK_SECRET": env.get("SURVEY_WEBHOOK_SECRET", ""),
         "SURVEY_WEBHOOK_TIMEOUT": float(env.get("SURVEY_WEBHOOK_TIMEOUT", 10)),
         "SURVEY_WORKER_INTERVAL": float(env.get("SURVEY_WORKER_INTERVAL", 5)),
+        # The rollup's counting job (survey/data/counting.py): a thread per worker
+        # counts the responses form posts store uncounted, this long after a post
+        # (later posts join the batch), and looks again at this interval anyway.
+        "SURVEY_ROLLUP_BACKGROUND": _bool(env.get("SURVEY_ROLLUP_BACKGROUND"), True),
+        "SURVEY_ROLLUP_COUNT_DELAY_SECONDS": float(env.get("SURVEY_ROLLUP_COUNT_DELAY_SECONDS", 1)),
+        "SURVEY_ROLLUP_COUNT_INTERVAL_SECONDS": float(
+            env.get("SURVEY_ROLLUP_COUNT_INTERVAL_SECONDS", 30)
+        ),
         "SURVEY_WORKER_BATCH": int(env.get("SURVEY_WORKER_BATCH", 100)),
         # A claimed message not confirmed within the lease is sent again (same
         # key): longer than the slowest send, so a live worker is never overtaken.

@@ -419,13 +419,12 @@ def test_upgrading_adds_total_rows_equal_to_the_split_rows(demo_units):
             assert rollup.differences(unit) == {}, unit.code
 
 
-def test_form_posts_count_under_the_tree_as_it_is_when_they_are_stored(
+def test_form_posts_count_under_the_tree_as_it_is_when_they_are_counted(
     demo_units, client, form_post
 ):
-    """A form post computes its counts before its transaction from the unit chain its
-    process saw last; the chain read inside the transaction decides. After the
-    commune moves to another district, or changes its cut-off day, between two
-    posts, the next post is counted where the commune now is."""
+    """A form post's response waits for the counting job. If the commune moves to
+    another district, or changes its cut-off day, before the job runs, reads show
+    it where the commune now is, and the job counts it there."""
     from survey.extensions import db as database
 
     app = demo_units
@@ -438,7 +437,13 @@ def test_form_posts_count_under_the_tree_as_it_is_when_they_are_stored(
             for unit in database.session.scalars(sa.select(Unit)):
                 assert rollup.differences(unit) == {}, unit.code
 
-    post_one()  # the process now knows Lai Cách's chain
+    def count_waiting() -> int:
+        with app.app_context():
+            return rollup.count_waiting()
+
+    post_one()
+    assert count_waiting() == 1
+    post_one()  # waiting while the commune moves
     with app.app_context():
         province = database.session.scalar(sa.select(Unit).where(Unit.code == "HD"))
         other = Unit(code="HD-XX", name="Huyện Khác", level="district", parent=province)
@@ -446,7 +451,8 @@ def test_form_posts_count_under_the_tree_as_it_is_when_they_are_stored(
         commune = database.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
         commune.parent = other
         database.session.commit()
-    post_one()
+    all_units_match()
+    assert count_waiting() == 1
     all_units_match()
     with app.app_context():
         counts = dict(
@@ -464,9 +470,12 @@ def test_form_posts_count_under_the_tree_as_it_is_when_they_are_stored(
     # Both posts now count under the new district (the move recounted the first).
     assert counts["HD-XX"] == 2 and counts.get("HD-CG", 0) == 0, counts
 
+    post_one()
     with app.app_context():
         commune = database.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
         commune.report_cutoff_day = 15 if commune.report_cutoff_day != 15 else 20
         database.session.commit()
+    all_units_match()
+    assert count_waiting() == 1
     post_one()
     all_units_match()

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from survey.data import bulk
-from survey.data import rollup
+from survey.data import counting
 from survey.data.models import Answer
 from survey.data.models import Desk
 from survey.data.models import Invitation
@@ -84,8 +84,10 @@ def store_response(
     ``served_by_id`` is the officer who served the citizen, or the interviewer.
 
     This is the hot path of the service (one call per citizen), so it writes
-    with Core statements, the answers in one executemany, and counts the
-    response in the rollup itself (ORM flush events do that for other writes).
+    with Core statements, the answers in one executemany, and stores the
+    response uncounted: the rollup's counting job (survey/data/counting.py)
+    counts it within a second or so, and every read of the rollup meanwhile
+    adds it (survey/data/rollup.py). ORM writes are counted in their flush.
 
     :raise TokenClaimFailed: the token was used by another response meanwhile.
     """
@@ -109,7 +111,7 @@ def store_response(
 
 @dataclass
 class _Prepared:
-    """A response ready to be written: every row and count computed, no statement run.
+    """A response ready to be written: every row computed, no statement run.
 
     Built before the transaction's first write, so that on SQLite the write lock
     (taken by that first write, held until the commit) covers only the
@@ -120,7 +122,6 @@ class _Prepared:
     answer_rows: list[dict]
     answers: dict[str, str]
     trouble_id: str | None
-    counts: rollup.PreparedCount
 
 
 def _prepare(
@@ -159,6 +160,8 @@ def _prepare(
         "device_hash": device_hash,
         "channel": (channel or (Channel.RECEIPT if receipt_token_id else Channel.QR)).value,
         "served_by_id": served_by_id,
+        # Counted by the counting job, not under this transaction's write lock.
+        "counted": False,
     }
     trouble = definition.by_role("integrity")
     return _Prepared(
@@ -169,18 +172,15 @@ def _prepare(
         ],
         answers=answers,
         trouble_id=trouble.id if trouble else None,
-        counts=rollup.prepare_inserted(db.engine.dialect.name, values, answers.items()),
     )
 
 
 def _flagged_as(prepared: _Prepared, flag_reason: str | None) -> _Prepared:
-    """The same response with another flag (decided under the limits' lock): its
-    counts are prepared again (a rare path: a burst or a desk over its ceiling)."""
+    """The same response with another flag (decided under the limits' lock)."""
     if prepared.values["flag_reason"] == flag_reason:
         return prepared
     values = {**prepared.values, "flag_reason": flag_reason, "flagged": flag_reason is not None}
-    counts = rollup.prepare_inserted(prepared.counts.dialect, values, prepared.answers.items())
-    return replace(prepared, values=values, counts=counts)
+    return replace(prepared, values=values)
 
 
 def _write(prepared: _Prepared) -> StoredResponse:
@@ -209,7 +209,6 @@ def _write(prepared: _Prepared) -> StoredResponse:
         for row in prepared.answer_rows:
             row["response_id"] = response_id
         bulk.insert_rows(connection, Answer.__table__, prepared.answer_rows)
-    rollup.count_prepared(connection, prepared.counts)
     if not values["flagged"]:
         # A harassment report or a comment to call back about: its alert is
         # committed with the response (one insert, only when one is due).
@@ -225,6 +224,7 @@ def _write(prepared: _Prepared) -> StoredResponse:
             consent=values["contact_consent"],
         )
     db.session.commit()
+    counting.nudge()
     return StoredResponse(response_id, created=True)
 
 
@@ -293,10 +293,10 @@ def submit(
             return SubmitResult(Outcome.TOKEN_PROBLEM, check=result)
         token = result.token
     channel = _token_channel(token)
-    # Everything that needs no lock first: the rows, the rollup's counts, the
-    # limits' keys and the desk's ceiling. The transaction's first write (the
-    # rate-limit events, or the token's claim) takes SQLite's write lock until
-    # the commit, so only the statements that must be in it run after it.
+    # Everything that needs no lock first: the rows, the limits' keys and the
+    # desk's ceiling. The transaction's first write (the rate-limit events, or the
+    # token's claim) takes SQLite's write lock until the commit, so only the
+    # statements that must be in it run after it.
     prepared = _prepare(
         desk=desk,
         questionnaire=questionnaire,
@@ -357,7 +357,9 @@ def _replace_earlier(desk: Desk, device_hash: str | None) -> bool:
     One phone, one desk, one rating at a time: Back then Send, or a second
     thought a few minutes later, updates the rating instead of adding one. The
     change goes through the ORM, so the rollup counts the old rating out in the
-    same flush; if the new rating is not stored after all, the rollback restores it.
+    same flush (or, still waiting for the counting job, marks it counted with its
+    new flag: survey/data/rollup.py ``_claim_waiting``); if the new rating is not
+    stored after all, the rollback restores it.
     """
     minutes = current_app.config["SURVEY_REPLACE_MINUTES"]
     if not device_hash or minutes <= 0:

@@ -388,6 +388,18 @@ def rollup_rebuild(unit_code: str | None) -> None:
     click.echo(f"Rollup recounted for {done} unit(s).")
 
 
+@survey_cli.command("rollup-count")
+def rollup_count() -> None:
+    """Count the responses waiting for the rollup (idempotent, safe while serving).
+
+    Form posts store their responses uncounted; each worker's counting thread
+    counts them within a second or so. This does the same at once: after a
+    stop, or with SURVEY_ROLLUP_BACKGROUND off.
+    """
+    done = rollup.count_waiting()
+    click.echo(f"Counted {done} waiting response(s) into the rollup.")
+
+
 @survey_cli.command("rollup-check")
 @click.option("--unit", "unit_code", help="Only this unit and the units below it.")
 def rollup_check(unit_code: str | None) -> None:
@@ -405,7 +417,11 @@ def rollup_check(unit_code: str | None) -> None:
     if differing:
         click.echo(f"{differing} count(s) differ: run `flask survey rollup-rebuild`.", err=True)
         sys.exit(1)
-    click.echo(f"Rollup matches a full recount for {len(units)} unit(s).")
+    waiting = rollup.waiting_total()
+    click.echo(
+        f"Rollup matches a full recount for {len(units)} unit(s) "
+        f"({waiting} response(s) waiting to be counted, included)."
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -250,6 +250,12 @@ class SurveyResponse(db.Model):
     # The officer who served the citizen at the desk (kiosk shift, receipt-token
     # API), or the interviewer of an interview.
     served_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"), index=True)
+    # Whether the rollup (survey/data/rollup.py) holds this response's counts. A
+    # form post stores its response uncounted, so that SQLite's write lock covers
+    # two inserts and not some forty counter upserts; the counting job counts the
+    # uncounted ones in batches, and every read of the rollup adds the responses
+    # still uncounted. Responses written through the ORM are counted in their flush.
+    counted: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
 
     desk: so.Mapped[Desk] = so.relationship()
     unit: so.Mapped[Unit] = so.relationship()
@@ -263,6 +269,13 @@ class SurveyResponse(db.Model):
         # The desk's ceiling counts its ratings of the last day on every open-QR post.
         sa.Index("ix_response_desk_id_submitted_at", "desk_id", "submitted_at"),
         sa.Index("ix_response_device_hash", "device_hash"),
+        # The counting job's queue: only the few uncounted responses are in it.
+        sa.Index(
+            "ix_response_uncounted",
+            "id",
+            sqlite_where=sa.text("counted = 0"),
+            postgresql_where=sa.text("NOT counted"),
+        ),
         # Contact details exist only with the citizen's explicit consent.
         sa.CheckConstraint("contact IS NULL OR contact_consent", name="contact_consent"),
         sa.CheckConstraint(

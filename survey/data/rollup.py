@@ -21,6 +21,7 @@ behind ``flask survey rollup-rebuild`` and ``rollup-check``.
 from __future__ import annotations
 
 import functools
+import logging
 from collections import Counter
 from collections.abc import Container
 from collections.abc import Iterable
@@ -41,6 +42,8 @@ from survey.domain.feedback import FeedbackStatus
 from survey.domain.periods import Period
 from survey.domain.periods import month_code
 from survey.extensions import db
+
+log = logging.getLogger(__name__)
 
 #: Reserved question ids (real question ids are lower-case words, see questionnaire.py).
 RESPONSES = "~responses"
@@ -228,7 +231,7 @@ def _chain_query() -> sa.Select:
     return sa.select(chain.c.id, chain.c.report_cutoff_day.label("cutoff")).order_by(chain.c.depth)
 
 
-class _Pending:
+class _Deltas:
     """Count changes gathered during one flush, per unit id."""
 
     def __init__(self, connection) -> None:
@@ -254,96 +257,39 @@ class _Pending:
         add_many(kept, connection=self.connection)
 
 
-def count_inserted(connection, values: dict, answers: Iterable[tuple[str, str]]) -> None:
-    """Count a response stored without the ORM (the citizen's form post), in its
-    transaction: ``values`` holds the :data:`WATCHED` columns as inserted.
+def _claim_waiting(connection, ids: list[int]) -> set[int]:
+    """Mark those of ``ids`` still waiting for the counting job as counted, in this
+    transaction, and return them: their old state was never counted, so a change
+    counts only their new one.
 
-    Flush events count every response the ORM writes; a Core insert bypasses them
-    and must come through here instead.
+    The update takes the rows' locks (SQLite: the write lock), so the counting job
+    cannot count one of them meanwhile: it waits, then finds them counted.
     """
-    pending = _Pending(connection)
-    pending.count_values(tuple(sorted(answers)), {name: values.get(name) for name in WATCHED}, +1)
-    pending.write()
-
-
-#: Each unit's chain (:func:`chain_of`) as last read by a form post in this process: a
-#: guess that lets the next post compute its counts before its transaction takes the
-#: write lock. The post reads the chain again inside its transaction, and recomputes
-#: when the tree has changed meanwhile, so a stale guess costs time, never a count.
-_CHAINS: dict[int, list[tuple[int, int]]] = {}
-
-
-@dataclass
-class PreparedCount:
-    """A form post's rollup counts, computed before its transaction (:func:`prepare_inserted`)."""
-
-    values: dict
-    answers: tuple[tuple[str, str], ...]
-    dialect: str
-    chain: list[tuple[int, int]] | None
-    parameters: object = None
-
-
-def _increment_parameters(prepared: PreparedCount, chain: list[tuple[int, int]]):
-    """The upsert's parameters for one inserted response counted at every unit of ``chain``."""
-    deltas: dict[int, Counter[Key]] = {}
-    for counted_at, cutoff in chain:
-        delta = deltas.setdefault(counted_at, Counter())
-        for key, n in _facts(prepared.answers, cutoff, prepared.values).keys().items():
-            delta[key] += n
-    # Sorted as add_many sorts them: racing transactions lock rows in the same order.
-    items = sorted((u, key, n) for u, d in deltas.items() for key, n in d.items() if n)
-    rows = [
-        {"unit_id": unit_id, **dict(zip(KEY_NAMES, key, strict=True)), "count": n}
-        for unit_id, key, n in items
-    ]
-    return bulk.parameters(prepared.dialect, rows, TALLY_COLUMNS) if rows else None
-
-
-def prepare_inserted(
-    dialect_name: str, values: dict, answers: Iterable[tuple[str, str]]
-) -> PreparedCount:
-    """The counts a response about to be inserted adds, computed from this process's
-    last reading of its unit's chain: pure Python, no statement. Pass the result to
-    :func:`count_prepared` inside the transaction that inserts the response."""
-    prepared = PreparedCount(
-        values={name: values.get(name) for name in WATCHED},
-        answers=tuple(sorted(answers)),
-        dialect=dialect_name,
-        chain=_CHAINS.get(values["unit_id"]),
+    if not ids:
+        return set()
+    table = SurveyResponse.__table__
+    return set(
+        connection.scalars(
+            sa.update(table)
+            .where(table.c.id.in_(ids), table.c.counted == sa.false())
+            .values(counted=True)
+            .returning(table.c.id)
+        )
     )
-    if prepared.chain is not None:
-        prepared.parameters = _increment_parameters(prepared, prepared.chain)
-    return prepared
-
-
-def count_prepared(connection, prepared: PreparedCount) -> None:
-    """Add the prepared counts, in the transaction that inserted the response.
-
-    The unit's chain is read here, inside the transaction, as :func:`count_inserted`
-    reads it (on SQLite under the write lock the insert took): that reading
-    decides, so the counts are the same as without preparation. Only when it
-    differs from the prepared guess (the first post of a unit in this process,
-    or a unit moved or given another cut-off day meanwhile) are they computed
-    again, here.
-    """
-    unit_id = prepared.values["unit_id"]
-    chain = chain_of(connection, unit_id)
-    _CHAINS[unit_id] = chain
-    parameters = prepared.parameters
-    if chain != prepared.chain:
-        parameters = _increment_parameters(prepared, chain)
-    if parameters:
-        connection.execute(_upsert(connection.dialect.name), parameters)
 
 
 def _before_flush(session, flush_context, instances) -> None:
-    # Deleted responses are counted out now, while their answers can still be read.
-    pending = _Pending(session.connection())
-    for obj in session.deleted:
-        if isinstance(obj, SurveyResponse) and obj.id is not None:
-            pending.count(obj, _previous(obj), -1)
-    session.info["rollup_deleted"] = pending.deltas
+    # Deleted responses are counted out now, while their answers can still be read
+    # (those still waiting for the counting job were never counted in).
+    deltas = _Deltas(session.connection())
+    deleted = [
+        obj for obj in session.deleted if isinstance(obj, SurveyResponse) and obj.id is not None
+    ]
+    waiting = _claim_waiting(deltas.connection, [obj.id for obj in deleted])
+    for obj in deleted:
+        if obj.id not in waiting:
+            deltas.count(obj, _previous(obj), -1)
+    session.info["rollup_deleted"] = deltas.deltas
 
 
 def _units_to_recount(session) -> set[int]:
@@ -365,22 +311,30 @@ def _units_to_recount(session) -> set[int]:
 
 
 def _after_flush(session, flush_context) -> None:
-    pending = _Pending(session.connection())
-    pending.deltas = session.info.pop("rollup_deleted", {})
+    deltas = _Deltas(session.connection())
+    deltas.deltas = session.info.pop("rollup_deleted", {})
     for obj in session.new:
-        if isinstance(obj, SurveyResponse):
-            pending.count(obj, _current(obj), +1)
-    for obj in session.dirty:
-        if not isinstance(obj, SurveyResponse) or obj in session.deleted:
-            continue
-        state = sa.inspect(obj)
-        if any(state.attrs[name].history.has_changes() for name in WATCHED):
-            pending.count(obj, _previous(obj), -1)
-            pending.count(obj, _current(obj), +1)
+        if isinstance(obj, SurveyResponse) and obj.counted is not False:
+            deltas.count(obj, _current(obj), +1)
+    changed = [
+        obj
+        for obj in session.dirty
+        if isinstance(obj, SurveyResponse)
+        and obj not in session.deleted
+        and obj not in session.new
+        and any(sa.inspect(obj).attrs[name].history.has_changes() for name in WATCHED)
+    ]
+    waiting = _claim_waiting(deltas.connection, [obj.id for obj in changed])
+    for obj in changed:
+        if obj.id in waiting:
+            so.attributes.set_committed_value(obj, "counted", True)
+        else:
+            deltas.count(obj, _previous(obj), -1)
+        deltas.count(obj, _current(obj), +1)
     recounted = _units_to_recount(session)
     for unit_id in recounted:
-        _replace_rows(pending.connection, unit_id)
-    pending.write(skip=recounted)  # a recount already includes this flush's responses
+        _replace_rows(deltas.connection, unit_id)
+    deltas.write(skip=recounted)  # a recount already includes this flush's responses
 
 
 def install() -> None:
@@ -394,6 +348,185 @@ def install() -> None:
     if not sa.event.contains(so.Session, "after_flush", _after_flush):
         sa.event.listen(so.Session, "before_flush", _before_flush)
         sa.event.listen(so.Session, "after_flush", _after_flush)
+
+
+# --- Counting the responses stored uncounted ------------------------------------------------
+
+#: Responses counted per transaction by the counting job: a form post stores its
+#: response uncounted (``counted`` false), and the job counts the waiting ones in
+#: batches, each in one transaction that marks them counted and adds their counts.
+#: A batch adds each key's counts once, however many responses share it.
+BATCH = 500
+
+
+def _waiting_ids(batch: int, dialect: str) -> sa.ScalarSelect:
+    table = SurveyResponse.__table__
+    query = sa.select(table.c.id).where(table.c.counted == sa.false()).order_by(table.c.id)
+    query = query.limit(batch)
+    if dialect == "postgresql":
+        # Two jobs at once take different responses instead of waiting for each other.
+        query = query.with_for_update(skip_locked=True)
+    return query.scalar_subquery()
+
+
+def _count_batch(connection, batch: int = BATCH) -> int:
+    """Count up to ``batch`` waiting responses into the rollup, in the connection's
+    transaction (not committed). Returns how many were counted.
+
+    The first statement marks them counted and returns their values: it takes
+    their row locks (SQLite: the write lock), so a concurrent change of one of them
+    waits for this transaction and then counts itself as a counted response's
+    change (see :func:`_claim_waiting`); the values read are the ones counted.
+    """
+    table = SurveyResponse.__table__
+    claimed = connection.execute(
+        sa.update(table)
+        .where(
+            table.c.counted == sa.false(),
+            table.c.id.in_(_waiting_ids(batch, connection.dialect.name)),
+        )
+        .values(counted=True)
+        .returning(table.c.id, *(table.c[name] for name in WATCHED))
+    ).all()
+    if not claimed:
+        return 0
+    ids = [row.id for row in claimed]
+    answers: dict[int, list[tuple[str, str]]] = {}
+    for response_id, question, value in connection.execute(
+        sa.select(Answer.response_id, Answer.question_id, Answer.value).where(
+            Answer.response_id.in_(ids)
+        )
+    ):
+        answers.setdefault(response_id, []).append((question, value))
+    deltas = _Deltas(connection)
+    for row in claimed:
+        values = {name: getattr(row, name) for name in WATCHED}
+        deltas.count_values(tuple(sorted(answers.get(row.id, ()))), values, +1)
+    deltas.write()
+    return len(claimed)
+
+
+def count_waiting(batch: int = BATCH) -> int:
+    """Count every response waiting for the rollup, one committed transaction per
+    ``batch``; returns how many were counted. Idempotent and safe to run in several
+    processes at once: each waiting response is counted exactly once."""
+    table = SurveyResponse.__table__
+    any_waiting = sa.select(table.c.id).where(table.c.counted == sa.false()).limit(1)
+    if db.session.execute(any_waiting).first() is None:
+        return 0  # without taking the write lock for nothing
+    total = 0
+    while True:
+        done = _count_batch(db.session.connection(), batch)
+        db.session.commit()
+        total += done
+        if done < batch:
+            return total
+
+
+def count_pending_on(connection) -> int:
+    """:func:`count_waiting` on a bare connection, in its transaction (migrations)."""
+    total = 0
+    while done := _count_batch(connection):
+        total += done
+    return total
+
+
+def waiting_total() -> int:
+    """How many responses wait for the counting job."""
+    table = SurveyResponse.__table__
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(table).where(table.c.counted == sa.false())
+    )
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """A response stored but not yet counted into the rollup."""
+
+    id: int
+    values: dict
+    answers: tuple[tuple[str, str], ...]
+
+    def keys_at(self, cutoff_day: int) -> Counter[Key]:
+        """Its counts at a unit with ``cutoff_day`` (its own or any above it)."""
+        return _facts(self.answers, cutoff_day, self.values).keys()
+
+
+def _read_waiting(connection) -> list[_Waiting]:
+    table = SurveyResponse.__table__
+    uncounted = table.c.counted == sa.false()
+    rows = connection.execute(
+        sa.select(table.c.id, *(table.c[name] for name in WATCHED))
+        .where(uncounted)
+        .order_by(table.c.id)
+    ).all()
+    if not rows:
+        return []
+    answers: dict[int, list[tuple[str, str]]] = {}
+    for response_id, question, value in connection.execute(
+        sa.select(Answer.response_id, Answer.question_id, Answer.value)
+        .join(table, table.c.id == Answer.response_id)
+        .where(uncounted)
+    ):
+        answers.setdefault(response_id, []).append((question, value))
+    return [
+        _Waiting(
+            id=row.id,
+            values={name: getattr(row, name) for name in WATCHED},
+            answers=tuple(sorted(answers.get(row.id, ()))),
+        )
+        for row in rows
+    ]
+
+
+#: How often a read retries when the counting job committed while it read.
+_ATTEMPTS = 5
+
+
+def _with_waiting(read):
+    """``(read(), waiting)``: the rollup as ``read`` reads it, and the responses
+    waiting to be counted that it does not include; together, every response
+    stored before the call, each counted once.
+
+    The waiting responses are read first, the rollup next, then the waiting ones
+    again: if all of the first are still waiting, none of them had been counted
+    when the rollup was read (a response never goes back to waiting). Otherwise
+    the counting job committed in between, and the read is done again. This holds
+    whatever the isolation level (each statement may see a newer snapshot).
+    """
+    connection = db.session.connection()
+    for _attempt in range(_ATTEMPTS):
+        waiting = _read_waiting(connection)
+        result = read()
+        if not waiting:
+            return result, waiting
+        if _still_waiting(connection, waiting):
+            # A worker that died before counting leaves responses waiting: have
+            # this process count them (imported here: the counter imports this module).
+            from survey.data import counting
+
+            counting.nudge()
+            return result, waiting
+    # The job committed during every attempt: it runs once a second or so per
+    # worker, and a read takes milliseconds, so this takes a machine stalled for
+    # seconds. The last reading may count a response twice or not at all.
+    log.warning(
+        "rollup read raced the counting job %d times; figures may be off by a few", _ATTEMPTS
+    )
+    return result, waiting
+
+
+def _still_waiting(connection, waiting: list[_Waiting]) -> bool:
+    """Whether every one of ``waiting`` is still waiting (none counted meanwhile)."""
+    table = SurveyResponse.__table__
+    now = set(
+        connection.scalars(
+            sa.select(table.c.id).where(
+                table.c.counted == sa.false(), table.c.id >= min(w.id for w in waiting)
+            )
+        )
+    )
+    return all(w.id in now for w in waiting)
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -425,11 +558,48 @@ def counts(
         )
         .group_by(*columns)
     )
-    if question_ids is not None:
-        query = query.where(Tally.question_id.in_(list(question_ids)))
-    if channels is not None:
-        query = query.where(Tally.channel.in_([str(c) for c in channels]))
-    return [tuple(row) for row in db.session.execute(query)]
+    wanted = _Wanted(
+        months={m.code for m in months},
+        split=split,
+        question_ids=None if question_ids is None else set(question_ids),
+        channels=None if channels is None else {str(c) for c in channels},
+    )
+    if wanted.question_ids is not None:
+        query = query.where(Tally.question_id.in_(sorted(wanted.question_ids)))
+    if wanted.channels is not None:
+        query = query.where(Tally.channel.in_(sorted(wanted.channels)))
+    rows, waiting = _with_waiting(lambda: [tuple(row) for row in db.session.execute(query)])
+    if not waiting or not months:
+        return rows
+    # The responses not yet counted, each counted here as the job will count it.
+    under = {unit_id, *(uid for uid, _, _ in rows_below(db.session, unit_id))}
+    places = [KEY_NAMES.index(name) for name in group_by]
+    found = Counter({row[:-1]: row[-1] for row in rows})
+    for response in waiting:
+        if response.values["unit_id"] in under:
+            for key, n in response.keys_at(months[0].cutoff_day).items():
+                if wanted.admits(key):
+                    found[tuple(key[i] for i in places)] += n
+    return [(*group, n) for group, n in found.items()]
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """Which rollup keys a read sums: the filters of its query, for the waiting responses."""
+
+    months: set[str]
+    split: bool
+    question_ids: set[str] | None = None
+    channels: set[str] | None = None
+
+    def admits(self, key: Key) -> bool:
+        month, question, field, channel, _value = key
+        return (
+            month in self.months
+            and (field != TOTAL) == self.split
+            and (self.question_ids is None or question in self.question_ids)
+            and (self.channels is None or channel in self.channels)
+        )
 
 
 def children_counts(
@@ -461,7 +631,7 @@ def children_counts(
 
     aligned = [child for child, child_cutoff in children if child_cutoff == cutoff]
     if aligned:
-        for child, question, value, n in db.session.execute(
+        query = (
             sa.select(Tally.unit_id, Tally.question_id, Tally.value, sa.func.sum(Tally.count))
             .where(
                 Tally.unit_id.in_(aligned),
@@ -472,8 +642,27 @@ def children_counts(
                 else sa.and_(Tally.procedure_field != TOTAL, Tally.channel.in_(wanted)),
             )
             .group_by(Tally.unit_id, Tally.question_id, Tally.value)
-        ):
+        )
+        rows, waiting = _with_waiting(lambda: db.session.execute(query).all())
+        for child, question, value, n in rows:
             put(child, question, value, n)
+        if waiting:
+            # Not yet counted: each at the child of ``parent`` it lies under.
+            top = {child: child for child in aligned}
+            top.update((uid, t) for uid, _, t in rows_below(db.session, parent.id) if t in top)
+            admitted = _Wanted(
+                months={m.code for m in months},
+                split=wanted is not None,
+                question_ids=set(question_ids),
+                channels=wanted,
+            )
+            for response in waiting:
+                child = top.get(response.values["unit_id"])
+                if child is None:
+                    continue
+                for key, n in response.keys_at(cutoff).items():
+                    if admitted.admits(key):
+                        put(child, key[1], key[4], n)
     codes = {m.code for m in months}
     start, end = months[0].utc_bounds()[0], months[-1].utc_bounds()[1]
     for child, child_cutoff in children:
@@ -492,14 +681,23 @@ def children_counts(
 
 
 def _count_directly(
-    unit_ids: list[int], cutoff_day: int, start=None, end=None, *, connection=None
+    unit_ids: list[int],
+    cutoff_day: int,
+    start=None,
+    end=None,
+    *,
+    connection=None,
+    counted_only: bool = False,
 ) -> Counter[Key]:
     """The counts of the responses of ``unit_ids``, recomputed, in months of ``cutoff_day``.
 
-    Only responses submitted in [start, end) when given.
+    Only responses submitted in [start, end) when given; only those the rollup
+    holds with ``counted_only``.
     """
     connection = connection if connection is not None else db.session.connection()
     where = [SurveyResponse.unit_id.in_(unit_ids)]
+    if counted_only:
+        where.append(SurveyResponse.counted == sa.true())
     if start is not None:
         where += [SurveyResponse.submitted_at >= start, SurveyResponse.submitted_at < end]
     answers: dict[int, list[tuple[str, str]]] = {}
@@ -537,11 +735,12 @@ def _count_directly(
     return found
 
 
-def _recount(connection, unit_id: int) -> Counter[Key]:
-    """The unit's counts from the stored responses of its whole subtree, in its months."""
+def _recount(connection, unit_id: int, *, counted_only: bool = False) -> Counter[Key]:
+    """The unit's counts from the stored responses of its whole subtree, in its months
+    (with ``counted_only``, only those the rollup holds: not those still waiting)."""
     ids = [unit_id, *(uid for uid, _, _ in rows_below(connection, unit_id))]
     cutoff = connection.scalar(sa.select(Unit.report_cutoff_day).where(Unit.id == unit_id))
-    return _count_directly(ids, cutoff, connection=connection)
+    return _count_directly(ids, cutoff, connection=connection, counted_only=counted_only)
 
 
 def recount(unit: Unit) -> Counter[Key]:
@@ -552,7 +751,9 @@ def recount(unit: Unit) -> Counter[Key]:
 def _replace_rows(connection, unit_id: int) -> None:
     """Replace the unit's rows by a recount of its subtree's responses."""
     connection.execute(sa.delete(Tally.__table__).where(Tally.unit_id == unit_id))
-    add(unit_id, _recount(connection, unit_id), connection=connection)
+    # The waiting responses stay out: the counting job adds them at every unit above
+    # theirs, this one included.
+    add(unit_id, _recount(connection, unit_id, counted_only=True), connection=connection)
 
 
 def stored(unit: Unit) -> Counter[Key]:
@@ -597,9 +798,22 @@ def rebuild(units: Iterable[Unit], progress=None) -> int:
     return done
 
 
+def as_read(unit: Unit) -> Counter[Key]:
+    """The unit's counts as reports read them: its rows, plus the responses of its
+    subtree still waiting for the counting job."""
+    held, waiting = _with_waiting(lambda: stored(unit))
+    if waiting:
+        under = {unit.id, *(uid for uid, _, _ in rows_below(db.session, unit.id))}
+        for response in waiting:
+            if response.values["unit_id"] in under:
+                held.update(response.keys_at(unit.report_cutoff_day))
+    return held
+
+
 def differences(unit: Unit) -> dict[Key, tuple[int, int]]:
-    """Keys where the rollup differs from a recount: {key: (stored, recounted)}."""
-    held, fresh = stored(unit), recount(unit)
+    """Keys where the rollup as read (:func:`as_read`) differs from a full recount of
+    the stored responses: {key: (read, recounted)}."""
+    held, fresh = as_read(unit), recount(unit)
     return {
         key: (held.get(key, 0), fresh.get(key, 0))
         for key in held.keys() | fresh.keys()

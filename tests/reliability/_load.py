@@ -41,6 +41,11 @@ def server_env(database_url: str) -> dict[str, str]:
         "SURVEY_LIMIT_DEVICE_PER_DAY": "0",
         "SURVEY_LIMIT_IP_PER_HOUR": "0",
         "SURVEY_DESK_MAX_PER_HOUR": "-1",
+        # Each worker counts the waiting responses into the rollup, and is killed
+        # mid-count as often as mid-post.
+        "SURVEY_ROLLUP_BACKGROUND": "1",
+        "SURVEY_ROLLUP_COUNT_DELAY_SECONDS": "0.2",
+        "SURVEY_ROLLUP_COUNT_INTERVAL_SECONDS": "1",
     }
 
 

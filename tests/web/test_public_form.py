@@ -233,6 +233,11 @@ def test_posted_forms_are_counted_in_the_rollup_of_every_level(app, client, form
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(SurveyResponse.id))) == 5
         units = db.session.scalars(sa.select(Unit)).all()
+        # Read while waiting for the counting job, and once it has counted them.
+        for unit in units:
+            assert rollup.differences(unit) == {}, unit.code
+        assert rollup.count_waiting() == 5
+        assert rollup.count_waiting() == 0
         for unit in units:
             assert rollup.differences(unit) == {}, unit.code
         top = next(u for u in units if u.parent_id is None)
