@@ -707,6 +707,33 @@ def verify(
     return problems
 
 
+def verify_rollup(app) -> list[str]:
+    """The app's rollup as reports read it equals a full recount at every unit, with
+    the responses the workers' counting threads had not counted when the servers
+    stopped, and once they are counted."""
+    import sqlalchemy as sa
+
+    from survey.data import rollup
+    from survey.data.models import Unit
+    from survey.extensions import db
+
+    with app.app_context():
+        units = db.session.scalars(sa.select(Unit)).all()
+        waiting = rollup.waiting_total()
+        before = sum(len(rollup.differences(u)) for u in units)
+        counted = rollup.count_waiting()
+        after = sum(len(rollup.differences(u)) for u in units)
+        db.session.remove()
+    print(
+        f"- app: rollup as read vs a full recount at {len(units)} units: {before} differences "
+        f"with {waiting} responses left waiting when the servers stopped; counted now "
+        f"({counted}): {after} differences"
+    )
+    if before or after or counted != waiting:
+        return [f"app: the rollup differs from a recount ({before} before, {after} after)"]
+    return []
+
+
 # -- profile ----------------------------------------------------------------
 
 #: Functions whose cumulative time is shown as the sections of one POST.
@@ -1097,6 +1124,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
             questions or 0,
         )
+        problems += verify_rollup(app)
         if baseline is not None:
             problems += verify(
                 baseline.url,
