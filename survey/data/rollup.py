@@ -237,7 +237,7 @@ class _Deltas:
     def __init__(self, connection) -> None:
         self.connection = connection
         self.deltas: dict[int, Counter[Key]] = {}
-        self._chains: dict[int, list[tuple[int, int]]] = {}
+        self.chains: dict[int, list[tuple[int, int]]] = {}
 
     def count(self, response: SurveyResponse, values: dict, sign: int) -> None:
         answers = tuple(sorted((a.question_id, a.value) for a in response.answers))
@@ -245,9 +245,9 @@ class _Deltas:
 
     def count_values(self, answers: tuple[tuple[str, str], ...], values: dict, sign: int) -> None:
         unit_id = values["unit_id"]
-        if unit_id not in self._chains:
-            self._chains[unit_id] = chain_of(self.connection, unit_id)
-        for counted_at, cutoff in self._chains[unit_id]:
+        if unit_id not in self.chains:
+            self.chains[unit_id] = chain_of(self.connection, unit_id)
+        for counted_at, cutoff in self.chains[unit_id]:
             delta = self.deltas.setdefault(counted_at, Counter())
             for key, n in _facts(answers, cutoff, values).keys().items():
                 delta[key] += sign * n
@@ -359,51 +359,46 @@ def install() -> None:
 BATCH = 500
 
 
-def _waiting_ids(batch: int, dialect: str) -> sa.ScalarSelect:
-    table = SurveyResponse.__table__
-    query = sa.select(table.c.id).where(table.c.counted == sa.false()).order_by(table.c.id)
-    query = query.limit(batch)
-    if dialect == "postgresql":
-        # Two jobs at once take different responses instead of waiting for each other.
-        query = query.with_for_update(skip_locked=True)
-    return query.scalar_subquery()
-
-
-def _count_batch(connection, batch: int = BATCH) -> int:
+def _count_batch(connection, batch: int = BATCH) -> tuple[int, int]:
     """Count up to ``batch`` waiting responses into the rollup, in the connection's
-    transaction (not committed). Returns how many were counted.
+    transaction (not committed). Returns how many were read and how many counted.
 
-    The first statement marks them counted and returns their values: it takes
-    their row locks (SQLite: the write lock), so a concurrent change of one of them
-    waits for this transaction and then counts itself as a counted response's
-    change (see :func:`_claim_waiting`); the values read are the ones counted.
+    The counts are computed before the transaction's first write, so SQLite's
+    write lock covers only three statements. That write marks the responses
+    counted, only those still waiting: it takes their row locks (SQLite: the
+    write lock), so a change of one of them either committed before (it then
+    counted its new state itself, see :func:`_claim_waiting`, and is left out
+    here) or waits for this transaction and counts itself as a counted
+    response's change. A response still waiting has the values read here: every
+    change of a counted column goes through the ORM, which claims it.
     """
+    waiting = _read_waiting(connection, limit=batch)
+    if not waiting:
+        return 0, 0
+    guess = _Deltas(connection)
+    for response in waiting:
+        guess.count_values(response.answers, response.values, +1)
     table = SurveyResponse.__table__
-    claimed = connection.execute(
-        sa.update(table)
-        .where(
-            table.c.counted == sa.false(),
-            table.c.id.in_(_waiting_ids(batch, connection.dialect.name)),
+    claimed = set(
+        connection.scalars(
+            sa.update(table)
+            .where(table.c.id.in_([w.id for w in waiting]), table.c.counted == sa.false())
+            .values(counted=True)
+            .returning(table.c.id)
         )
-        .values(counted=True)
-        .returning(table.c.id, *(table.c[name] for name in WATCHED))
-    ).all()
-    if not claimed:
-        return 0
-    ids = [row.id for row in claimed]
-    answers: dict[int, list[tuple[str, str]]] = {}
-    for response_id, question, value in connection.execute(
-        sa.select(Answer.response_id, Answer.question_id, Answer.value).where(
-            Answer.response_id.in_(ids)
-        )
-    ):
-        answers.setdefault(response_id, []).append((question, value))
-    deltas = _Deltas(connection)
-    for row in claimed:
-        values = {name: getattr(row, name) for name in WATCHED}
-        deltas.count_values(tuple(sorted(answers.get(row.id, ()))), values, +1)
-    deltas.write()
-    return len(claimed)
+    )
+    # The tree as it is now, under the lock, decides (a unit may have moved meanwhile).
+    fresh = {unit_id: chain_of(connection, unit_id) for unit_id in guess.chains}
+    if len(claimed) == len(waiting) and fresh == guess.chains:
+        guess.write()
+    else:
+        deltas = _Deltas(connection)
+        deltas.chains = fresh
+        for response in waiting:
+            if response.id in claimed:
+                deltas.count_values(response.answers, response.values, +1)
+        deltas.write()
+    return len(waiting), len(claimed)
 
 
 def count_waiting(batch: int = BATCH) -> int:
@@ -416,19 +411,21 @@ def count_waiting(batch: int = BATCH) -> int:
         return 0  # without taking the write lock for nothing
     total = 0
     while True:
-        done = _count_batch(db.session.connection(), batch)
+        read, counted = _count_batch(db.session.connection(), batch)
         db.session.commit()
-        total += done
-        if done < batch:
+        total += counted
+        if read < batch:
             return total
 
 
 def count_pending_on(connection) -> int:
     """:func:`count_waiting` on a bare connection, in its transaction (migrations)."""
     total = 0
-    while done := _count_batch(connection):
-        total += done
-    return total
+    while True:
+        read, counted = _count_batch(connection)
+        total += counted
+        if read < BATCH:
+            return total
 
 
 def waiting_total() -> int:
@@ -452,21 +449,26 @@ class _Waiting:
         return _facts(self.answers, cutoff_day, self.values).keys()
 
 
-def _read_waiting(connection) -> list[_Waiting]:
+def _read_waiting(connection, limit: int | None = None) -> list[_Waiting]:
+    """The responses waiting for the counting job (the first ``limit`` of them)."""
     table = SurveyResponse.__table__
     uncounted = table.c.counted == sa.false()
     rows = connection.execute(
         sa.select(table.c.id, *(table.c[name] for name in WATCHED))
         .where(uncounted)
         .order_by(table.c.id)
+        .limit(limit)
     ).all()
     if not rows:
         return []
     answers: dict[int, list[tuple[str, str]]] = {}
+    of_them = (
+        Answer.response_id.in_([row.id for row in rows])
+        if limit is not None
+        else sa.and_(table.c.id == Answer.response_id, uncounted)
+    )
     for response_id, question, value in connection.execute(
-        sa.select(Answer.response_id, Answer.question_id, Answer.value)
-        .join(table, table.c.id == Answer.response_id)
-        .where(uncounted)
+        sa.select(Answer.response_id, Answer.question_id, Answer.value).where(of_them)
     ):
         answers.setdefault(response_id, []).append((question, value))
     return [
