@@ -38,6 +38,9 @@ while :; do
 done
 
 flask survey sync-questionnaires
+# Responses the last run stored but had not yet counted into the report rollup
+# (reports include them either way; the workers' counting threads would too).
+flask survey rollup-count
 # --worker-tmp-dir: gunicorn's heartbeat files on the tmpfs Docker always
 # mounts, so the image also runs with --read-only; --no-control-socket: the
 # control interface is not used, and its socket would go to the read-only /app.

@@ -7,11 +7,19 @@ province), each in *that* unit's reporting months (its cut-off day). A report
 on any unit therefore reads that unit's own rows: its cost depends on the
 months shown, not on how many responses or communes lie below.
 
-The counts change in the same transaction (the same flush) as the change they
-reflect, for every write through the ORM (see :func:`install`): a stored
-response is counted in; a flagged, reinstated or re-filed one is counted out
-with its old state and in with its new one; a unit whose cut-off day or parent
-changes is recounted with the units above it.
+A citizen's form post stores its response uncounted (``counted`` false), so
+that its transaction, and SQLite's write lock, is only the response and its
+answers; :func:`count_waiting` (run by a thread in each worker, see
+survey/data/counting.py) counts the waiting responses in batches, each
+exactly once. Every read adds the responses still waiting (:func:`_with_waiting`),
+so a report read right after a post includes it.
+
+Every other change counts in the same transaction (the same flush) as the change
+it reflects, for every write through the ORM (see :func:`install`): a response
+stored is counted in; a flagged, reinstated or re-filed one is counted out
+with its old state and in with its new one (one still waiting is marked
+counted with its new state only); a unit whose cut-off day or parent changes
+is recounted with the units above it.
 
 :func:`rebuild` recounts from the responses (idempotent: run it as often as you
 like) and :func:`differences` compares the table with a full recount; both are
