@@ -40,6 +40,12 @@ def test_back_then_send_replaces_the_first_rating(app, client, form_post):
     assert [tuple(r) for r in _rows(app)] == [("replaced", True), (None, False)]
     _rollup_exact(app)
     with app.app_context():
+        # The first rating was still waiting for the counting job: the replacement
+        # counted it with its new flag; the second waits, and is counted once.
+        assert rollup.waiting_total() == 1
+        assert rollup.count_waiting() == 1
+    _rollup_exact(app)
+    with app.app_context():
         counted = db.session.scalars(
             sa.select(SurveyResponse).where(SurveyResponse.flagged.is_(False))
         ).all()
