@@ -289,3 +289,26 @@ def test_the_cli_counts_the_waiting_responses(app, demo_units):
     assert done.exit_code == 0 and "Counted 1 waiting response(s)" in done.output
     assert runner.invoke(args=["survey", "rollup-count"]).output.startswith("Counted 0 ")
     assert _counted_rows(app) == 1
+
+
+def test_going_back_before_the_counting_job_counts_the_waiting_responses(app, demo_units):
+    """Migration 0017's downgrade: without the ``counted`` column every response
+    must be in the rollup, so the waiting ones are counted first."""
+    from flask_migrate import downgrade
+    from flask_migrate import upgrade
+
+    _post(app, q_overall="5")
+    _post(app, "CH-01", q_overall="1")
+    with app.app_context():
+        assert rollup.waiting_total() == 2
+        db.session.remove()
+        downgrade(revision="0014")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("response")}
+        assert "counted" not in columns
+        for unit in db.session.scalars(sa.select(Unit)):
+            assert rollup.stored(unit) == rollup.recount(unit), unit.code
+        db.session.remove()
+        upgrade()
+        assert rollup.waiting_total() == 0
+    _all_units_match(app)
+    assert _counted_rows(app) == 2

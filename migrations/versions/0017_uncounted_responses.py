@@ -36,7 +36,7 @@ def downgrade():
     # ones first (the application's own counting, with the rules of this revision).
     from survey.data import rollup
 
-    rollup.count_pending_on(op.get_bind())
+    rollup.count_waiting_on(op.get_bind())
     op.drop_index("ix_response_uncounted", table_name="response")
     # SQLite drops the column in place (3.35+): no copy of the table, whose drop
     # would cascade to the answers.

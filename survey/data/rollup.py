@@ -426,7 +426,7 @@ def count_waiting(batch: int = BATCH) -> int:
             return total
 
 
-def count_pending_on(connection) -> int:
+def count_waiting_on(connection) -> int:
     """:func:`count_waiting` on a bare connection, in its transaction (migrations)."""
     total = 0
     while True:
