@@ -17,24 +17,33 @@ This module is pure: no Flask, no database.
 from __future__ import annotations
 
 import math
+import struct
 import threading
+import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from functools import partial
 from html import escape
 from io import BytesIO
 
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_agg import get_hinting_flag
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.ft2font import RenderMode
+from matplotlib.lines import TICKDOWN
+from matplotlib.lines import TICKLEFT
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
 from matplotlib.ticker import MaxNLocator
-from PIL import Image
+from matplotlib.ticker import NullLocator
+from matplotlib.ticker import ScalarFormatter
+from matplotlib.transforms import ScaledTranslation
 
 __all__ = [
     "FORMATS",
@@ -101,6 +110,133 @@ def chart_style() -> Iterator[None]:
         yield
 
 
+#: Most labels recur from chart to chart (months, "n=42", "91,4%", tick values, the
+#: legend): matplotlib 3.11 shapes a label and renders it glyph by glyph in Python,
+#: about 1 ms each, for every chart. Their sizes and their rendered coverage are kept
+#: per process, keyed by everything that decides them (the text itself, the font files
+#: and size, dpi, angle, hinting, antialiasing), never by the chart that drew them.
+_TEXT_CACHE_ITEMS = 8192
+_text_sizes: OrderedDict[tuple, tuple[float, float, float]] = OrderedDict()
+_text_images: OrderedDict[tuple, tuple[np.ndarray, int, int] | None] = OrderedDict()
+_FONT_LISTS = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
+
+
+def _remember(table: OrderedDict, key: tuple, value) -> None:
+    table[key] = value
+    if len(table) > _TEXT_CACHE_ITEMS:
+        table.popitem(last=False)
+
+
+def _font_key(prop) -> tuple:
+    """What decides which font files and size a label is drawn with: the properties and
+    the families they may name (``sans-serif`` means the list in force)."""
+    return (
+        tuple(prop.get_family()),
+        prop.get_style(),
+        prop.get_variant(),
+        prop.get_weight(),
+        prop.get_stretch(),
+        prop.get_size_in_points(),
+        prop.get_file(),
+        prop.get_math_fontfamily(),
+        tuple(tuple(matplotlib.rcParams[name]) for name in _FONT_LISTS),
+    )
+
+
+class _Renderer(RendererAgg):
+    """matplotlib's Agg renderer with labels measured and rendered once per process.
+
+    A label is drawn at the nearest whole pixel (matplotlib places it to 1/64 of a
+    pixel), so that its rendering at the origin can be copied wherever it recurs: at
+    most half a pixel away, which nobody sees. Math text, font features and
+    languages go to matplotlib's own code, as do any labels if its private text API
+    ever changes.
+    """
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        key = (s, _font_key(prop), self.dpi, get_hinting_flag())
+        size = _text_sizes.get(key)
+        if size is None:
+            size = super().get_text_width_height_descent(s, prop, ismath)
+            _remember(_text_sizes, key, size)
+        return size
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        special = mtext is not None and (
+            mtext.get_fontfeatures() is not None or mtext.get_language() is not None
+        )
+        if ismath or special:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        antialiased = bool(gc.get_antialiased())
+        key = (s, _font_key(prop), self.dpi, angle, get_hinting_flag(), antialiased)
+        if key in _text_images:
+            image = _text_images[key]
+        else:
+            image = self._label_image(s, prop, angle, antialiased)
+            _remember(_text_images, key, image)
+        if image is None:  # nothing to draw (spaces)
+            return None
+        coverage, left, top = image
+        # Whole pixels, y upwards from the bottom as FreeType counts.
+        column, row = round(x), round(self.height - y)
+        self._renderer.draw_text_image(
+            coverage, column + left, int(self.height) - (row + top) + coverage.shape[0], 0, gc
+        )
+        return None
+
+    def _label_image(self, s, prop, angle, antialiased):
+        """``s`` rendered with its origin at (0, 0) as matplotlib renders it (the same
+        glyphs, positions and hinting), merged into one coverage image: each glyph laid
+        over the others as the canvas would blend them one after the other."""
+        font = self._prepare_font(prop)
+        flags = get_hinting_flag()
+        size = prop.get_size_in_points()
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+        glyphs = []
+        for item in font._layout(s, flags=flags):
+            face = item.ft_object
+            face.set_size(size, self.dpi)
+            dx, dy = item.x, item.y
+            face._set_transform(
+                matrix, [round(0x40 * (dx * cos - dy * sin)), round(0x40 * (dx * sin + dy * cos))]
+            )
+            bitmap = face._render_glyph(item.glyph_index, flags, mode)
+            buffer = np.array(bitmap.buffer, dtype=np.float32)
+            if buffer.size:
+                glyphs.append((buffer if antialiased else buffer * 255, bitmap.left, bitmap.top))
+        if not glyphs:
+            return None
+        left = min(g[1] for g in glyphs)
+        top = max(g[2] for g in glyphs)
+        right = max(g[1] + g[0].shape[1] for g in glyphs)
+        bottom = min(g[2] - g[0].shape[0] for g in glyphs)
+        covered = np.zeros((top - bottom, right - left), dtype=np.float32)
+        for buffer, glyph_left, glyph_top in glyphs:
+            rows, columns = buffer.shape
+            area = covered[top - glyph_top : top - glyph_top + rows, glyph_left - left :][
+                :, :columns
+            ]
+            area += (buffer / 255.0) * (1.0 - area)
+        coverage = np.rint(covered * 255.0).astype(np.uint8)
+        return coverage, left, top
+
+
+class _Canvas(FigureCanvasAgg):
+    """The Agg canvas, drawing with :class:`_Renderer`."""
+
+    def get_renderer(self):
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = _Renderer(w, h, self.figure.dpi)
+            self._lastKey = key
+        return self.renderer
+
+
 @dataclass(frozen=True)
 class TrendPoint:
     """One period of a trend chart.
@@ -145,10 +281,6 @@ def _percent_text(points: float, digits: int, decimal_comma: bool) -> str:
     return (text.replace(".", ",") if decimal_comma else text) + "%"
 
 
-def _percent_tick(points: float, _pos: object = None, *, decimal_comma: bool = True) -> str:
-    return _percent_text(points, 1, decimal_comma)
-
-
 #: Space kept free around the drawing and between the axes and the legend, in inches
 #: (constrained layout's default padding).
 _PAD = 3 / 72
@@ -167,7 +299,7 @@ def _lay_out(fig: Figure, ax, legend, *, min_axes_height: float = 0.0) -> None:
     labels beside the last points). With ``min_axes_height`` (inches) the
     figure grows taller rather than squeeze the axes under a long legend.
     """
-    renderer = FigureCanvasAgg(fig).get_renderer()
+    renderer = _Canvas(fig).get_renderer()
     pad = _PAD * fig.dpi
     legend_top = legend.get_window_extent(renderer).y1 if legend is not None else 0.0
     for _ in range(2):
@@ -182,7 +314,7 @@ def _lay_out(fig: Figure, ax, legend, *, min_axes_height: float = 0.0) -> None:
         if short > 0.5:
             # Grow the figure downwards: the legend stays anchored at the bottom.
             fig.set_size_inches(width / fig.dpi, (height + short) / fig.dpi)
-            renderer = FigureCanvasAgg(fig).get_renderer()
+            renderer = _Canvas(fig).get_renderer()
             height += short
             y1 += short
         ax.set_position([x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height])
@@ -198,7 +330,7 @@ def _key_columns(fig: Figure, rows: list[str], columns: int = 3) -> float:
     if not rows:
         return _PAD
     per_column = -(-len(rows) // columns)
-    renderer = FigureCanvasAgg(fig).get_renderer()
+    renderer = _Canvas(fig).get_renderer()
     texts = []
     for start in range(0, len(rows), per_column):
         text = fig.text(
@@ -280,12 +412,104 @@ def _lower_limit(values: Sequence[float]) -> float:
     return max(0.0, 5.0 * math.floor((min(values) * 100.0 - 5.0) / 5.0))
 
 
-def _percent_axis(ax, bottom: float, decimal_comma: bool) -> None:
-    ax.set_ylim(bottom, 100.0 + 0.03 * (100.0 - bottom))
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]))
-    ax.yaxis.set_major_formatter(FuncFormatter(partial(_percent_tick, decimal_comma=decimal_comma)))
-    ax.grid(axis="y", color="#dddddd", linewidth=0.8)
-    ax.set_axisbelow(True)
+def _percent_ticks(bottom: float) -> tuple[float, list[float]]:
+    """The top of a percent axis starting at ``bottom``, and its ticks (as matplotlib's
+    ``MaxNLocator`` would place them, 8 intervals at most, within the axis)."""
+    top = 100.0 + 0.03 * (100.0 - bottom)
+    values = MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]).tick_values(bottom, top)
+    return top, [float(v) for v in values if bottom - 1e-9 <= v <= top + 1e-9]
+
+
+#: Length of a tick and the gap between it and its label, in points (matplotlib's).
+_TICK = 3.5
+#: Gap between the tick labels and the axis label, in points (matplotlib's labelpad).
+_LABEL_PAD = 4.0
+#: Gap between the axes and the title, in points (matplotlib's axes.titlepad).
+_TITLE_PAD = 6.0
+
+
+def _fixed_axes(
+    ax,
+    x: Sequence[tuple[float, str]],
+    y: Sequence[tuple[float, str]],
+    *,
+    x_size: float = 10.0,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str = "",
+) -> None:
+    """Ticks, tick labels, horizontal grid, axis labels and title at fixed places.
+
+    What matplotlib's axes would draw, built directly: its tick machinery makes
+    two lines and two texts per tick, places the labels and the title by
+    measuring them on every draw, and was most of what a chart cost once the
+    text was cached. The ticks here are ``Line2D`` markers, the labels plain
+    texts offset by the tick and its pad, the axis labels placed beyond the
+    widest tick label, the title 6 points above the axes, as matplotlib does.
+    """
+    fig = ax.get_figure()
+    ax.xaxis.set_major_locator(NullLocator())
+    ax.yaxis.set_major_locator(NullLocator())
+    below = ScaledTranslation(0, -2 * _TICK / 72, fig.dpi_scale_trans)
+    left = ScaledTranslation(-2 * _TICK / 72, 0, fig.dpi_scale_trans)
+    x_axis, y_axis = ax.get_xaxis_transform(), ax.get_yaxis_transform()
+    tick = {"color": "black", "linestyle": "", "markersize": _TICK, "markeredgewidth": 0.8}
+    ax.add_line(Line2D([p for p, _ in x], [0] * len(x), transform=x_axis, marker=TICKDOWN, **tick))
+    ax.add_line(Line2D([0] * len(y), [p for p, _ in y], transform=y_axis, marker=TICKLEFT, **tick))
+    for line in ax.lines[-2:]:
+        line.set_clip_on(False)
+    grid = LineCollection(
+        [[(0, p), (1, p)] for p, _ in y], transform=y_axis, colors="#dddddd", linewidths=0.8
+    )
+    grid.set_zorder(0.5)  # below the data, as set_axisbelow(True) puts matplotlib's grid
+    ax.add_collection(grid, autolim=False)
+    x_texts = [
+        ax.text(
+            position,
+            0,
+            label,
+            transform=x_axis + below,
+            ha="center",
+            va="top",
+            fontsize=x_size,
+            parse_math=False,
+        )
+        for position, label in x
+    ]
+    y_texts = [
+        ax.text(
+            0,
+            position,
+            label,
+            transform=y_axis + left,
+            ha="right",
+            va="center_baseline",
+            parse_math=False,
+        )
+        for position, label in y
+    ]
+    # The axis labels clear the tick labels' boxes as matplotlib measures them
+    # (each line at least the font's ascent and descent).
+    renderer = _Canvas(fig).get_renderer()
+    if ylabel is not None:
+        widest = max((t.get_window_extent(renderer).width for t in y_texts), default=0.0)
+        pad = 2 * _TICK + _LABEL_PAD + widest * 72 / fig.dpi
+        ax.set_ylabel(ylabel, labelpad=pad, parse_math=False)
+    if xlabel is not None:
+        tallest = max((t.get_window_extent(renderer).height for t in x_texts), default=0.0)
+        pad = 2 * _TICK + _LABEL_PAD + tallest * 72 / fig.dpi
+        ax.set_xlabel(xlabel, labelpad=pad, parse_math=False)
+    ax.text(
+        0,
+        1,
+        title,
+        transform=ax.transAxes + ScaledTranslation(0, _TITLE_PAD / 72, fig.dpi_scale_trans),
+        ha="left",
+        va="baseline",
+        fontsize=matplotlib.rcParams["axes.titlesize"],
+        fontweight=matplotlib.rcParams["axes.titleweight"],
+        parse_math=False,
+    )
 
 
 def trend_chart(
@@ -349,7 +573,8 @@ def trend_chart(
         bottom = _lower_limit(
             [p.low if p.low is not None else p.rate for _, p in data] + [v for _, v in targets]
         )
-        _percent_axis(ax, bottom, decimal_comma)
+        top, y_ticks = _percent_ticks(bottom)
+        ax.set_ylim(bottom, top)
 
         handles = []
         if data:
@@ -404,14 +629,32 @@ def trend_chart(
             line.set_label(label)
             handles.append(line)
 
-        ax.set_xticks(range(len(points)))
-        ax.set_xticklabels([f"{p.label}\nn={p.n}" for p in points], fontsize=9, parse_math=False)
         ax.set_xlim(-0.6, max(len(points), 1) - 0.4)
-        ax.set_ylabel(ylabel, parse_math=False)
-        ax.set_title(title, loc="left", parse_math=False)
+        _fixed_axes(
+            ax,
+            [(x, f"{p.label}\nn={p.n}") for x, p in enumerate(points)],
+            [(v, _percent_text(v, 1, decimal_comma)) for v in y_ticks],
+            x_size=9,
+            ylabel=ylabel,
+            title=title,
+        )
         legend = fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False)
         _lay_out(fig, ax, legend)
     return fig
+
+
+def _count_ticks(right: float) -> list[tuple[float, str]]:
+    """Ticks of an axis of counts from 0 to ``right``, placed and written as matplotlib's
+    default locator and formatter would on a chart's width (at most 9 intervals)."""
+    values = [
+        float(v)
+        for v in MaxNLocator(nbins=9, steps=[1, 2, 2.5, 5, 10]).tick_values(0.0, right)
+        if -1e-9 <= v <= right + 1e-9
+    ]
+    formatter = ScalarFormatter()
+    formatter.create_dummy_axis()
+    formatter.axis.set_view_interval(0.0, right)
+    return list(zip(values, formatter.format_ticks(values), strict=True))
 
 
 def _check_limits(limits) -> np.ndarray:
@@ -569,12 +812,18 @@ def funnel_chart(
                     ax.plot([], [], "o", color=colour, label=zone_labels[key])
 
         bottom = _lower_limit([r for _, _, r in units] + [target])
-        _percent_axis(ax, max(0.0, bottom - 5.0), decimal_comma)
+        top, y_ticks = _percent_ticks(max(0.0, bottom - 5.0))
+        ax.set_ylim(max(0.0, bottom - 5.0), top)
         largest = max([n for _, n, _ in units] + [int(ns.max())])
         ax.set_xlim(0, largest * 1.05)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel, parse_math=False)
-        ax.set_title(title, loc="left", parse_math=False)
+        _fixed_axes(
+            ax,
+            _count_ticks(largest * 1.05),
+            [(v, _percent_text(v, 1, decimal_comma)) for v in y_ticks],
+            xlabel=xlabel,
+            ylabel=ylabel,
+            title=title,
+        )
         # The key ("1  Xã A") in three columns of text at the bottom, the legend of
         # lines and colours above it. A district's key of 100 communes takes 34
         # rows: the figure grows for it rather than squeeze the axes.
@@ -626,14 +875,9 @@ def render(fig: Figure, fmt: str, *, dpi: int = 100) -> bytes:
         raise ValueError(f"dpi ({dpi!r}) must be a positive number")
     if fmt == "pdf":
         lean_pdf_fonts()
-    buffer = BytesIO()
     if fmt == "png":
-        # RGB at zlib level 3: the charts are opaque, so the alpha channel matplotlib
-        # writes is all 255; without it and at level 3 the file is a tenth smaller
-        # and encoded in about half the time (same pixels, no creation metadata).
-        image = Image.fromarray(pixels(fig, dpi=dpi))
-        image.save(buffer, format="png", dpi=(dpi, dpi), compress_level=3)
-        return buffer.getvalue()
+        return _png(pixels(fig, dpi=dpi), dpi)
+    buffer = BytesIO()
     with chart_style():
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
     data = buffer.getvalue()
@@ -647,7 +891,7 @@ def pixels(fig: Figure, *, dpi: int = 100) -> np.ndarray:
     """The figure drawn at ``dpi``, as an RGB array: the pixels of :func:`render`'s PNG,
     without encoding and decoding a PNG in between (for a figure placed in a document)."""
     with chart_style():
-        canvas = FigureCanvasAgg(fig)
+        canvas = _Canvas(fig)
         original = fig.dpi
         fig.dpi = dpi
         try:
@@ -655,6 +899,44 @@ def pixels(fig: Figure, *, dpi: int = 100) -> np.ndarray:
             return np.array(canvas.buffer_rgba())[..., :3]
         finally:
             fig.dpi = original
+
+
+def _png(rgb: np.ndarray, dpi: float) -> bytes:
+    """An RGB array as PNG: every row filtered "Up" (its difference from the row above),
+    deflated at level 3, its resolution in pHYs, no other metadata.
+
+    A chart is mostly rows equal to the one above (white margins, the plot's
+    background between lines), which "Up" turns into zeros that deflate at once.
+    Pillow tries the five filters on every row and keeps the best: a file a few per
+    cent smaller in twice the time. The charts are opaque: no alpha channel.
+    """
+    height, width, _ = rgb.shape
+    rows = rgb.reshape(height, width * 3)
+    body = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    body[:, 0] = 2  # filter type Up
+    body[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=body[1:, 1:])
+    deflate = zlib.compressobj(3, zlib.DEFLATED, 15, 8)
+    data = deflate.compress(body.data) + deflate.flush()
+    per_metre = round(dpi / 0.0254)
+
+    def chunk(kind: bytes, content: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(content))
+            + kind
+            + content
+            + struct.pack(">I", zlib.crc32(kind + content))
+        )
+
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+            chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            chunk(b"IDAT", data),
+            chunk(b"IEND", b""),
+        )
+    )
 
 
 @cache
