@@ -31,18 +31,27 @@ from io import BytesIO
 
 import matplotlib
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.backends.backend_agg import get_hinting_flag
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import RenderMode
 from matplotlib.lines import TICKDOWN
 from matplotlib.lines import TICKLEFT
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
+from matplotlib.patches import BoxStyle
+from matplotlib.path import Path
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.ticker import NullLocator
 from matplotlib.ticker import ScalarFormatter
+from matplotlib.transforms import Affine2D
+from matplotlib.transforms import IdentityTransform
 from matplotlib.transforms import ScaledTranslation
 
 __all__ = [
@@ -657,6 +666,105 @@ def _count_ticks(right: float) -> list[tuple[float, str]]:
     return list(zip(values, formatter.format_ticks(values), strict=True))
 
 
+#: Boxes of the numbers beside funnel points, measured once per process.
+_number_boxes: OrderedDict[tuple, tuple[float, float, float, float]] = OrderedDict()
+
+
+class _NumberedPoints(Artist):
+    """A dot per unit and its number a few points up and to the right, on a white halo.
+
+    What a ``Line2D`` and an ``annotate`` per unit drew (the same marker, text and
+    rounded box, in the same order), as one artist: those are about 0,6 ms per unit
+    of matplotlib's bookkeeping, most of a 100-commune funnel. In SVG each dot is
+    still a group ``unit-<number>`` (its tooltip hangs on it). Not part of the
+    layout: the numbers stay within the axes' margins.
+    """
+
+    def __init__(self, xs, ys, colours, *, markersize=7.0, fontsize=8.0, offset=(5.0, 3.0)):
+        super().__init__()
+        self.xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)])
+        self.colours = list(colours)
+        self._markersize = markersize
+        self._offset = offset
+        self._prop = FontProperties(size=fontsize, weight="bold")
+        # Measures a number's halo as matplotlib's own text would lay it out.
+        self._stamp = Text(0, 0, "", fontproperties=self._prop, bbox=_HALO, parse_math=False)
+        self.set_zorder(3)
+        self.set_in_layout(False)
+
+    def _box(self, renderer, text: str):
+        fig = self.get_figure(root=True)
+        key = (type(renderer).__name__, text, _font_key(self._prop), fig.dpi)
+        box = _number_boxes.get(key)
+        if box is None:
+            self._stamp.set_figure(fig)
+            self._stamp.set_text(text)
+            _, _, ((x, y), (w, h)) = self._stamp._get_layout(renderer)
+            box = (x, y, w, h)
+            _remember(_number_boxes, key, box)
+        return box
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        points = self.axes.transData.transform(self.xy)
+        marker = MarkerStyle("o")
+        size = renderer.points_to_pixels(self._markersize)
+        marker_path = marker.get_path()
+        marker_trans = marker.get_transform().scale(size)
+        snap = size >= marker.get_snap_threshold()
+        dx, dy = (renderer.points_to_pixels(v) for v in self._offset)
+        scale = renderer.points_to_pixels(self._prop.get_size_in_points())
+        halo = BoxStyle(_HALO["boxstyle"])
+        white = to_rgba(_HALO["facecolor"], _HALO["alpha"])
+        _, height = renderer.get_canvas_width_height()
+        for number, ((x, y), colour) in enumerate(zip(points, self.colours, strict=True), 1):
+            rgba = to_rgba(colour)
+            renderer.open_group("line2d", f"unit-{number}")
+            gc = renderer.new_gc()
+            gc.set_foreground(rgba, isRGBA=True)
+            gc.set_linewidth(matplotlib.rcParams["lines.markeredgewidth"])
+            gc.set_snap(snap)
+            gc.set_joinstyle(marker.get_joinstyle())
+            gc.set_capstyle(marker.get_capstyle())
+            renderer.draw_markers(
+                gc, marker_path, marker_trans, Path([[x, y]]), IdentityTransform(), rgba
+            )
+            gc.restore()
+            renderer.close_group("line2d")
+
+            text = str(number)
+            box_x, box_y, box_w, box_h = self._box(renderer, text)
+            x_text, y_text = x + dx, y + dy
+            renderer.open_group("text", None)
+            gc = renderer.new_gc()
+            gc.set_foreground((0, 0, 0, 0), isRGBA=True)
+            gc.set_linewidth(0)
+            gc.set_alpha(_HALO["alpha"])
+            renderer.draw_path(
+                gc,
+                halo(0.0, 0.0, box_w, box_h, scale),
+                Affine2D().translate(x_text + box_x, y_text + box_y),
+                white,
+            )
+            gc.restore()
+            gc = renderer.new_gc()
+            gc.set_foreground(rgba, isRGBA=True)
+            gc.set_antialiased(matplotlib.rcParams["text.antialiased"])
+            renderer.draw_text(
+                gc,
+                x_text,
+                height - y_text if renderer.flipy() else y_text,
+                text,
+                self._prop,
+                0.0,
+                ismath=False,
+            )
+            gc.restore()
+            renderer.close_group("text")
+        self.stale = False
+
+
 def _check_limits(limits) -> np.ndarray:
     if isinstance(limits, str | bytes) or not isinstance(limits, Sequence) or not limits:
         raise ValueError(f"limits ({limits!r}) must be a non-empty sequence of 5-tuples")
@@ -771,6 +879,7 @@ def funnel_chart(
         ax.axhline(target * 100, color=_TARGET_COLOURS[0], linewidth=1.4, label=target_label)
 
         titles: dict[str, str] = {}
+        xs, ys, colours = [], [], []
         for index, (label, n, rate) in enumerate(units):
             low95, high95 = np.interp(n, ns, grid[:, 1]), np.interp(n, ns, grid[:, 2])
             low998, high998 = np.interp(n, ns, grid[:, 3]), np.interp(n, ns, grid[:, 4])
@@ -784,24 +893,13 @@ def funnel_chart(
                 colour = "#d68910"
             else:
                 colour = _BLUE
-            (dot,) = ax.plot(
-                [n], [rate * 100], "o", color=colour, markersize=7, zorder=3, clip_on=False
-            )
-            dot.set_gid(f"unit-{index + 1}")
+            xs.append(n)
+            ys.append(rate * 100)
+            colours.append(colour)
             titles[f"unit-{index + 1}"] = (
                 f"{index + 1}. {label}: {format_percent(rate, decimal_comma=decimal_comma)}, n={n}"
             )
-            ax.annotate(
-                str(index + 1),
-                (n, rate * 100),
-                parse_math=False,
-                xytext=(5, 3),
-                textcoords="offset points",
-                fontsize=8,
-                color=colour,
-                fontweight="bold",
-                bbox=_HALO,
-            ).set_in_layout(False)  # a few points beside its dot, inside the axes' margins
+        ax.add_artist(_NumberedPoints(xs, ys, colours))
         if zone_labels:
             for key, colour in (
                 ("outside998", "#c0392b"),
