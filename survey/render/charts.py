@@ -39,6 +39,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import fontManager
+from matplotlib.font_manager import get_font
 from matplotlib.ft2font import RenderMode
 from matplotlib.lines import TICKDOWN
 from matplotlib.lines import TICKLEFT
@@ -127,6 +129,7 @@ def chart_style() -> Iterator[None]:
 _TEXT_CACHE_ITEMS = 8192
 _text_sizes: OrderedDict[tuple, tuple[float, float, float]] = OrderedDict()
 _text_images: OrderedDict[tuple, tuple[np.ndarray, int, int] | None] = OrderedDict()
+_font_heights: OrderedDict[tuple, tuple] = OrderedDict()
 _FONT_LISTS = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
 
 
@@ -171,6 +174,27 @@ class _Renderer(RendererAgg):
             size = super().get_text_width_height_descent(s, prop, ismath)
             _remember(_text_sizes, key, size)
         return size
+
+    def _get_font_height_metrics(self, prop):
+        # matplotlib's hook for a font's ascent, descent and line gap (text.py reads
+        # the font's OS/2 or hhea table on every layout of every label otherwise).
+        key = (_font_key(prop), self.dpi)
+        metrics = _font_heights.get(key)
+        if metrics is None:
+            font = get_font(fontManager._find_fonts_by_props(prop))
+            metrics = (None, None, None)
+            for table_name, gap, ascent, descent in (
+                ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+                ("hhea", "lineGap", "ascent", "descent"),
+            ):
+                table = font.get_sfnt_table(table_name)
+                if table is not None:
+                    units = font.get_sfnt_table("head")["unitsPerEm"]
+                    scale = prop.get_size_in_points() * self.dpi / 72 / units
+                    metrics = (table[ascent] * scale, -table[descent] * scale, table[gap] * scale)
+                    break
+            _remember(_font_heights, key, metrics)
+        return metrics
 
     def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
         special = mtext is not None and (
@@ -604,12 +628,16 @@ def trend_chart(
                 zorder=3,
                 clip_on=False,
             )
+            # Plain texts offset 7 points right of their dots: an annotation does
+            # the same with a hit test of its point against the axes at every measure.
+            beside = ax.transData + ScaledTranslation(7 / 72, 0, fig.dpi_scale_trans)
             for x, y in zip(xs, ys, strict=True):
-                ax.annotate(
+                ax.text(
+                    x,
+                    y,
                     _percent_text(y, 1, decimal_comma),
-                    (x, y),
-                    xytext=(7, 0),
-                    textcoords="offset points",
+                    transform=beside,
+                    parse_math=False,
                     va="center",
                     fontsize=8.5,
                     color=_BLUE,
