@@ -61,6 +61,7 @@ __all__ = [
     "STYLE",
     "TrendPoint",
     "chart_style",
+    "clear_text_caches",
     "format_percent",
     "funnel_chart",
     "lean_pdf_fonts",
@@ -131,6 +132,14 @@ _text_sizes: OrderedDict[tuple, tuple[float, float, float]] = OrderedDict()
 _text_images: OrderedDict[tuple, tuple[np.ndarray, int, int] | None] = OrderedDict()
 _font_heights: OrderedDict[tuple, tuple] = OrderedDict()
 _FONT_LISTS = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
+
+
+def clear_text_caches() -> None:
+    """Forget every label measured and rendered so far in this process, as a freshly
+    started worker (for benchmarks and tests)."""
+    with _STYLE_LOCK:
+        for table in (_text_sizes, _text_images, _font_heights, _number_boxes):
+            table.clear()
 
 
 def _remember(table: OrderedDict, key: tuple, value) -> None:
