@@ -156,3 +156,48 @@ def test_png_holds_the_pixels_and_resolution(dpi):
     assert np.array_equal(np.asarray(image), charts.pixels(fig, dpi=dpi))
     assert [round(v) for v in image.info["dpi"]] == [dpi, dpi]
     assert matplotlib.get_backend()  # the PNG did not need pyplot or a backend switch
+
+
+#: Names and labels as the charts carry them, with the pairs DejaVu Sans kerns.
+_LINES = [
+    "Thị trấn Lai Cách – tỷ lệ hài lòng theo tháng (Quầy, Ki-ốt)",
+    "Huyện Cẩm Giàng – so sánh các xã, T5/2025",
+    "Xã Tây Tựu – Y Tý",
+    "Phường Yết Kiêu",
+    "Xã Ái Quốc",
+    "Xã Ý Yên",
+    "Ngoài giới hạn 99,8%: không do ngẫu nhiên",
+    "AVAWAY To Ty  L' A",
+    " n=42 ",
+]
+
+
+@pytest.mark.parametrize(
+    "prop",
+    [FontProperties(size=9), FontProperties(size=13, weight="bold"), FontProperties(size=8.5)],
+    ids=["9", "13 bold", "8.5"],
+)
+def test_labels_shaped_word_by_word_sit_where_whole_lines_put_them(prop):
+    """A label never drawn is laid out from words shaped before: its glyphs and their
+    positions are those of matplotlib shaping the whole line, its size as measured."""
+    from matplotlib.backends.backend_agg import get_hinting_flag
+
+    with charts.chart_style():
+        charts.clear_text_caches()
+        renderer = charts._Renderer(10, 10, 100)
+        plain = RendererAgg(10, 10, 100)
+        for line in _LINES:
+            font = plain._prepare_font(prop)
+            whole = [
+                (i.glyph_index, i.x, i.y) for i in font._layout(line, flags=get_hinting_flag())
+            ]
+            words = [(glyph, x, y) for _, glyph, x, y in renderer._shaped(line, prop)]
+            assert [g for g, _, _ in words] == [g for g, _, _ in whole], line
+            assert (
+                max(abs(a[1] - b[1]) + abs(a[2] - b[2]) for a, b in zip(words, whole, strict=True))
+                < 1e-6
+            )
+            measured = renderer.get_text_width_height_descent(line, prop, False)
+            expected = plain.get_text_width_height_descent(line, prop, False)
+            # Kerned pairs are rounded to 1/64 pixel in another order: within a quarter pixel.
+            assert measured == pytest.approx(expected, abs=0.25), line

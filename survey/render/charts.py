@@ -131,6 +131,12 @@ _TEXT_CACHE_ITEMS = 8192
 _text_sizes: OrderedDict[tuple, tuple[float, float, float]] = OrderedDict()
 _text_images: OrderedDict[tuple, tuple[np.ndarray, int, int] | None] = OrderedDict()
 _font_heights: OrderedDict[tuple, tuple] = OrderedDict()
+#: A label never drawn is mostly made of words and glyphs drawn before (names of
+#: communes share "Xã", "Phường", their syllables and digits): each word is shaped
+#: once (matplotlib 3.11's shaping costs about 50 µs a character) and each glyph
+#: rendered once per position within its pixel, to 1/64 as matplotlib places it.
+_words: OrderedDict[tuple, tuple[list, float]] = OrderedDict()
+_glyphs: OrderedDict[tuple, tuple] = OrderedDict()
 _FONT_LISTS = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
 
 
@@ -138,7 +144,7 @@ def clear_text_caches() -> None:
     """Forget every label measured and rendered so far in this process, as a freshly
     started worker (for benchmarks and tests)."""
     with _STYLE_LOCK:
-        for table in (_text_sizes, _text_images, _font_heights, _number_boxes):
+        for table in (_text_sizes, _text_images, _font_heights, _words, _glyphs, _number_boxes):
             table.clear()
 
 
@@ -180,9 +186,99 @@ class _Renderer(RendererAgg):
         key = (s, _font_key(prop), self.dpi, get_hinting_flag())
         size = _text_sizes.get(key)
         if size is None:
-            size = super().get_text_width_height_descent(s, prop, ismath)
+            glyphs = self._shaped(s, prop) if s else None
+            if glyphs:
+                size = self._extent(glyphs, prop)
+            else:
+                size = super().get_text_width_height_descent(s, prop, ismath)
             _remember(_text_sizes, key, size)
         return size
+
+    def _shaped(self, s: str, prop) -> list | None:
+        """The glyphs of ``s`` as matplotlib lays them out: (face, glyph, x, y), in pixels
+        from the origin; None for text with other white space than plain spaces.
+
+        Shaped word by word: DejaVu Sans kerns no pair with a space, so a word's
+        glyphs sit where shaping the whole line puts them (checked against it,
+        tests/test_charts_text.py).
+        """
+        if any(c.isspace() and c != " " for c in s):
+            return None
+        font = self._prepare_font(prop)
+        flags = get_hinting_flag()
+        fonts = _font_key(prop)
+        glyphs: list = []
+        pen = 0.0
+        for index, word in enumerate(s.split(" ")):
+            if index:
+                space, advance = self._word(font, fonts, " ", flags)
+                glyphs.extend((face, gi, pen + x, y) for face, gi, x, y in space)
+                pen += advance
+            if word:
+                items, advance = self._word(font, fonts, word, flags)
+                glyphs.extend((face, gi, pen + x, y) for face, gi, x, y in items)
+                pen += advance
+        return glyphs
+
+    def _word(self, font, fonts: tuple, word: str, flags) -> tuple[list, float]:
+        # fonts is _font_key(prop): its sixth item is the size in points. Glyphs are
+        # kept by font file name, not as matplotlib's font objects: those belong to
+        # the thread that asked for them (font_manager.get_font).
+        key = (word, fonts, self.dpi, flags)
+        shaped = _words.get(key)
+        if shaped is None:
+            items = [
+                (i.ft_object.fname, i.glyph_index, i.x, i.y)
+                for i in font._layout(word, flags=flags)
+            ]
+            advance = 0.0
+            if items:
+                fname, glyph, x, _ = items[-1]
+                advance = x + self._glyph(fname, glyph, fonts[5], flags, 0, 0, True)[4] / 64
+            shaped = (items, advance)
+            _remember(_words, key, shaped)
+        return shaped
+
+    def _glyph(self, fname: str, glyph: int, size: float, flags, x: int, y: int, antialiased):
+        """A glyph rendered at (x, y) in 1/64 pixel: its coverage (float, 0–255), left
+        and top in whole pixels, its box and hinted advance in 1/64 pixel."""
+        key = (fname, size, self.dpi, glyph, flags, x % 64, y % 64, antialiased)
+        rendered = _glyphs.get(key)
+        if rendered is None:
+            face = get_font(fname)
+            face.set_size(size, self.dpi)
+            identity = np.array([[0x10000, 0], [0, 0x10000]])
+            face._set_transform(identity, [0, 0])
+            loaded = face.load_glyph(glyph, flags)
+            box, advance = loaded.bbox, loaded.horiAdvance
+            face._set_transform(identity, [x % 64, y % 64])
+            bitmap = face._render_glyph(
+                glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO
+            )
+            buffer = np.array(bitmap.buffer, dtype=np.float32)
+            if not antialiased:
+                buffer *= 255
+            rendered = (buffer, bitmap.left, bitmap.top, box, advance)
+            _remember(_glyphs, key, rendered)
+        buffer, left, top, box, advance = rendered
+        return buffer, left + x // 64, top + y // 64, box, advance
+
+    def _extent(self, glyphs: list, prop) -> tuple[float, float, float]:
+        """Width, height and descent of laid-out glyphs, as matplotlib's set_text
+        measures them: the union of the glyphs' boxes and of the origin and the
+        pen's end."""
+        flags = get_hinting_flag()
+        size = prop.get_size_in_points()
+        lefts, rights, bottoms, tops = [0.0], [], [], []
+        for fname, glyph, x, y in glyphs:
+            x0, y0, x1, y1 = self._glyph(fname, glyph, size, flags, 0, 0, True)[3]
+            lefts.append(64 * x + x0)
+            rights.append(64 * x + x1)
+            bottoms.append(64 * y + y0)
+            tops.append(64 * y + y1)
+        fname, glyph, x, _ = glyphs[-1]
+        rights.append(64 * x + self._glyph(fname, glyph, size, flags, 0, 0, True)[4])
+        return (max(rights) - min(lefts)) / 64, (max(tops) - min(bottoms)) / 64, -min(bottoms) / 64
 
     def _get_font_height_metrics(self, prop):
         # matplotlib's hook for a font's ascent, descent and line gap (text.py reads
@@ -232,39 +328,50 @@ class _Renderer(RendererAgg):
         """``s`` rendered with its origin at (0, 0) as matplotlib renders it (the same
         glyphs, positions and hinting), merged into one coverage image: each glyph laid
         over the others as the canvas would blend them one after the other."""
-        font = self._prepare_font(prop)
         flags = get_hinting_flag()
         size = prop.get_size_in_points()
-        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
-        mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
-        glyphs = []
-        for item in font._layout(s, flags=flags):
-            face = item.ft_object
-            face.set_size(size, self.dpi)
-            dx, dy = item.x, item.y
-            face._set_transform(
-                matrix, [round(0x40 * (dx * cos - dy * sin)), round(0x40 * (dx * sin + dy * cos))]
-            )
-            bitmap = face._render_glyph(item.glyph_index, flags, mode)
-            buffer = np.array(bitmap.buffer, dtype=np.float32)
-            if buffer.size:
-                glyphs.append((buffer if antialiased else buffer * 255, bitmap.left, bitmap.top))
-        if not glyphs:
+        glyphs = self._shaped(s, prop) if angle == 0 else None
+        pieces = []
+        if glyphs is not None:
+            for fname, glyph, x, y in glyphs:
+                buffer, left, top, _, _ = self._glyph(
+                    fname, glyph, size, flags, round(0x40 * x), round(0x40 * y), antialiased
+                )
+                if buffer.size:
+                    pieces.append((buffer, left, top))
+        else:
+            # Rotated: few labels (the y axis's, "no responses"), drawn as matplotlib does.
+            font = self._prepare_font(prop)
+            cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+            matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+            mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+            for item in font._layout(s, flags=flags):
+                face = item.ft_object
+                face.set_size(size, self.dpi)
+                dx, dy = item.x, item.y
+                face._set_transform(
+                    matrix,
+                    [round(0x40 * (dx * cos - dy * sin)), round(0x40 * (dx * sin + dy * cos))],
+                )
+                bitmap = face._render_glyph(item.glyph_index, flags, mode)
+                buffer = np.array(bitmap.buffer, dtype=np.float32)
+                if buffer.size:
+                    pieces.append(
+                        (buffer if antialiased else buffer * 255, bitmap.left, bitmap.top)
+                    )
+        if not pieces:
             return None
-        left = min(g[1] for g in glyphs)
-        top = max(g[2] for g in glyphs)
-        right = max(g[1] + g[0].shape[1] for g in glyphs)
-        bottom = min(g[2] - g[0].shape[0] for g in glyphs)
+        left = min(p[1] for p in pieces)
+        top = max(p[2] for p in pieces)
+        right = max(p[1] + p[0].shape[1] for p in pieces)
+        bottom = min(p[2] - p[0].shape[0] for p in pieces)
         covered = np.zeros((top - bottom, right - left), dtype=np.float32)
-        for buffer, glyph_left, glyph_top in glyphs:
+        for buffer, glyph_left, glyph_top in pieces:
             rows, columns = buffer.shape
-            area = covered[top - glyph_top : top - glyph_top + rows, glyph_left - left :][
-                :, :columns
-            ]
+            row, column = top - glyph_top, glyph_left - left
+            area = covered[row : row + rows, column : column + columns]
             area += (buffer / 255.0) * (1.0 - area)
-        coverage = np.rint(covered * 255.0).astype(np.uint8)
-        return coverage, left, top
+        return np.rint(covered * 255.0).astype(np.uint8), left, top
 
 
 class _Canvas(FigureCanvasAgg):
