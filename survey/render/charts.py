@@ -144,7 +144,15 @@ def clear_text_caches() -> None:
     """Forget every label measured and rendered so far in this process, as a freshly
     started worker (for benchmarks and tests)."""
     with _STYLE_LOCK:
-        for table in (_text_sizes, _text_images, _font_heights, _words, _glyphs, _number_boxes):
+        for table in (
+            _text_sizes,
+            _text_images,
+            _font_heights,
+            _words,
+            _glyphs,
+            _number_boxes,
+            _layouts,
+        ):
             table.clear()
 
 
@@ -386,6 +394,50 @@ class _Canvas(FigureCanvasAgg):
         return self.renderer
 
 
+#: Laid-out labels (their lines, sizes and offsets from their anchor), by all that
+#: decides them, for :class:`_Label`.
+_layouts: OrderedDict[tuple, tuple] = OrderedDict()
+
+
+class _Label(Text):
+    """A text whose layout is computed once per process for its text and style.
+
+    matplotlib lays a text out again at every measure and draw (three or four times
+    a chart, about 0,1 ms each); the layout is relative to the text's anchor, so
+    it holds wherever the text is placed. Only on this module's Agg renderer.
+    """
+
+    def _get_layout(self, renderer):
+        if not isinstance(renderer, _Renderer) or self.get_usetex() or self.get_wrap():
+            return super()._get_layout(renderer)
+        key = (
+            self.get_text(),
+            _font_key(self._fontproperties),
+            renderer.dpi,
+            self.get_figure(root=True).dpi,
+            self.get_rotation(),
+            self.get_rotation_mode(),
+            self._horizontalalignment,
+            self._verticalalignment,
+            self._get_multialignment(),
+            self._linespacing,
+            self.get_parse_math(),
+            get_hinting_flag(),
+        )
+        layout = _layouts.get(key)
+        if layout is None:
+            layout = super()._get_layout(renderer)
+            _remember(_layouts, key, layout)
+        return layout
+
+
+def _label(parent, x: float, y: float, text: str, **kwargs) -> _Label:
+    """A :class:`_Label` added to ``parent`` (axes or figure) as ``ax.text`` would."""
+    label = _Label(x, y, text, **{"clip_on": False, "parse_math": False, **kwargs})
+    parent.add_artist(label)
+    return label
+
+
 @dataclass(frozen=True)
 class TrendPoint:
     """One period of a trend chart.
@@ -435,30 +487,40 @@ def _percent_text(points: float, digits: int, decimal_comma: bool) -> str:
 _PAD = 3 / 72
 
 
-def _lay_out(fig: Figure, ax, legend, *, min_axes_height: float = 0.0) -> None:
+def _lay_out(fig: Figure, ax, legend, *, anchored=(), min_axes_height: float = 0.0) -> None:
     """Place the axes so that its labels, title and the legend below it fit the figure.
 
     The decorations are measured once on an Agg renderer and the axes set
     where they leave room, in figure fractions (valid at any dpi): no layout
     engine runs at drawing time, so every save of the figure gives the same
     bytes. Constrained layout did the same in three full passes over every
-    artist, most of a chart's time. The sizes of the tick labels do not
-    depend on the axes' size (fixed tick positions and ``nbins``), so a second
-    measurement only corrects what sticks out at data positions (the value
-    labels beside the last points). With ``min_axes_height`` (inches) the
-    figure grows taller rather than squeeze the axes under a long legend.
+    artist, most of a chart's time. Tick labels, axis labels and title keep
+    their distance to the axes wherever it goes (fixed tick positions), so they
+    are measured once; only the ``anchored`` texts (at data positions: the value
+    labels beside the last points) are measured again once the axes has moved.
+    With ``min_axes_height`` (inches) the figure grows taller rather than squeeze
+    the axes under a long legend.
     """
     renderer = _Canvas(fig).get_renderer()
     pad = _PAD * fig.dpi
     legend_top = legend.get_window_extent(renderer).y1 if legend is not None else 0.0
-    for _ in range(2):
+    for text in anchored:
+        text.set_in_layout(False)
+    box = ax.get_window_extent(renderer)
+    tight = ax.get_tightbbox(renderer)
+    for text in anchored:
+        text.set_in_layout(True)
+    beyond = (box.x0 - tight.x0, tight.x1 - box.x1, box.y0 - tight.y0, tight.y1 - box.y1)
+    for _ in range(2 if anchored else 1):
         width, height = fig.get_size_inches() * fig.dpi
         box = ax.get_window_extent(renderer)
-        tight = ax.get_tightbbox(renderer)
-        x0 = pad + (box.x0 - tight.x0)
-        x1 = width - pad - (tight.x1 - box.x1)
-        y0 = legend_top + pad + (box.y0 - tight.y0)
-        y1 = height - pad - (tight.y1 - box.y1)
+        left, right, below, above = beyond
+        for text in anchored:
+            extent = text.get_window_extent(renderer)
+            left, right = max(left, box.x0 - extent.x0), max(right, extent.x1 - box.x1)
+            below, above = max(below, box.y0 - extent.y0), max(above, extent.y1 - box.y1)
+        x0, x1 = pad + left, width - pad - right
+        y0, y1 = legend_top + pad + below, height - pad - above
         short = min_axes_height * fig.dpi - (y1 - y0)
         if short > 0.5:
             # Grow the figure downwards: the legend stays anchored at the bottom.
@@ -482,7 +544,8 @@ def _key_columns(fig: Figure, rows: list[str], columns: int = 3) -> float:
     renderer = _Canvas(fig).get_renderer()
     texts = []
     for start in range(0, len(rows), per_column):
-        text = fig.text(
+        text = _label(
+            fig,
             0,
             0,
             "\n".join(rows[start : start + per_column]),
@@ -613,7 +676,8 @@ def _fixed_axes(
     grid.set_zorder(0.5)  # below the data, as set_axisbelow(True) puts matplotlib's grid
     ax.add_collection(grid, autolim=False)
     x_texts = [
-        ax.text(
+        _label(
+            ax,
             position,
             0,
             label,
@@ -626,7 +690,8 @@ def _fixed_axes(
         for position, label in x
     ]
     y_texts = [
-        ax.text(
+        _label(
+            ax,
             0,
             position,
             label,
@@ -648,7 +713,8 @@ def _fixed_axes(
         tallest = max((t.get_window_extent(renderer).height for t in x_texts), default=0.0)
         pad = 2 * _TICK + _LABEL_PAD + tallest * 72 / fig.dpi
         ax.set_xlabel(xlabel, labelpad=pad, parse_math=False)
-    ax.text(
+    _label(
+        ax,
         0,
         1,
         title,
@@ -726,6 +792,7 @@ def trend_chart(
         ax.set_ylim(bottom, top)
 
         handles = []
+        value_labels = []
         if data:
             xs = np.array([x for x, _ in data], dtype=float)
             ys = np.array([p.rate for _, p in data], dtype=float) * 100.0
@@ -748,23 +815,27 @@ def trend_chart(
             # the same with a hit test of its point against the axes at every measure.
             beside = ax.transData + ScaledTranslation(7 / 72, 0, fig.dpi_scale_trans)
             for x, y in zip(xs, ys, strict=True):
-                ax.text(
-                    x,
-                    y,
-                    _percent_text(y, 1, decimal_comma),
-                    transform=beside,
-                    parse_math=False,
-                    va="center",
-                    fontsize=8.5,
-                    color=_BLUE,
-                    bbox=_HALO,
+                value_labels.append(
+                    _label(
+                        ax,
+                        x,
+                        y,
+                        _percent_text(y, 1, decimal_comma),
+                        transform=beside,
+                        parse_math=False,
+                        va="center",
+                        fontsize=8.5,
+                        color=_BLUE,
+                        bbox=_HALO,
+                    )
                 )
         handles.append(
             Line2D([], [], color=_BLUE, marker="o", markersize=7, linestyle="", label=series_label)
         )
         for x in empty:
             ax.axvspan(x - 0.4, x + 0.4, color="#f2f2f2", zorder=0)
-            ax.text(
+            _label(
+                ax,
                 x,
                 bottom + 0.5 * (100.0 - bottom),
                 no_data_label,
@@ -792,7 +863,7 @@ def trend_chart(
             title=title,
         )
         legend = fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False)
-        _lay_out(fig, ax, legend)
+        _lay_out(fig, ax, legend, anchored=value_labels)
     return fig
 
 
@@ -1118,7 +1189,8 @@ def render(fig: Figure, fmt: str, *, dpi: int = 100) -> bytes:
     if fmt == "pdf":
         lean_pdf_fonts()
     if fmt == "png":
-        return _png(pixels(fig, dpi=dpi), dpi)
+        with chart_style():
+            return _png(_drawn(fig, dpi)[..., :3], dpi)
     buffer = BytesIO()
     with chart_style():
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
@@ -1133,14 +1205,19 @@ def pixels(fig: Figure, *, dpi: int = 100) -> np.ndarray:
     """The figure drawn at ``dpi``, as an RGB array: the pixels of :func:`render`'s PNG,
     without encoding and decoding a PNG in between (for a figure placed in a document)."""
     with chart_style():
-        canvas = _Canvas(fig)
-        original = fig.dpi
-        fig.dpi = dpi
-        try:
-            canvas.draw()
-            return np.array(canvas.buffer_rgba())[..., :3]
-        finally:
-            fig.dpi = original
+        return np.ascontiguousarray(_drawn(fig, dpi)[..., :3])
+
+
+def _drawn(fig: Figure, dpi: float) -> np.ndarray:
+    """The figure drawn at ``dpi`` on a canvas of its own: its RGBA buffer (a view)."""
+    canvas = _Canvas(fig)
+    original = fig.dpi
+    fig.dpi = dpi
+    try:
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())
+    finally:
+        fig.dpi = original
 
 
 def _png(rgb: np.ndarray, dpi: float) -> bytes:
@@ -1153,11 +1230,11 @@ def _png(rgb: np.ndarray, dpi: float) -> bytes:
     cent smaller in twice the time. The charts are opaque: no alpha channel.
     """
     height, width, _ = rgb.shape
-    rows = rgb.reshape(height, width * 3)
     body = np.empty((height, width * 3 + 1), dtype=np.uint8)
     body[:, 0] = 2  # filter type Up
-    body[0, 1:] = rows[0]
-    np.subtract(rows[1:], rows[:-1], out=body[1:, 1:])
+    rows = body[:, 1:].reshape(height, width, 3)  # a view: each row after its filter byte
+    rows[0] = rgb[0]
+    np.subtract(rgb[1:], rgb[:-1], out=rows[1:])
     deflate = zlib.compressobj(3, zlib.DEFLATED, 15, 8)
     data = deflate.compress(body.data) + deflate.flush()
     per_metre = round(dpi / 0.0254)
