@@ -487,8 +487,11 @@ def _percent_text(points: float, digits: int, decimal_comma: bool) -> str:
 _PAD = 3 / 72
 
 
-def _lay_out(fig: Figure, ax, legend, *, anchored=(), min_axes_height: float = 0.0) -> None:
-    """Place the axes so that its labels, title and the legend below it fit the figure.
+def _lay_out(
+    fig: Figure, ax, legend_top: float, *, anchored=(), min_axes_height: float = 0.0
+) -> None:
+    """Place the axes so that its labels, title and the legend below it (whose top is
+    ``legend_top`` inches above the figure's bottom) fit the figure.
 
     The decorations are measured once on an Agg renderer and the axes set
     where they leave room, in figure fractions (valid at any dpi): no layout
@@ -503,7 +506,7 @@ def _lay_out(fig: Figure, ax, legend, *, anchored=(), min_axes_height: float = 0
     """
     renderer = _Canvas(fig).get_renderer()
     pad = _PAD * fig.dpi
-    legend_top = legend.get_window_extent(renderer).y1 if legend is not None else 0.0
+    legend_top *= fig.dpi
     for text in anchored:
         text.set_in_layout(False)
     box = ax.get_window_extent(renderer)
@@ -529,6 +532,85 @@ def _lay_out(fig: Figure, ax, legend, *, anchored=(), min_axes_height: float = 0
             height += short
             y1 += short
         ax.set_position([x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height])
+
+
+def _legend(fig: Figure, handles, *, ncols: int, bottom: float = 0.0) -> float:
+    """A legend of ``handles`` (lines and markers with their labels) centred above
+    ``bottom`` (inches from the figure's bottom), laid out as matplotlib's
+    ``fig.legend(loc="lower center", frameon=False)`` lays it out; its top, in inches.
+
+    Plain lines and texts at fixed places: a ``Legend`` packs its boxes again at
+    every measure and draw, which moves every transform under it (a seventh of a
+    trend chart, a quarter of a funnel). Columns are filled top to bottom, the
+    first ones one entry longer; sizes in the legend's font size: handles 2
+    long and 0,7 high, 0,8 from their text, columns 2 apart, rows 0,5, padding
+    0,4 inside and 0,5 outside (matplotlib's rcParams).
+    """
+    rc = matplotlib.rcParams
+    props = FontProperties(size=rc["legend.fontsize"])
+    em = props.get_size_in_points() / 72
+    renderer = _Canvas(fig).get_renderer()
+    inch = fig.dpi_scale_trans
+    # Each text's ascent and descent as a legend's text area measures it (at least
+    # the ascent of "lp"), and its width, in inches.
+    lp_height, lp_descent = renderer.get_text_width_height_descent("lp", props, False)[1:]
+    entries = []
+    for handle in handles:
+        text = _label(fig, 0, 0, handle.get_label(), transform=inch, fontproperties=props)
+        box = text.get_window_extent(renderer)
+        ascent = max(box.y1, lp_height - lp_descent) / fig.dpi
+        entries.append(
+            (
+                handle,
+                text,
+                box.width / fig.dpi,
+                max(ascent, rc["legend.handleheight"] * em),
+                max(-box.y0 / fig.dpi, 0.0),
+            )
+        )
+    rows, longer = divmod(len(entries), ncols)
+    columns, start = [], 0
+    for count in [rows + 1] * longer + [rows] * (ncols - longer):
+        if count:
+            columns.append(entries[start : start + count])
+            start += count
+    handle_length = rc["legend.handlelength"] * em
+    text_gap = rc["legend.handletextpad"] * em
+    row_gap = rc["legend.labelspacing"] * em
+    pad = rc["legend.borderpad"] * em
+    widths = [max(handle_length + text_gap + e[2] for e in column) for column in columns]
+    # Every column hangs from its first row's baseline; the lowest column decides the box.
+    depths = [
+        sum(e[3] + e[4] for e in column) + row_gap * (len(column) - 1) - column[0][3]
+        for column in columns
+    ]
+    baseline = bottom + rc["legend.borderaxespad"] * em + pad + max(depths, default=0.0)
+    total = sum(widths) + rc["legend.columnspacing"] * em * (len(columns) - 1)
+    x = (fig.get_figwidth() - total) / 2
+    for column, width in zip(columns, widths, strict=True):
+        y = baseline
+        for index, (handle, text, _, ascent, _) in enumerate(column):
+            if index:
+                y -= column[index - 1][4] + row_gap + ascent
+            middle = y + rc["legend.handleheight"] * em / 2
+            # The handle's look (update_from also copies its transform and clipping).
+            line = Line2D([x, x + handle_length], [middle, middle])
+            line.update_from(handle)
+            parts = [line]
+            if handle.get_marker() not in (None, "None", "", " "):
+                # A marker stands alone in the middle of its handle (legend.numpoints 1).
+                marker = Line2D([x + handle_length / 2], [middle])
+                marker.update_from(handle)
+                marker.set_linestyle("None")
+                line.set_marker("None")
+                parts.append(marker)
+            for part in parts:
+                part.set_transform(inch)
+                part.set_clip_on(False)
+                fig.add_artist(part)
+            text.set_position((x + handle_length + text_gap, y))
+        x += width + rc["legend.columnspacing"] * em
+    return baseline + max((column[0][3] for column in columns), default=0.0) + pad
 
 
 def _key_columns(fig: Figure, rows: list[str], columns: int = 3) -> float:
@@ -862,8 +944,8 @@ def trend_chart(
             ylabel=ylabel,
             title=title,
         )
-        legend = fig.legend(handles=handles, loc="lower center", ncols=len(handles), frameon=False)
-        _lay_out(fig, ax, legend, anchored=value_labels)
+        legend_top = _legend(fig, handles, ncols=len(handles))
+        _lay_out(fig, ax, legend_top, anchored=value_labels)
     return fig
 
 
@@ -1143,14 +1225,9 @@ def funnel_chart(
         key_top = _key_columns(
             fig, [f"{index + 1}  {label}" for index, (label, _, _) in enumerate(units)]
         )
-        legend = fig.legend(
-            loc="lower center",
-            bbox_to_anchor=(figsize[0] / 2, key_top),
-            bbox_transform=fig.dpi_scale_trans,
-            ncols=3,
-            frameon=False,
-        )
-        _lay_out(fig, ax, legend, min_axes_height=0.55 * figsize[1])
+        labelled = [line for line in ax.lines if not line.get_label().startswith("_")]
+        legend_top = _legend(fig, labelled, ncols=3, bottom=key_top)
+        _lay_out(fig, ax, legend_top, min_axes_height=0.55 * figsize[1])
     fig.svg_titles = titles  # each point's name and figures, as SVG tooltips
     return fig
 
