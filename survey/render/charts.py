@@ -394,6 +394,19 @@ class _Canvas(FigureCanvasAgg):
         return self.renderer
 
 
+_measurers: dict[float, _Renderer] = {}
+
+
+def _measuring(fig: Figure) -> _Renderer:
+    """A renderer to measure ``fig``'s texts and boxes with, one per dpi and process:
+    sizes do not depend on the canvas, and a canvas of the figure's size is
+    megabytes to allocate and clear for each measure."""
+    renderer = _measurers.get(fig.dpi)
+    if renderer is None:
+        renderer = _measurers[fig.dpi] = _Renderer(1, 1, fig.dpi)
+    return renderer
+
+
 #: Laid-out labels (their lines, sizes and offsets from their anchor), by all that
 #: decides them, for :class:`_Label`.
 _layouts: OrderedDict[tuple, tuple] = OrderedDict()
@@ -504,7 +517,7 @@ def _lay_out(
     With ``min_axes_height`` (inches) the figure grows taller rather than squeeze
     the axes under a long legend.
     """
-    renderer = _Canvas(fig).get_renderer()
+    renderer = _measuring(fig)
     pad = _PAD * fig.dpi
     legend_top *= fig.dpi
     for text in anchored:
@@ -528,7 +541,7 @@ def _lay_out(
         if short > 0.5:
             # Grow the figure downwards: the legend stays anchored at the bottom.
             fig.set_size_inches(width / fig.dpi, (height + short) / fig.dpi)
-            renderer = _Canvas(fig).get_renderer()
+            renderer = _measuring(fig)
             height += short
             y1 += short
         ax.set_position([x0 / width, y0 / height, (x1 - x0) / width, (y1 - y0) / height])
@@ -549,7 +562,7 @@ def _legend(fig: Figure, handles, *, ncols: int, bottom: float = 0.0) -> float:
     rc = matplotlib.rcParams
     props = FontProperties(size=rc["legend.fontsize"])
     em = props.get_size_in_points() / 72
-    renderer = _Canvas(fig).get_renderer()
+    renderer = _measuring(fig)
     inch = fig.dpi_scale_trans
     # Each text's ascent and descent as a legend's text area measures it (at least
     # the ascent of "lp"), and its width, in inches.
@@ -623,7 +636,7 @@ def _key_columns(fig: Figure, rows: list[str], columns: int = 3) -> float:
     if not rows:
         return _PAD
     per_column = -(-len(rows) // columns)
-    renderer = _Canvas(fig).get_renderer()
+    renderer = _measuring(fig)
     texts = []
     for start in range(0, len(rows), per_column):
         text = _label(
@@ -786,7 +799,7 @@ def _fixed_axes(
     ]
     # The axis labels clear the tick labels' boxes as matplotlib measures them
     # (each line at least the font's ascent and descent).
-    renderer = _Canvas(fig).get_renderer()
+    renderer = _measuring(fig)
     if ylabel is not None:
         widest = max((t.get_window_extent(renderer).width for t in y_texts), default=0.0)
         pad = 2 * _TICK + _LABEL_PAD + widest * 72 / fig.dpi
@@ -1159,21 +1172,34 @@ def funnel_chart(
         ax = fig.add_subplot()
         ns = grid[:, 0]
         style = {"drawstyle": "steps-mid"} if steps else {}
-        ax.plot(
-            ns,
-            grid[:, 1] * 100,
-            color=_GREY,
-            linestyle="--",
-            linewidth=1,
-            label=limit_labels[0],
-            **style,
+        # Lines added as artists: ax.plot and ax.axhline would also compute the data
+        # limits of every step of the funnel, and the axes' limits are set below.
+        for column, colour, width, label in (
+            (1, _GREY, 1.0, limit_labels[0]),
+            (2, _GREY, 1.0, None),
+            (3, "#333333", 1.3, limit_labels[1]),
+            (4, "#333333", 1.3, None),
+        ):
+            line = Line2D(
+                ns,
+                grid[:, column] * 100,
+                color=colour,
+                linestyle="--" if colour == _GREY else "-",
+                linewidth=width,
+                label=label,
+                **style,
+            )
+            ax.add_artist(line)
+        ax.add_artist(
+            Line2D(
+                [0, 1],
+                [target * 100] * 2,
+                transform=ax.get_yaxis_transform(),
+                color=_TARGET_COLOURS[0],
+                linewidth=1.4,
+                label=target_label,
+            )
         )
-        ax.plot(ns, grid[:, 2] * 100, color=_GREY, linestyle="--", linewidth=1, **style)
-        ax.plot(
-            ns, grid[:, 3] * 100, color="#333333", linewidth=1.3, label=limit_labels[1], **style
-        )
-        ax.plot(ns, grid[:, 4] * 100, color="#333333", linewidth=1.3, **style)
-        ax.axhline(target * 100, color=_TARGET_COLOURS[0], linewidth=1.4, label=target_label)
 
         titles: dict[str, str] = {}
         xs, ys, colours = [], [], []
@@ -1225,7 +1251,7 @@ def funnel_chart(
         key_top = _key_columns(
             fig, [f"{index + 1}  {label}" for index, (label, _, _) in enumerate(units)]
         )
-        labelled = [line for line in ax.lines if not line.get_label().startswith("_")]
+        labelled = [line for line in ax.lines if not str(line.get_label() or "_").startswith("_")]
         legend_top = _legend(fig, labelled, ncols=3, bottom=key_top)
         _lay_out(fig, ax, legend_top, min_axes_height=0.55 * figsize[1])
     fig.svg_titles = titles  # each point's name and figures, as SVG tooltips
