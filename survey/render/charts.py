@@ -1293,7 +1293,7 @@ def render(fig: Figure, fmt: str, *, dpi: int = 100) -> bytes:
         lean_pdf_fonts()
     if fmt == "png":
         with chart_style():
-            return _png(_drawn(fig, dpi)[..., :3], dpi)
+            return _png(_rgb_rows(_drawn(fig, dpi)), dpi)
     buffer = BytesIO()
     with chart_style():
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
@@ -1308,7 +1308,22 @@ def pixels(fig: Figure, *, dpi: int = 100) -> np.ndarray:
     """The figure drawn at ``dpi``, as an RGB array: the pixels of :func:`render`'s PNG,
     without encoding and decoding a PNG in between (for a figure placed in a document)."""
     with chart_style():
-        return np.ascontiguousarray(_drawn(fig, dpi)[..., :3])
+        rgba = _drawn(fig, dpi)
+        return _rgb_rows(rgba).reshape(rgba.shape[0], rgba.shape[1], 3)
+
+
+@cache
+def _rgb_columns(width: int) -> np.ndarray:
+    """Where each byte of an RGB row is in the RGBA row (alpha left out)."""
+    return np.arange(width * 4, dtype=np.intp).reshape(width, 4)[:, :3].ravel()
+
+
+def _rgb_rows(rgba: np.ndarray) -> np.ndarray:
+    """An RGBA canvas as contiguous RGB rows, (height, width × 3): gathered a row of
+    indices at a time, three to four times faster than numpy copying a
+    three-byte-wide slice."""
+    height, width, _ = rgba.shape
+    return rgba.reshape(height, width * 4).take(_rgb_columns(width), axis=1)
 
 
 def _drawn(fig: Figure, dpi: float) -> np.ndarray:
@@ -1323,21 +1338,22 @@ def _drawn(fig: Figure, dpi: float) -> np.ndarray:
         fig.dpi = original
 
 
-def _png(rgb: np.ndarray, dpi: float) -> bytes:
-    """An RGB array as PNG: every row filtered "Up" (its difference from the row above),
-    deflated at level 3, its resolution in pHYs, no other metadata.
+def _png(rows: np.ndarray, dpi: float) -> bytes:
+    """RGB rows (height, width × 3) as PNG: every row filtered "Up" (its difference
+    from the row above), deflated at level 3, its resolution in pHYs, no other
+    metadata.
 
     A chart is mostly rows equal to the one above (white margins, the plot's
     background between lines), which "Up" turns into zeros that deflate at once.
     Pillow tries the five filters on every row and keeps the best: a file a few per
     cent smaller in twice the time. The charts are opaque: no alpha channel.
     """
-    height, width, _ = rgb.shape
-    body = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    height, row_bytes = rows.shape
+    width = row_bytes // 3
+    body = np.empty((height, row_bytes + 1), dtype=np.uint8)
     body[:, 0] = 2  # filter type Up
-    rows = body[:, 1:].reshape(height, width, 3)  # a view: each row after its filter byte
-    rows[0] = rgb[0]
-    np.subtract(rgb[1:], rgb[:-1], out=rows[1:])
+    body[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=body[1:, 1:])
     deflate = zlib.compressobj(3, zlib.DEFLATED, 15, 8)
     data = deflate.compress(body.data) + deflate.flush()
     per_metre = round(dpi / 0.0254)
