@@ -53,6 +53,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.ticker import NullLocator
 from matplotlib.ticker import ScalarFormatter
 from matplotlib.transforms import Affine2D
+from matplotlib.transforms import Bbox
 from matplotlib.transforms import IdentityTransform
 from matplotlib.transforms import ScaledTranslation
 
@@ -444,6 +445,60 @@ class _Label(Text):
         return layout
 
 
+class _Labels(Artist):
+    """Texts of one style at many places (an axis's tick labels), as one artist.
+
+    Each is laid out and drawn as a :class:`_Label` would be (the layout of a
+    stand-in text, cached per text), without an artist of its own per label:
+    creating, clipping and adding a text is about 0,2 ms of matplotlib's
+    bookkeeping, a tenth of a trend chart for its 20 tick labels.
+    """
+
+    def __init__(self, positions, texts, transform, *, ha: str, va: str, fontsize) -> None:
+        super().__init__()
+        self.xy = np.asarray(positions, dtype=float).reshape(-1, 2)
+        self.texts = list(texts)
+        self._stamp = _Label(0, 0, "", ha=ha, va=va, fontsize=fontsize, parse_math=False)
+        self.set_transform(transform)
+        self.set_clip_on(False)  # beside the axes, as tick labels are
+
+    def _laid_out(self, renderer):
+        self._stamp.set_figure(self.get_figure(root=True))
+        points = self.get_transform().transform(self.xy) if len(self.texts) else []
+        for (x, y), text in zip(points, self.texts, strict=True):
+            self._stamp.set_text(text)
+            yield x, y, self._stamp._get_layout(renderer)
+
+    def extents(self, renderer) -> list:
+        """Each label's box in display coordinates."""
+        return [bbox.translated(x, y) for x, y, (bbox, _, _) in self._laid_out(renderer)]
+
+    def get_window_extent(self, renderer=None):
+        if renderer is None:
+            renderer = self.get_figure(root=True)._get_renderer()
+        boxes = self.extents(renderer)
+        return Bbox.union(boxes) if boxes else Bbox.null()
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        gc = renderer.new_gc()
+        gc.set_foreground(to_rgba(matplotlib.rcParams["text.color"]), isRGBA=True)
+        gc.set_antialiased(matplotlib.rcParams["text.antialiased"])
+        _, height = renderer.get_canvas_width_height()
+        prop = self._stamp.get_fontproperties()
+        for x, y, (_, lines, _) in self._laid_out(renderer):
+            renderer.open_group("text", None)
+            for line, _, (dx, dy) in lines:
+                row = y + dy
+                renderer.draw_text(
+                    gc, x + dx, height - row if renderer.flipy() else row, line, prop, 0.0
+                )
+            renderer.close_group("text")
+        gc.restore()
+        self.stale = False
+
+
 def _label(parent, x: float, y: float, text: str, **kwargs) -> _Label:
     """A :class:`_Label` added to ``parent`` (axes or figure) as ``ax.text`` would."""
     label = _Label(x, y, text, **{"clip_on": False, "parse_math": False, **kwargs})
@@ -770,42 +825,33 @@ def _fixed_axes(
     )
     grid.set_zorder(0.5)  # below the data, as set_axisbelow(True) puts matplotlib's grid
     ax.add_collection(grid, autolim=False)
-    x_texts = [
-        _label(
-            ax,
-            position,
-            0,
-            label,
-            transform=x_axis + below,
-            ha="center",
-            va="top",
-            fontsize=x_size,
-            parse_math=False,
-        )
-        for position, label in x
-    ]
-    y_texts = [
-        _label(
-            ax,
-            0,
-            position,
-            label,
-            transform=y_axis + left,
-            ha="right",
-            va="center_baseline",
-            parse_math=False,
-        )
-        for position, label in y
-    ]
+    x_texts = _Labels(
+        [(position, 0) for position, _ in x],
+        [label for _, label in x],
+        x_axis + below,
+        ha="center",
+        va="top",
+        fontsize=x_size,
+    )
+    y_texts = _Labels(
+        [(0, position) for position, _ in y],
+        [label for _, label in y],
+        y_axis + left,
+        ha="right",
+        va="center_baseline",
+        fontsize=matplotlib.rcParams["ytick.labelsize"],
+    )
+    ax.add_artist(x_texts)
+    ax.add_artist(y_texts)
     # The axis labels clear the tick labels' boxes as matplotlib measures them
     # (each line at least the font's ascent and descent).
     renderer = _measuring(fig)
     if ylabel is not None:
-        widest = max((t.get_window_extent(renderer).width for t in y_texts), default=0.0)
+        widest = max((b.width for b in y_texts.extents(renderer)), default=0.0)
         pad = 2 * _TICK + _LABEL_PAD + widest * 72 / fig.dpi
         ax.set_ylabel(ylabel, labelpad=pad, parse_math=False)
     if xlabel is not None:
-        tallest = max((t.get_window_extent(renderer).height for t in x_texts), default=0.0)
+        tallest = max((b.height for b in x_texts.extents(renderer)), default=0.0)
         pad = 2 * _TICK + _LABEL_PAD + tallest * 72 / fig.dpi
         ax.set_xlabel(xlabel, labelpad=pad, parse_math=False)
     _label(
