@@ -445,6 +445,24 @@ class _Label(Text):
         return layout
 
 
+def _draw_halo(renderer, halo: dict, x: float, y: float, box, prop) -> None:
+    """The rounded box ``halo`` (as ``Text(bbox=halo)``: its style, face colour and
+    alpha, no edge) behind a text anchored at (x, y) whose layout box is ``box``."""
+    (box_x, box_y), (box_w, box_h) = box
+    scale = renderer.points_to_pixels(prop.get_size_in_points())
+    gc = renderer.new_gc()
+    gc.set_foreground((0, 0, 0, 0), isRGBA=True)
+    gc.set_linewidth(0)
+    gc.set_alpha(halo["alpha"])
+    renderer.draw_path(
+        gc,
+        BoxStyle(halo["boxstyle"])(0.0, 0.0, box_w, box_h, scale),
+        Affine2D().translate(x + box_x, y + box_y),
+        to_rgba(halo["facecolor"], halo["alpha"]),
+    )
+    gc.restore()
+
+
 class _Labels(Artist):
     """Texts of one style at many places (an axis's tick labels), as one artist.
 
@@ -454,10 +472,23 @@ class _Labels(Artist):
     bookkeeping, a tenth of a trend chart for its 20 tick labels.
     """
 
-    def __init__(self, positions, texts, transform, *, ha: str, va: str, fontsize) -> None:
+    def __init__(
+        self,
+        positions,
+        texts,
+        transform,
+        *,
+        ha: str,
+        va: str,
+        fontsize,
+        color: str | None = None,
+        halo: dict | None = None,
+    ) -> None:
         super().__init__()
         self.xy = np.asarray(positions, dtype=float).reshape(-1, 2)
         self.texts = list(texts)
+        self.color = color if color is not None else matplotlib.rcParams["text.color"]
+        self._halo = halo
         self._stamp = _Label(0, 0, "", ha=ha, va=va, fontsize=fontsize, parse_math=False)
         self.set_transform(transform)
         self.set_clip_on(False)  # beside the axes, as tick labels are
@@ -483,12 +514,14 @@ class _Labels(Artist):
         if not self.get_visible():
             return
         gc = renderer.new_gc()
-        gc.set_foreground(to_rgba(matplotlib.rcParams["text.color"]), isRGBA=True)
+        gc.set_foreground(to_rgba(self.color), isRGBA=True)
         gc.set_antialiased(matplotlib.rcParams["text.antialiased"])
         _, height = renderer.get_canvas_width_height()
         prop = self._stamp.get_fontproperties()
-        for x, y, (_, lines, _) in self._laid_out(renderer):
+        for x, y, (_, lines, box) in self._laid_out(renderer):
             renderer.open_group("text", None)
+            if self._halo is not None:
+                _draw_halo(renderer, self._halo, x, y, box, prop)
             for line, _, (dx, dy) in lines:
                 row = y + dy
                 renderer.draw_text(
@@ -955,21 +988,19 @@ def trend_chart(
             # Plain texts offset 7 points right of their dots: an annotation does
             # the same with a hit test of its point against the axes at every measure.
             beside = ax.transData + ScaledTranslation(7 / 72, 0, fig.dpi_scale_trans)
-            for x, y in zip(xs, ys, strict=True):
-                value_labels.append(
-                    _label(
-                        ax,
-                        x,
-                        y,
-                        _percent_text(y, 1, decimal_comma),
-                        transform=beside,
-                        parse_math=False,
-                        va="center",
-                        fontsize=8.5,
-                        color=_BLUE,
-                        bbox=_HALO,
-                    )
-                )
+            values = _Labels(
+                np.column_stack([xs, ys]),
+                [_percent_text(y, 1, decimal_comma) for y in ys],
+                beside,
+                ha="left",
+                va="center",
+                fontsize=8.5,
+                color=_BLUE,
+                halo=_HALO,
+            )
+            values.set_zorder(3)  # over the bars, as texts are
+            ax.add_artist(values)
+            value_labels.append(values)
         handles.append(
             Line2D([], [], color=_BLUE, marker="o", markersize=7, linestyle="", label=series_label)
         )
@@ -1070,9 +1101,6 @@ class _NumberedPoints(Artist):
         marker_trans = marker.get_transform().scale(size)
         snap = size >= marker.get_snap_threshold()
         dx, dy = (renderer.points_to_pixels(v) for v in self._offset)
-        scale = renderer.points_to_pixels(self._prop.get_size_in_points())
-        halo = BoxStyle(_HALO["boxstyle"])
-        white = to_rgba(_HALO["facecolor"], _HALO["alpha"])
         _, height = renderer.get_canvas_width_height()
         for number, ((x, y), colour) in enumerate(zip(points, self.colours, strict=True), 1):
             rgba = to_rgba(colour)
@@ -1093,17 +1121,8 @@ class _NumberedPoints(Artist):
             box_x, box_y, box_w, box_h = self._box(renderer, text)
             x_text, y_text = x + dx, y + dy
             renderer.open_group("text", None)
-            gc = renderer.new_gc()
-            gc.set_foreground((0, 0, 0, 0), isRGBA=True)
-            gc.set_linewidth(0)
-            gc.set_alpha(_HALO["alpha"])
-            renderer.draw_path(
-                gc,
-                halo(0.0, 0.0, box_w, box_h, scale),
-                Affine2D().translate(x_text + box_x, y_text + box_y),
-                white,
-            )
-            gc.restore()
+            box = ((box_x, box_y), (box_w, box_h))
+            _draw_halo(renderer, _HALO, x_text, y_text, box, self._prop)
             gc = renderer.new_gc()
             gc.set_foreground(rgba, isRGBA=True)
             gc.set_antialiased(matplotlib.rcParams["text.antialiased"])
