@@ -201,3 +201,18 @@ def test_labels_shaped_word_by_word_sit_where_whole_lines_put_them(prop):
             expected = plain.get_text_width_height_descent(line, prop, False)
             # Kerned pairs are rounded to 1/64 pixel in another order: within a quarter pixel.
             assert measured == pytest.approx(expected, abs=0.25), line
+
+
+def test_without_matplotlibs_private_text_api_labels_are_drawn_by_matplotlib(monkeypatch):
+    """Should a matplotlib release drop the text API the caches use, every label is
+    drawn by matplotlib's own code: the same chart, text up to half a pixel apart."""
+    with charts.chart_style():
+        charts.clear_text_caches()
+        fast = _trend("Xã An Lâm – tỷ lệ hài lòng theo tháng").astype(int)
+        monkeypatch.setattr("survey.render.charts._FAST_TEXT", False)
+        charts.clear_text_caches()
+        plain = _trend("Xã An Lâm – tỷ lệ hài lòng theo tháng").astype(int)
+        assert not charts._text_images and not charts._glyphs
+    assert fast.shape == plain.shape
+    differs = np.abs(fast - plain).sum(axis=2) > 0
+    assert 0 < differs.mean() < 0.05  # anti-aliased edges of the text, nothing else

@@ -41,6 +41,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.font_manager import fontManager
 from matplotlib.font_manager import get_font
+from matplotlib.ft2font import FT2Font
 from matplotlib.ft2font import RenderMode
 from matplotlib.lines import TICKDOWN
 from matplotlib.lines import TICKLEFT
@@ -138,6 +139,12 @@ _font_heights: OrderedDict[tuple, tuple] = OrderedDict()
 #: rendered once per position within its pixel, to 1/64 as matplotlib places it.
 _words: OrderedDict[tuple, tuple[list, float]] = OrderedDict()
 _glyphs: OrderedDict[tuple, tuple] = OrderedDict()
+#: The caches are read and written under the drawing lock (every caller of the
+#: renderer holds chart_style), each bounded to _TEXT_CACHE_ITEMS entries: a few
+#: megabytes each at most.
+#: The private text API of matplotlib 3.11 the renderer uses (shaping, one glyph
+#: rendered at a place); without it, matplotlib's own text code draws every label.
+_FAST_TEXT = all(hasattr(FT2Font, name) for name in ("_layout", "_render_glyph", "_set_transform"))
 _FONT_LISTS = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
 
 
@@ -185,12 +192,12 @@ class _Renderer(RendererAgg):
     A label is drawn at the nearest whole pixel (matplotlib places it to 1/64 of a
     pixel), so that its rendering at the origin can be copied wherever it recurs: at
     most half a pixel away, which nobody sees. Math text, font features and
-    languages go to matplotlib's own code, as do any labels if its private text API
-    ever changes.
+    languages go to matplotlib's own code, as do all labels if its private text API
+    (``_FAST_TEXT``) is missing.
     """
 
     def get_text_width_height_descent(self, s, prop, ismath):
-        if ismath:
+        if ismath or not _FAST_TEXT:
             return super().get_text_width_height_descent(s, prop, ismath)
         key = (s, _font_key(prop), self.dpi, get_hinting_flag())
         size = _text_sizes.get(key)
@@ -314,7 +321,7 @@ class _Renderer(RendererAgg):
         special = mtext is not None and (
             mtext.get_fontfeatures() is not None or mtext.get_language() is not None
         )
-        if ismath or special:
+        if ismath or special or not _FAST_TEXT:
             return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
         antialiased = bool(gc.get_antialiased())
         key = (s, _font_key(prop), self.dpi, angle, get_hinting_flag(), antialiased)
