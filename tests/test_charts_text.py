@@ -169,6 +169,14 @@ _LINES = [
     "Ngoài giới hạn 99,8%: không do ngẫu nhiên",
     "AVAWAY To Ty  L' A",
     " n=42 ",
+    "n=1037",
+    "T10/2025",
+    "91,4%",
+    "Giới hạn 99,8%",
+    "Tỷ lệ hài lòng (KTC 95%)",
+    "Xã 3-17 Thử Nghiệm 18",
+    "Quý I/2026: 1.234 phiếu, 88,9% – 12:30",
+    "T1, T2. T3: T-4",
 ]
 
 

@@ -17,6 +17,7 @@ This module is pure: no Flask, no database.
 from __future__ import annotations
 
 import math
+import re
 import struct
 import threading
 import zlib
@@ -145,6 +146,7 @@ _glyphs: OrderedDict[tuple, tuple] = OrderedDict()
 #: The private text API of matplotlib 3.11 the renderer uses (shaping, one glyph
 #: rendered at a place); without it, matplotlib's own text code draws every label.
 _FAST_TEXT = all(hasattr(FT2Font, name) for name in ("_layout", "_render_glyph", "_set_transform"))
+_PIECES = re.compile(r"\d|\D+")
 _FONT_LISTS = ("font.serif", "font.sans-serif", "font.cursive", "font.fantasy", "font.monospace")
 
 
@@ -214,9 +216,9 @@ class _Renderer(RendererAgg):
         """The glyphs of ``s`` as matplotlib lays them out: (face, glyph, x, y), in pixels
         from the origin; None for text with other white space than plain spaces.
 
-        Shaped word by word: DejaVu Sans kerns no pair with a space, so a word's
-        glyphs sit where shaping the whole line puts them (checked against it,
-        tests/test_charts_text.py).
+        Shaped word by word, and digit by digit: DejaVu Sans kerns no pair with a
+        space or a digit, so the glyphs sit where shaping the whole line puts them
+        (checked against it, tests/test_charts_text.py).
         """
         if any(c.isspace() and c != " " for c in s):
             return None
@@ -230,8 +232,10 @@ class _Renderer(RendererAgg):
                 space, advance = self._word(font, fonts, " ", flags)
                 glyphs.extend((face, gi, pen + x, y) for face, gi, x, y in space)
                 pen += advance
-            if word:
-                items, advance = self._word(font, fonts, word, flags)
+            # Digits one by one: every count and percentage is new to some chart, and
+            # DejaVu Sans kerns no digit (only "T" with "-", ".", ",", ":" nearby).
+            for piece in _PIECES.findall(word):
+                items, advance = self._word(font, fonts, piece, flags)
                 glyphs.extend((face, gi, pen + x, y) for face, gi, x, y in items)
                 pen += advance
         return glyphs
