@@ -224,3 +224,15 @@ def test_without_matplotlibs_private_text_api_labels_are_drawn_by_matplotlib(mon
     assert fast.shape == plain.shape
     differs = np.abs(fast - plain).sum(axis=2) > 0
     assert 0 < differs.mean() < 0.05  # anti-aliased edges of the text, nothing else
+
+
+def test_chart_style_applies_the_style_and_leaves_the_settings_as_they_were():
+    before = dict(matplotlib.rcParams)
+    with pytest.raises(RuntimeError):
+        with charts.chart_style():
+            assert matplotlib.rcParams["svg.fonttype"] == "path"
+            with charts.chart_style():  # nested, as a report drawing its chart
+                assert matplotlib.rcParams["pdf.fonttype"] == 42
+            assert matplotlib.rcParams["font.sans-serif"] == ["DejaVu Sans"]
+            raise RuntimeError("a drawing that fails")
+    assert dict(matplotlib.rcParams) == before
