@@ -525,15 +525,25 @@ class _Labels(Artist):
         self.color = color if color is not None else matplotlib.rcParams["text.color"]
         self._halo = halo
         self._stamp = _Label(0, 0, "", ha=ha, va=va, fontsize=fontsize, parse_math=False)
+        self._layouts: dict = {}
         self.set_transform(transform)
         self.set_clip_on(False)  # beside the axes, as tick labels are
 
     def _laid_out(self, renderer):
-        self._stamp.set_figure(self.get_figure(root=True))
+        figure = self.get_figure(root=True)
+        # The labels' layouts do not move with them: once per renderer and dpi.
+        key = (type(renderer), getattr(renderer, "dpi", None), figure.dpi)
+        layouts = self._layouts.get(key)
+        if layouts is None:
+            self._stamp.set_figure(figure)
+            layouts = []
+            for text in self.texts:
+                self._stamp.set_text(text)
+                layouts.append(self._stamp._get_layout(renderer))
+            self._layouts = {key: layouts}
         points = self.get_transform().transform(self.xy) if len(self.texts) else []
-        for (x, y), text in zip(points, self.texts, strict=True):
-            self._stamp.set_text(text)
-            yield x, y, self._stamp._get_layout(renderer)
+        for (x, y), layout in zip(points, layouts, strict=True):
+            yield x, y, layout
 
     def extents(self, renderer) -> list:
         """Each label's box in display coordinates."""
