@@ -11,6 +11,14 @@ diacritic, so output is the same on every machine. SVG text is drawn as paths
 (readable without fonts); PDF embeds the font as TrueType (type 42) so the text
 can be searched and copied. Rates are fractions in [0, 1]; axes show percent.
 
+A chart not in the download cache is drawn in about twice the time matplotlib
+takes for an empty figure (docs/PERFORMANCE.md, "Charts and documents, second
+pass"): labels are measured and rendered once per process (:class:`_Renderer`),
+and ticks, tick labels, legend, the funnel's points and the trend's bars are
+built as a few artists at fixed places rather than by matplotlib's per-item
+machinery, which lays them out again at every draw. They look as matplotlib
+draws them (tests/test_charts_text.py).
+
 This module is pure: no Flask, no database.
 """
 
