@@ -282,9 +282,10 @@ def test_every_funnel_point_is_named_in_the_svg_and_coloured_by_the_drawn_steps(
     svg = render(fig, "svg").decode()
     for number, (name, n, _rate) in enumerate(communes, start=1):
         assert f"<title>{number}. {name}: " in svg and f"n={n}</title>" in svg
-    colours = {}
-    for line in fig.axes[0].lines:
-        gid = line.get_gid()
-        if gid and gid.startswith("unit-"):
-            colours[int(gid[5:])] = line.get_color()
+    # Each point's colour as drawn: the fill of the marker in its unit-<n> group.
+    colours = {
+        int(number): re.search(r'<use [^>]*style="fill: (#[0-9a-f]{6})', group).group(1)
+        for number, group in re.findall(r'<g id="unit-(\d+)">(.*?)</g>\s*</g>', svg, re.S)
+    }
+    assert sorted(colours) == [1, 2, 3]
     assert colours[1] == colours[2] != colours[3]
