@@ -726,10 +726,10 @@ def verify_rollup(app) -> list[str]:
         db.session.remove()
     print(
         f"- app: rollup as read vs a full recount at {len(units)} units: {before} differences "
-        f"with {waiting} responses left waiting when the servers stopped; counted now "
-        f"({counted}): {after} differences"
+        f"with {waiting} responses left waiting when the servers stopped; {counted} counted "
+        f"now (a worker still stopping may count the others): {after} differences"
     )
-    if before or after or counted != waiting:
+    if before or after:
         return [f"app: the rollup differs from a recount ({before} before, {after} after)"]
     return []
 

@@ -312,3 +312,54 @@ def test_going_back_before_the_counting_job_counts_the_waiting_responses(app, de
         assert rollup.waiting_total() == 0
     _all_units_match(app)
     assert _counted_rows(app) == 2
+
+
+def test_on_sqlite_a_batch_read_before_a_change_is_not_added_as_read(sqlite_template, tmp_path):
+    """SQLite adds a batch in five statements prepared before the write lock; it
+    writes nothing when, by the time it holds the lock, a response of the batch was
+    counted by someone else or a unit moved: the batch is then counted the general
+    way, under the lock, and every response still once."""
+    import shutil
+
+    from survey import create_app
+    from survey.cli import demo
+    from survey.data.queries import ensure_questionnaire
+
+    path = tmp_path / "survey.db"
+    shutil.copy(sqlite_template, path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SURVEY_REPLACE_MINUTES": 0})
+    try:
+        with app.app_context():
+            ensure_questionnaire()
+            demo.load_units_and_desks()
+        for overall in ("5", "4", "3"):
+            _post(app, q_overall=overall)
+        with app.app_context():
+            connection = db.session.connection()
+            waiting = rollup._read_waiting(connection)
+            tree = rollup._unit_tree(connection)
+            guess = rollup._Deltas(connection)
+            guess.chains = rollup._chains_from(tree, {w.values["unit_id"] for w in waiting})
+            for response in waiting:
+                guess.count_values(response.answers, response.values, +1)
+            db.session.rollback()
+            # Read stale: the tree changed since.
+            connection = db.session.connection()
+            assert not rollup._claim_and_add_on_sqlite(connection, waiting, guess, tree + "x")
+            db.session.rollback()
+            # One of them counted meanwhile (an officer flagged it).
+            first = db.session.get(SurveyResponse, waiting[0].id)
+            first.flagged, first.flag_reason = True, "duplicate"
+            db.session.commit()
+            connection = db.session.connection()
+            assert not rollup._claim_and_add_on_sqlite(connection, waiting, guess, tree)
+            db.session.rollback()
+            assert rollup.waiting_total() == 2
+            # Read fresh: the five statements add it.
+            assert rollup.count_waiting() == 2
+        _all_units_match(app)
+        assert _counted_rows(app) == 3
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
