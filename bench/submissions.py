@@ -315,10 +315,30 @@ class Server:
     """gunicorn serving ``target`` on a free loopback port."""
 
     def __init__(
-        self, name: str, target: str, config: ServerConfig, env, log: Path, cwd: Path = ROOT
+        self,
+        name: str,
+        target: str,
+        config: ServerConfig,
+        env,
+        log: Path,
+        cwd: Path = ROOT,
+        companion: list[str] | None = None,
     ) -> None:
         self.name = name
         self.port = free_port()
+        # A process that serves with it (the app's rollup counting process): its CPU
+        # is the server's too.
+        self.companion = (
+            subprocess.Popen(
+                companion,
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if companion
+            else None
+        )
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.process = subprocess.Popen(
             [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", *config.gunicorn_args()]
@@ -354,6 +374,8 @@ class Server:
             pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         except OSError:
             pass
+        if self.companion is not None:
+            pids.append(self.companion.pid)
         ticks = 0
         for p in pids:
             try:
@@ -364,12 +386,23 @@ class Server:
         return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        for process in filter(None, (self.process, self.companion)):
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def app_server(counter: str, config: ServerConfig, env: dict[str, str], log: Path) -> Server:
+    """The app; with ``counter`` "process", its web workers do not count the rollup
+    (SURVEY_ROLLUP_BACKGROUND=0) and a counting process serves beside them."""
+    if counter == "thread":
+        return Server("app", "wsgi:app", config, {**env, "SURVEY_ROLLUP_BACKGROUND": "1"}, log)
+    env = {**env, "SURVEY_ROLLUP_BACKGROUND": "0"}
+    command = [sys.executable, "-m", "flask", "survey", "rollup-count", "--every", "1"]
+    return Server("app", "wsgi:app", config, env, log, companion=command)
 
 
 # -- phones -----------------------------------------------------------------
@@ -955,6 +988,14 @@ def main(argv: list[str] | None = None) -> int:
         type=ServerConfig.parse,
         help="gunicorn workers: sync:N or gthread:NxT; repeat to compare (default sync:2)",
     )
+    parser.add_argument(
+        "--counter",
+        choices=("process", "thread"),
+        default="process",
+        help="where the app counts its rollup: a process of its own (flask survey "
+        "rollup-count --every 1, its CPU counted as the server's) or a thread in each "
+        "web worker (the default without a counting process)",
+    )
     parser.add_argument("--limits", choices=sorted(LIMITS), default="raised")
     parser.add_argument(
         "--levels", type=int, choices=(2, 3), default=2, help="unit tree above the desk"
@@ -998,6 +1039,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     tree = "province → district → commune" if args.levels == 3 else "province → commune"
     print(f"- Units: {tree}, one desk (the rollup counts each response at every level)")
+    print(
+        "- The app's rollup counted by "
+        + (
+            "a process of its own (flask survey rollup-count --every 1; CPU counted as the app's)"
+            if args.counter == "process"
+            else "a thread in each web worker"
+        )
+    )
     print(f"- App settings for the bench: {', '.join(shown_settings(env))}")
     print(f"  ({LIMIT_NOTES[args.limits]}; the honeypot field is sent empty, and each")
     print("  submission carries a fresh start stamp signed with the servers' secret key)")
@@ -1015,7 +1064,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"- Baseline: the app at {args.baseline} ({baseline.commit}), own database")
         for config in configs:
             servers = {
-                "app": Server("app", "wsgi:app", config, env, workdir / f"app-{config}.log"),
+                "app": app_server(args.counter, config, env, workdir / f"app-{config}.log"),
                 "stack floor": Server(
                     "stack floor",
                     "bench.stack_floor_app:app",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 
@@ -363,3 +364,43 @@ def test_on_sqlite_a_batch_read_before_a_change_is_not_added_as_read(sqlite_temp
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command",
+    [["rollup-count", "--every", "0.1"], ["worker", "--interval", "0.5"]],
+    ids=["rollup-count", "alerts-worker"],
+)
+def test_a_counting_process_of_its_own_counts_until_stopped(app, demo_units, command):
+    """``flask survey rollup-count --every S``, and the alerts worker's thread, count
+    the waiting responses while the web workers do not (SURVEY_ROLLUP_BACKGROUND=0);
+    SIGTERM stops them cleanly."""
+    import sys
+    from pathlib import Path
+
+    _post(app)
+    _post(app, "CH-01")
+    env = {
+        **os.environ,
+        "FLASK_APP": "wsgi",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SURVEY_ROLLUP_COUNT_DELAY_SECONDS": "0.1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "survey", *command],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert _waited_until_counted(app, timeout=30), process.stderr
+        _post(app)  # a later post, counted by the same process
+        assert _waited_until_counted(app, timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+    assert process.returncode == 0, errors.decode()
+    _all_units_match(app)
+    assert _counted_rows(app) == 3

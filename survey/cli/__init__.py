@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 
 import click
 import sqlalchemy as sa
@@ -14,6 +16,7 @@ from flask.cli import AppGroup
 from survey.citizen.links import poster_content
 from survey.citizen.links import public_form_url
 from survey.cli import demo
+from survey.data import counting
 from survey.data import rollup
 from survey.data.audit import record
 from survey.data.models import ApiKey
@@ -389,15 +392,29 @@ def rollup_rebuild(unit_code: str | None) -> None:
 
 
 @survey_cli.command("rollup-count")
-def rollup_count() -> None:
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0.05),
+    default=None,
+    metavar="SECONDS",
+    help="Keep counting every SECONDS until stopped (SIGTERM or Ctrl-C).",
+)
+def rollup_count(every: float | None) -> None:
     """Count the responses waiting for the rollup (idempotent, safe while serving).
 
-    Form posts store their responses uncounted; each worker's counting thread
-    counts them within a second or so. This does the same at once: after a
-    stop, or with SURVEY_ROLLUP_BACKGROUND off.
+    Form posts store their responses uncounted; each web worker's counting thread
+    counts them within a second or so. This does the same at once (after a stop,
+    or with SURVEY_ROLLUP_BACKGROUND off), or with --every in a process of its own.
     """
-    done = rollup.count_waiting()
-    click.echo(f"Counted {done} waiting response(s) into the rollup.")
+    if every is None:
+        done = rollup.count_waiting()
+        click.echo(f"Counted {done} waiting response(s) into the rollup.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(f"Counting waiting responses into the rollup every {every:g} s.")
+    counting.run(every, stop)
 
 
 @survey_cli.command("rollup-check")

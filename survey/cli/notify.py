@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
+from survey.data import counting
 from survey.data.models import Officer
 from survey.data.queries import find_unit
 from survey.domain.alerts import RuleError
@@ -83,7 +84,19 @@ def register(group: AppGroup) -> None:
 
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
+        # The rollup's counting too, in a thread of this process: web workers then
+        # need not count (SURVEY_ROLLUP_BACKGROUND=0), and their requests never
+        # wait for it (survey/data/counting.py).
+        app = current_app._get_current_object()
+
+        def count_rollup() -> None:
+            with app.app_context():
+                counting.run(app.config["SURVEY_ROLLUP_COUNT_DELAY_SECONDS"], stop)
+
+        counter = threading.Thread(target=count_rollup, name="rollup-counter", daemon=True)
+        counter.start()
         worker.run(interval or current_app.config["SURVEY_WORKER_INTERVAL"], stop)
+        counter.join(timeout=30)
 
     @group.command("send-due")
     def send_due_command() -> None:

@@ -9,8 +9,11 @@ waiting by a worker that died between a post and its counting are counted by
 another. Until they are, every read of the rollup adds them, so nothing waits
 to be seen: the delay only decides how much counting is done at once.
 
-The job is idempotent and safe in several processes at once, and also runs as
-``flask survey rollup-count``.
+The job is idempotent and safe in several processes at once. It also runs in a
+process of its own (:func:`run`): ``flask survey rollup-count --every S``, and a
+thread of the alerts worker (``flask survey worker``). Under a heavy load of form
+posts that is cheaper for the citizens: a worker's thread shares the
+interpreter with the worker's requests, which wait while it counts.
 """
 
 from __future__ import annotations
@@ -67,6 +70,20 @@ class Counter:
         self.stopped.set()
         self.wake.set()
         self.thread.join(timeout)
+
+
+def run(every: float, stop: threading.Event) -> None:
+    """Count the waiting responses every ``every`` seconds until ``stop`` is set, in
+    the current app context (a process, or a thread, of its own)."""
+    while not stop.is_set():
+        try:
+            rollup.count_waiting()
+        except Exception:  # the database restarting, locked for long: next round
+            log.exception("counting the waiting responses failed; retried next round")
+            db.session.rollback()
+        finally:
+            db.session.remove()
+        stop.wait(every)
 
 
 def nudge() -> None:
