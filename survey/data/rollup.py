@@ -467,34 +467,52 @@ def _claim_and_add_on_sqlite(
     form posts wait for the lock (and back off, sleeping, as SQLite's busy handler
     does). Here the lock covers five statements built beforehand, each one step.
     """
-    ids = ",".join(str(int(w.id)) for w in waiting)
-    still_waiting = f"SELECT count(*) FROM response WHERE counted = 0 AND id IN ({ids})"
-    mark = f"UPDATE response SET counted = 1 WHERE id IN ({ids})"
-    rows = sorted(
-        (unit_id, *key, n) for unit_id, d in guess.deltas.items() for key, n in d.items() if n
+    response = SurveyResponse.__table__
+    ids = [w.id for w in waiting]
+    still_waiting = _built(
+        connection,
+        sa.select(sa.func.count())
+        .select_from(response)
+        .where(response.c.counted == sa.false(), response.c.id.in_(ids)),
     )
+    mark = _built(connection, sa.update(response).where(response.c.id.in_(ids)).values(counted=1))
+    rows = [
+        dict(zip(TALLY_COLUMNS, (unit_id, *key, n), strict=True))
+        for unit_id, key, n in sorted(
+            (unit_id, key, n) for unit_id, d in guess.deltas.items() for key, n in d.items() if n
+        )
+    ]
     table = Tally.__table__
-    key = ", ".join(c.name for c in table.primary_key)
     upserts = []
     for start in range(0, len(rows), _ROWS_PER_UPSERT):
-        chunk = rows[start : start + _ROWS_PER_UPSERT]
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+        insert = sqlite.insert(table).values(rows[start : start + _ROWS_PER_UPSERT])
         upserts.append(
-            (
-                f"INSERT INTO tally ({', '.join(TALLY_COLUMNS)}) VALUES {values} "
-                f"ON CONFLICT ({key}) DO UPDATE SET count = tally.count + excluded.count",
-                tuple(v for row in chunk for v in row),
+            _built(
+                connection,
+                insert.on_conflict_do_update(
+                    index_elements=[c.name for c in table.primary_key],
+                    set_={"count": table.c.count + insert.excluded["count"]},
+                ),
             )
         )
     connection.exec_driver_sql("BEGIN IMMEDIATE")
-    if connection.exec_driver_sql(still_waiting).scalar() != len(waiting):
+    if connection.exec_driver_sql(*still_waiting).scalar() != len(waiting):
         return False
     if _unit_tree(connection) != tree:
         return False
-    connection.exec_driver_sql(mark)
-    for statement, parameters in upserts:
-        connection.exec_driver_sql(statement, parameters)
+    connection.exec_driver_sql(*mark)
+    for statement in upserts:
+        connection.exec_driver_sql(*statement)
     return True
+
+
+def _built(connection, statement) -> tuple[str, tuple]:
+    """``statement`` compiled now, to run later as one call to the driver: its SQL
+    and its positional parameters (SQLite's driver takes them as they are)."""
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    return compiled.string, tuple(compiled.params[name] for name in compiled.positiontup)
 
 
 def count_waiting(batch: int = BATCH) -> int:
