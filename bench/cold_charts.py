@@ -62,6 +62,7 @@ os.environ.setdefault("SURVEY_SECRET_KEY", "bench-" + uuid.uuid4().hex)
 
 from flask_migrate import upgrade  # noqa: E402
 
+from bench.charts import signed_in  # noqa: E402
 from survey import create_app  # noqa: E402
 from survey.cli import demo  # noqa: E402
 from survey.data.queries import ensure_questionnaire  # noqa: E402
@@ -78,17 +79,6 @@ def build(app) -> int:
         demo.load_units_and_desks()
         demo.load_officers()
         return demo.load_responses(per_month=(20, 40), now=NOW)
-
-
-def signed_in(app):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    reply = client.post(
-        "/login", data={"csrf_token": token, "username": "camgiang", "password": "demo-camgiang"}
-    )
-    assert reply.status_code in (302, 303), reply.status_code
-    return client
 
 
 def trend_drawing(app):

@@ -57,14 +57,7 @@ class Counter:
 
     def count(self) -> int:
         with self.app.app_context():
-            try:
-                return rollup.count_waiting()
-            except Exception:  # the responses stay waiting: the next round counts them
-                log.exception("counting the waiting responses failed; retried next round")
-                db.session.rollback()
-                return 0
-            finally:
-                db.session.remove()
+            return count_once()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stopped.set()
@@ -76,14 +69,22 @@ def run(every: float, stop: threading.Event) -> None:
     """Count the waiting responses every ``every`` seconds until ``stop`` is set, in
     the current app context (a process, or a thread, of its own)."""
     while not stop.is_set():
-        try:
-            rollup.count_waiting()
-        except Exception:  # the database restarting, locked for long: next round
-            log.exception("counting the waiting responses failed; retried next round")
-            db.session.rollback()
-        finally:
-            db.session.remove()
+        count_once()
         stop.wait(every)
+
+
+def count_once() -> int:
+    """Count what waits now, in the current app context; a failure (the database
+    restarting, locked for long) is logged and leaves the responses waiting for
+    the next round."""
+    try:
+        return rollup.count_waiting()
+    except Exception:
+        log.exception("counting the waiting responses failed; retried next round")
+        db.session.rollback()
+        return 0
+    finally:
+        db.session.remove()
 
 
 def nudge() -> None:
