@@ -25,6 +25,14 @@ def _run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     )
 
 
+def _found(done: subprocess.CompletedProcess) -> str:
+    """What a failed submissions bench found: its verification (printed last, so
+    not cut off by pytest's shortening) and the end of its error output."""
+    out = done.stdout
+    found = out[out.find("## Verification") :] if "## Verification" in out else out[-3000:]
+    return f"{found}\n--- stderr:\n{done.stderr[-1500:]}"
+
+
 def test_rollup_scale_bench_loads_checks_and_times_both_sizes():
     done = _run("bench/rollup_scale.py", "--small", "300", "--large", "900", "--repeat", "1")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -41,7 +49,7 @@ def test_submissions_bench_stores_every_accepted_submission_exactly_once():
         "--duration", "1", "--rounds", "1", "--warmup", "0",
         "--phones", "2", "--concurrency", "2",
     )  # fmt: skip
-    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    assert done.returncode == 0, _found(done)
     out = done.stdout
     assert "Verified: every accepted submission stored exactly once" in out
     # The stack floor accepted the app's own form bytes (its CSRF check passed with
@@ -69,7 +77,7 @@ def test_submissions_bench_runs_on_postgresql(pg_server):
             "--phones", "2", "--concurrency", "2",
             "--database-url", f"{pg_server.base}/{name}", "--baseline", "HEAD",
         )  # fmt: skip
-        assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+        assert done.returncode == 0, _found(done)
         out = done.stdout
         assert "- Database: PostgreSQL 15" in out and "synchronous_commit=" in out
         for target, table in [
@@ -108,7 +116,7 @@ def test_submissions_bench_serves_a_baseline_revision_beside_the_app():
         "--duration", "1", "--rounds", "1", "--warmup", "0",
         "--phones", "2", "--concurrency", "2", "--baseline", "HEAD",
     )  # fmt: skip
-    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
+    assert done.returncode == 0, _found(done)
     out = done.stdout
     assert "| **baseline, all windows** |" in out
     assert "app/baseline (" in out and "throughput **" in out
