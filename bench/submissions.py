@@ -522,6 +522,10 @@ class Tally:
     """What one target answered during one window."""
 
     accepted: list[str] = field(default_factory=list)
+    #: Sent, but no answer came back after every retry: may or may not be stored.
+    unanswered: list[str] = field(default_factory=list)
+    #: Answered with another status than 303: must not be stored.
+    turned_away: dict[str, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     connection_errors: int = 0
@@ -531,6 +535,8 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         self.accepted += other.accepted
+        self.unanswered += other.unanswered
+        self.turned_away.update(other.turned_away)
         self.latencies += other.latencies
         for status, n in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + n
@@ -648,11 +654,14 @@ def load(
                     time.sleep(0.05 * attempt)
             elapsed = time.perf_counter() - began
             if status is None:
+                tally.unanswered.append(sid)
                 continue
             tally.statuses[status] = tally.statuses.get(status, 0) + 1
             if status == 303:
                 tally.accepted.append(sid)
                 tally.latencies.append(elapsed)
+            else:
+                tally.turned_away[sid] = status
         conn.close()
 
     failures: list[BaseException] = []
@@ -689,14 +698,14 @@ def load(
 # -- verification -----------------------------------------------------------
 
 
-def verify(
-    database_url: str, targets: list[tuple[str, list[str], str, str | None]], questions: int
-):
-    """Problems found: every 303 stored exactly once, nothing else stored.
+def verify(database_url: str, targets: list[tuple[str, Tally, str, str | None]], questions: int):
+    """Problems found: every 303 stored exactly once, nothing refused stored, nothing
+    else stored but the posts whose answer never came back (at most once each).
 
-    ``targets``: (name, accepted submission ids, response table, answer table or
-    None). With an answer table, each stored response must have ``questions``
-    answers; the app's table ``response`` must also hold no flagged response.
+    ``targets``: (name, what the clients were answered, response table, answer
+    table or None). With an answer table, each stored response must have
+    ``questions`` answers; the app's table ``response`` must also hold no
+    flagged response.
     """
     import sqlalchemy as sa
 
@@ -704,26 +713,41 @@ def verify(
     engine = sa.create_engine(database_url)
     conn = engine.connect()
     try:
-        for name, ids, table, answer_table in targets:
+        for name, answered, table, answer_table in targets:
             query = f"SELECT submission_id, count(*) FROM {table} GROUP BY submission_id"
             stored = dict(conn.exec_driver_sql(query).all())
+            ids = answered.accepted
             accepted = set(ids)
             if len(accepted) != len(ids):
                 problems.append(f"{name}: {len(ids) - len(accepted)} submissions thanked twice")
             doubles = sum(1 for n in stored.values() if n != 1)
             missing = len(accepted - stored.keys())
-            extra = len(stored.keys() - accepted)
+            # A post whose answer was lost may have been stored: the phone would
+            # send it again and be thanked for it once.
+            unanswered = stored.keys() & set(answered.unanswered)
+            away = answered.turned_away
+            refused = {sid: away[sid] for sid in stored.keys() & away.keys()}
+            extra = len(stored.keys() - accepted - unanswered)
             total = sum(stored.values())
             print(
                 f"- {name}: {len(accepted)} accepted, {total} rows in `{table}`; "
                 f"missing {missing}, not acknowledged {extra}, stored twice {doubles}"
             )
-            if missing or extra or doubles or total != len(accepted):
+            if answered.unanswered or away:
+                print(
+                    f"- {name}: {len(answered.unanswered)} posts never answered "
+                    f"({len(unanswered)} of them stored); {len(away)} refused "
+                    f"({', '.join(f'{n} × {s}' for s, n in sorted(answered.statuses.items()))})"
+                )
+            if refused:
+                statuses = sorted(set(refused.values()))
+                problems.append(f"{name}: {len(refused)} posts stored though answered {statuses}")
+            if missing or extra or doubles or total != len(accepted) + len(unanswered):
                 problems.append(f"{name}: database holds {total} rows for {len(accepted)} accepted")
             if answer_table is None:
                 continue
             answers = conn.exec_driver_sql(f"SELECT count(*) FROM {answer_table}").scalar_one()
-            expected = len(accepted) * questions
+            expected = (len(accepted) + len(unanswered)) * questions
             print(f"- {name}: {answers} answers stored (expected {expected})")
             if answers != expected:
                 problems.append(f"{name}: {answers} answers stored, expected {expected}")
@@ -1054,7 +1078,7 @@ def main(argv: list[str] | None = None) -> int:
     app = build_database(target, env, args.levels)
     submissions = Submissions(app)
     questions = None
-    accepted: dict[str, list[str]] = {"app": [], "stack floor": [], "floor": [], "baseline": []}
+    answered = {name: Tally() for name in ("app", "stack floor", "floor", "baseline")}
     summary = []
     phones: list[Phone] = []
     baseline = None
@@ -1096,7 +1120,7 @@ def main(argv: list[str] | None = None) -> int:
                             None,
                             seed=args.seed * 100 + 99,
                         )
-                        accepted[name].extend(warm.accepted)
+                        answered[name].merge(warm)
                 totals = {name: Tally() for name in names}
                 print(f"\n## gunicorn {config} ({config.kind} workers)\n")
                 print(TABLE_HEAD)
@@ -1113,7 +1137,7 @@ def main(argv: list[str] | None = None) -> int:
                             args.count,
                             seed=args.seed * 100 + round_ * 3 + names.index(name),
                         )
-                        accepted[name].extend(tally.accepted)
+                        answered[name].merge(tally)
                         totals[name].merge(tally)
                         print(row(f"{name} (window {round_ + 1})", tally), flush=True)
                 for name in names:
@@ -1167,9 +1191,9 @@ def main(argv: list[str] | None = None) -> int:
         problems = verify(
             database_url,
             [
-                ("app", accepted["app"], "response", "answer"),
-                ("stack floor", accepted["stack floor"], STACK_TABLES[0], STACK_TABLES[1]),
-                ("floor", accepted["floor"], FLOOR_TABLE, None),
+                ("app", answered["app"], "response", "answer"),
+                ("stack floor", answered["stack floor"], STACK_TABLES[0], STACK_TABLES[1]),
+                ("floor", answered["floor"], FLOOR_TABLE, None),
             ],
             questions or 0,
         )
@@ -1177,7 +1201,7 @@ def main(argv: list[str] | None = None) -> int:
         if baseline is not None:
             problems += verify(
                 baseline.url,
-                [("baseline", accepted["baseline"], "response", "answer")],
+                [("baseline", answered["baseline"], "response", "answer")],
                 questions or 0,
             )
         if args.profile:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,6 +40,11 @@ class StoredResponse:
 
 class TokenClaimFailed(Exception):
     """The receipt token was used (or expired) before this response could claim it."""
+
+
+class DeskChanged(Exception):
+    """The desk was retired, or moved to another unit, after the request looked it
+    up: nothing was stored, and the caller looks the desk up again."""
 
 
 def existing_response_id(submission_id: str) -> int | None:
@@ -183,8 +189,15 @@ def _flagged_as(prepared: _Prepared, flag_reason: str | None) -> _Prepared:
     return replace(prepared, values=values)
 
 
-def _write(prepared: _Prepared) -> StoredResponse:
-    """Store a prepared response and commit (see :func:`store_response`)."""
+def _write(prepared: _Prepared, *, desk_checked: bool = False) -> StoredResponse:
+    """Store a prepared response and commit (see :func:`store_response`).
+
+    ``desk_checked``: store it only if its desk is still active in its unit,
+    checked by the insert itself, so a desk looked up from a worker's memory
+    (``find_desk_remembered``) is as good as one read in this transaction.
+
+    :raise DeskChanged: it is not (the transaction was rolled back).
+    """
     values = prepared.values
     submission_id, receipt_token_id = values["submission_id"], values["receipt_token_id"]
     if receipt_token_id is not None and not claim(receipt_token_id):
@@ -194,8 +207,9 @@ def _write(prepared: _Prepared) -> StoredResponse:
             return StoredResponse(existing, created=False)
         raise TokenClaimFailed(receipt_token_id)
     connection = db.session.connection()
+    insert = _insert_if_desk_active(tuple(values)) if desk_checked else _INSERT_RESPONSE
     try:
-        response_id = connection.execute(_INSERT_RESPONSE, values).scalar_one()
+        response_id = connection.execute(insert, values).scalar_one_or_none()
     except sa.exc.IntegrityError:
         # Another request with the same submission id won the race.
         db.session.rollback()
@@ -205,6 +219,9 @@ def _write(prepared: _Prepared) -> StoredResponse:
                 raise TokenClaimFailed(receipt_token_id) from None
             raise
         return StoredResponse(existing, created=False)
+    if response_id is None:
+        db.session.rollback()
+        raise DeskChanged(values["desk_id"])
     if prepared.answer_rows:
         for row in prepared.answer_rows:
             row["response_id"] = response_id
@@ -229,6 +246,22 @@ def _write(prepared: _Prepared) -> StoredResponse:
 
 
 _INSERT_RESPONSE = SurveyResponse.__table__.insert().returning(SurveyResponse.__table__.c.id)
+
+
+@lru_cache(maxsize=8)
+def _insert_if_desk_active(names: tuple[str, ...]) -> sa.Insert:
+    """``INSERT INTO response (names…) SELECT :names… WHERE`` the desk is active in
+    its unit ``RETURNING id``: one statement, no row when the desk changed. Built
+    from the names :func:`_prepare` fills, so it never leaves one out."""
+    table, desk = SurveyResponse.__table__, Desk.__table__
+    params = {name: sa.bindparam(name, type_=table.c[name].type) for name in names}
+    still_there = sa.exists().where(
+        desk.c.id == params["desk_id"],
+        desk.c.unit_id == params["unit_id"],
+        desk.c.active == sa.true(),
+    )
+    rows = sa.select(*params.values()).where(still_there)
+    return table.insert().from_select(list(params), rows).returning(table.c.id)
 
 
 class Outcome(enum.Enum):
@@ -274,6 +307,8 @@ def submit(
     A rating with a valid receipt code is linked to it and not rate-limited (the
     code itself allows one rating); without one, ``limits()`` says how many the
     phone and the network may still send.
+
+    :raise DeskChanged: the desk was retired or moved since it was looked up.
     """
     existing = existing_response_id(submission.submission_id)
     if existing is not None:
@@ -333,7 +368,7 @@ def submit(
         # (rolled back with it if the token is lost to another response).
         forget_for_rating(token.id, utcnow())
     try:
-        stored = _write(prepared)
+        stored = _write(prepared, desk_checked=True)
     except TokenClaimFailed:
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
     if not stored.created:

@@ -25,6 +25,8 @@ from survey.citizen.links import public_form_url
 from survey.data.queries import current_questionnaire
 from survey.data.queries import definition_of
 from survey.data.queries import find_desk
+from survey.data.queries import find_desk_remembered
+from survey.data.queries import forget_desk
 from survey.data.queries import questionnaire_by_version
 from survey.domain.params import DB_INT32_MAX
 from survey.domain.params import bounded_int
@@ -71,14 +73,14 @@ def _with_query(path: str) -> str:
     return f"{path}?{query}" if query else path
 
 
-def _desk_or_404(desk_code: str):
+def _desk_or_404(desk_code: str, *, remembered: bool = False):
     """The desk with this code; a retired desk forwards to its replacement or says 410.
 
     A form posted to a retired desk is forwarded with 307 so its answers are
     not lost; pages and images are forwarded with 302 (the replacement may
     itself change one day, so nothing is cached as permanent).
     """
-    desk = find_desk(desk_code)
+    desk = find_desk_remembered(desk_code) if remembered else find_desk(desk_code)
     if desk is None:
         abort(404, description=_("There is no desk with the code %(code)s.", code=desk_code))
     if not desk.active:
@@ -160,14 +162,28 @@ def _too_many(limit) -> HttpResponse:
 @csrf.exempt  # checked by the form itself, so a stale token re-shows the answers
 def respond(desk_code: str):
     """Show the desk's form, or store a submitted response and redirect to thanks."""
-    desk = _desk_or_404(desk_code)
+    posted = request.method == "POST"
+    # A post may take the desk from this worker's memory: its write checks the
+    # desk is still active in its unit, and it is looked up afresh if not.
+    desk = _desk_or_404(desk_code, remembered=posted)
     if desk.code != desk_code:
         return redirect(_with_query(url_for("public.respond", desk_code=desk.code)), 301)
-    if request.method == "GET":
+    if not posted:
         return _new_form(desk)
     if request.mimetype not in FORM_CONTENT_TYPES:
         abort(415)
-    return _receive(desk)
+    for _attempt in range(_DESK_LOOKUPS):
+        try:
+            return _receive(desk)
+        except services.DeskChanged:
+            # Retired (the post is forwarded to its replacement) or moved.
+            forget_desk(desk_code)
+            desk = _desk_or_404(desk_code)
+    abort(503)
+
+
+#: Lookups of a desk that keeps changing under a post before it gives up.
+_DESK_LOOKUPS = 3
 
 
 def _new_form(desk):

@@ -100,6 +100,46 @@ def find_desk(code: str) -> Desk | None:
     return db.session.scalar(sa.select(Desk).where(Desk.code == code.strip().upper()))
 
 
+def find_desk_remembered(code: str) -> Desk | None:
+    """:func:`find_desk`, without a query for an active desk this process has seen.
+
+    For the form post only, whose write stores the response only if the desk is
+    still active in the same unit (``survey/citizen/services.py``): a desk
+    retired or moved since is looked up again (:func:`forget_desk`). The desk's
+    columns are kept per app (tests run several apps on several databases) and
+    put into the session as a persistent object, without a query; its
+    relationships load as usual.
+    """
+    key = code.strip().upper()
+    remembered = current_app.extensions.setdefault(_DESKS, {})
+    values = remembered.get(key)
+    if values is None:
+        desk = find_desk(key)
+        if desk is not None and desk.active:
+            if len(remembered) >= _DESKS_KEPT:
+                remembered.clear()  # a bound, not a policy: desks are few
+            remembered[key] = {name: getattr(desk, name) for name in _DESK_COLUMNS}
+        return desk
+    session = db.session()
+    existing = session.identity_map.get(session.identity_key(Desk, values["id"]))
+    if existing is not None:
+        return existing
+    desk = Desk(**values)
+    make_transient_to_detached(desk)
+    session.add(desk)
+    return desk
+
+
+def forget_desk(code: str) -> None:
+    """Drop what :func:`find_desk_remembered` kept of this desk in this process."""
+    current_app.extensions.get(_DESKS, {}).pop(code.strip().upper(), None)
+
+
+_DESKS = "survey.desks_remembered"
+_DESKS_KEPT = 10_000
+_DESK_COLUMNS = tuple(attr.key for attr in Desk.__mapper__.column_attrs)
+
+
 def interval_method() -> str:
     """The interval behind every rate and verdict (setting ``SURVEY_CI_METHOD``).
 
