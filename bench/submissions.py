@@ -325,7 +325,13 @@ class Server:
         companion: list[str] | None = None,
     ) -> None:
         self.name = name
-        self.port = free_port()
+        # Bound here and handed to gunicorn (``fd://``): a port only found free
+        # could be taken by another program before gunicorn binds it, and a
+        # stranger answering /healthz there would be benched instead.
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(2048)
+        self.port = self.listener.getsockname()[1]
         # A process that serves with it (the app's rollup counting process): its CPU
         # is the server's too.
         self.companion = (
@@ -340,15 +346,18 @@ class Server:
             else None
         )
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        fd = self.listener.fileno()
         self.process = subprocess.Popen(
-            [str(gunicorn), "--bind", f"127.0.0.1:{self.port}", *config.gunicorn_args()]
+            [str(gunicorn), "--bind", f"fd://{fd}", *config.gunicorn_args()]
             + ["--timeout", "60", "--log-level", "warning", "--error-logfile", str(log)]
             + [target],
             cwd=cwd,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            pass_fds=(fd,),
         )
+        self.listener.close()  # gunicorn holds it now: a dead server refuses connections
 
     def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout

@@ -23,12 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ANSWERS_PER_RESPONSE = len(VALID_ANSWERS) - 1
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_env(database_url: str) -> dict[str, str]:
     """Testing settings with the abuse controls out of the way of a load test."""
     return {
@@ -65,8 +59,14 @@ class Gunicorn:
 
     def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
         gunicorn = Path(sys.executable).with_name("gunicorn")
-        self.port = free_port()
+        # Bound here and handed to gunicorn: a port only found free could be
+        # taken by another test's server before gunicorn binds it.
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(2048)
+        self.port = self.listener.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
+        fd = self.listener.fileno()
         self.process = subprocess.Popen(
             [
                 str(gunicorn),
@@ -74,7 +74,7 @@ class Gunicorn:
                 str(workers),
                 "--preload",
                 "-b",
-                f"127.0.0.1:{self.port}",
+                f"fd://{fd}",
                 "--timeout",
                 "30",
                 "--error-logfile",
@@ -85,7 +85,9 @@ class Gunicorn:
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            pass_fds=(fd,),
         )
+        self.listener.close()  # gunicorn holds it now: a dead server refuses connections
 
     def wait_ready(self, timeout: float = 60) -> None:
         import requests
