@@ -145,3 +145,34 @@ def test_kiosk_bench_measures_the_fresh_form_and_stores_each_rating_once():
     assert "| a fresh form painted |" in out
     together = re.search(r"\| \*\*together\*\* \| \*\*(\d+)\*\* \|", out)
     assert together and int(together[1]) <= 40 * 1024
+
+
+def test_submissions_bench_verification_tells_lost_answers_from_refusals(tmp_path):
+    """A post whose answer never came back may be stored (the phone sends it again
+    and is thanked once); a post refused with a status must not be; one thanked
+    must be stored exactly once."""
+    from bench.submissions import Tally
+    from bench.submissions import verify
+
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE r (submission_id TEXT)"))
+        conn.execute(sa.text("INSERT INTO r VALUES ('thanked'), ('lost answer'), ('refused')"))
+    engine.dispose()
+
+    def problems(tally: Tally) -> list[str]:
+        return verify(url, [("app", tally, "r", None)], 0)
+
+    ok = Tally(accepted=["thanked"], unanswered=["lost answer", "never arrived"])
+    ok.turned_away["refused"] = 503
+    assert problems(ok) == [
+        "app: 1 posts stored though answered [503]",
+        "app: database holds 3 rows for 1 accepted",
+    ]
+    ok.turned_away.clear()
+    assert problems(ok) == ["app: database holds 3 rows for 1 accepted"]  # 'refused' unknown
+    ok.unanswered.append("refused")
+    assert problems(ok) == []
+    missing = Tally(accepted=["thanked", "lost answer", "refused", "never arrived"])
+    assert problems(missing) == ["app: database holds 3 rows for 4 accepted"]
