@@ -65,3 +65,29 @@ def test_create_app_refuses_production_without_secret(monkeypatch):
     monkeypatch.delenv("SURVEY_SECRET_KEY")
     with pytest.raises(ConfigError):
         create_app()
+
+
+def test_the_wsgi_entry_point_leaves_the_app_out_of_garbage_collections(tmp_path):
+    """A gunicorn worker's app and modules are frozen out of the collector: a full
+    collection then walks a request's objects, not the whole app's (a pause
+    every queued request waits for; measured in docs/PERFORMANCE.md)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import gc, wsgi; print(gc.get_freeze_count(), sum(gc.get_count()), len(gc.get_objects()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'survey.db'}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    frozen, _pending, tracked = map(int, done.stdout.split()[-3:])
+    # Nearly every object the import made is frozen; few are left to collect.
+    assert frozen > 50_000 and tracked < frozen / 10
