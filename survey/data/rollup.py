@@ -512,7 +512,9 @@ def _built(connection, statement) -> tuple[str, tuple]:
     compiled = statement.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
-    return compiled.string, tuple(compiled.params[name] for name in compiled.positiontup)
+    # ``compiled.params`` builds every parameter at each access: read it once.
+    params = compiled.params
+    return compiled.string, tuple(params[name] for name in compiled.positiontup)
 
 
 def count_waiting(batch: int = BATCH) -> int:
