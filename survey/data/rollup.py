@@ -476,25 +476,13 @@ def _claim_and_add_on_sqlite(
         .where(response.c.counted == sa.false(), response.c.id.in_(ids)),
     )
     mark = _built(connection, sa.update(response).where(response.c.id.in_(ids)).values(counted=1))
-    rows = [
-        dict(zip(TALLY_COLUMNS, (unit_id, *key, n), strict=True))
-        for unit_id, key, n in sorted(
-            (unit_id, key, n) for unit_id, d in guess.deltas.items() for key, n in d.items() if n
-        )
+    rows = sorted(
+        (unit_id, *key, n) for unit_id, d in guess.deltas.items() for key, n in d.items() if n
+    )
+    upserts = [
+        _tally_upsert(connection, rows[start : start + _ROWS_PER_UPSERT])
+        for start in range(0, len(rows), _ROWS_PER_UPSERT)
     ]
-    table = Tally.__table__
-    upserts = []
-    for start in range(0, len(rows), _ROWS_PER_UPSERT):
-        insert = sqlite.insert(table).values(rows[start : start + _ROWS_PER_UPSERT])
-        upserts.append(
-            _built(
-                connection,
-                insert.on_conflict_do_update(
-                    index_elements=[c.name for c in table.primary_key],
-                    set_={"count": table.c.count + insert.excluded["count"]},
-                ),
-            )
-        )
     connection.exec_driver_sql("BEGIN IMMEDIATE")
     if connection.exec_driver_sql(*still_waiting).scalar() != len(waiting):
         return False
@@ -504,6 +492,34 @@ def _claim_and_add_on_sqlite(
     for statement in upserts:
         connection.exec_driver_sql(*statement)
     return True
+
+
+def _tally_upsert(connection, rows: list[tuple]) -> tuple[str, tuple]:
+    """One statement adding ``rows`` (tuples in :data:`TALLY_COLUMNS` order) to the
+    tally, as :func:`_built` gives it: SQLAlchemy's one-row upsert with its VALUES
+    group repeated, because compiling thousands of parameters took longer than
+    the counting itself."""
+    sql, order = _one_row_upsert()
+    group = "(" + ", ".join("?" * len(order)) + ")"
+    position = [TALLY_COLUMNS.index(name) for name in order]
+    values = tuple(row[i] for row in rows for i in position)
+    return sql.replace(group, ", ".join([group] * len(rows)), 1), values
+
+
+@functools.cache
+def _one_row_upsert() -> tuple[str, tuple[str, ...]]:
+    """The SQL of a one-row tally upsert for SQLite's driver (``?`` parameters) and
+    its parameters' names in order."""
+    table = Tally.__table__
+    insert = sqlite.insert(table).values({name: sa.bindparam(name) for name in TALLY_COLUMNS})
+    compiled = insert.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key],
+        set_={"count": table.c.count + insert.excluded["count"]},
+    ).compile(dialect=sqlite.dialect())
+    group = "(" + ", ".join("?" * len(compiled.positiontup)) + ")"
+    if compiled.string.count(group) != 1:  # a SQLAlchemy that renders it otherwise
+        raise RuntimeError(f"unexpected upsert SQL: {compiled.string}")
+    return compiled.string, tuple(compiled.positiontup)
 
 
 def _built(connection, statement) -> tuple[str, tuple]:
