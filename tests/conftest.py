@@ -148,6 +148,23 @@ def runner(app):
 _HIDDEN = re.compile(r'<input id="(\w+)" name="\w+" type="hidden" value="([^"]*)">')
 
 
+def statements_during(app, action) -> list[str]:
+    """The SQL statements the app's engine runs while ``action()`` runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
 def hidden_fields(html: str) -> dict[str, str]:
     """The hidden inputs of a served form (CSRF token, submission id, version)."""
     return dict(_HIDDEN.findall(html))

@@ -22,6 +22,7 @@ from survey.notify.dispatch import detect_runs
 from survey.notify.dispatch import dispatch_due
 from survey.notify.rules import set_rules
 from tests.conftest import add_responses
+from tests.conftest import statements_during
 from tests.notify.servers import Stalling
 
 COMMENT = "Cán bộ Nguyễn Văn A đòi thêm tiền mới nhận hồ sơ."
@@ -323,22 +324,18 @@ def test_webhook_that_never_answers_times_out(mail_app):
 
 
 def _statements_of(app, client, data) -> list[str]:
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement.split(None, 1)[0].upper() + " " + statement.split("(")[0][-40:])
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    def post() -> None:
         assert client.post("/s/LC-01", data=data).status_code == 303
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return seen
+
+    return [
+        s.split(None, 1)[0].upper() + " " + s.split("(")[0][-40:]
+        for s in statements_during(app, post)
+    ]
 
 
 def test_the_form_post_pays_one_insert_only_when_an_alert_is_due(mail_app, client, form_post):
+    # A first post, so that both measured ones find the desk in the worker's memory.
+    _statements_of(mail_app, client, form_post(q_trouble="no"))
     plain = _statements_of(mail_app, client, form_post(q_trouble="no"))
     report = _statements_of(mail_app, client, form_post(q_trouble="yes"))
     assert not any("alert" in s.lower() for s in plain)

@@ -10,6 +10,7 @@ from survey.data.models import Desk
 from survey.data.models import SurveyResponse
 from survey.data.models import Unit
 from survey.extensions import db
+from tests.conftest import statements_during
 
 
 def _responses_at(app, desk_code: str) -> list[tuple[int, int]]:
@@ -24,20 +25,7 @@ def _responses_at(app, desk_code: str) -> list[tuple[int, int]]:
 
 def _desk_queries(app, send) -> list[str]:
     """The statements reading the desk table while ``send()`` runs."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if "FROM desk" in statement:
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", note)
-    try:
-        send()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
-    return seen
+    return [s for s in statements_during(app, send) if "FROM desk" in s]
 
 
 def test_a_remembered_desk_costs_no_query_and_its_post_is_stored(app, client, form_post):
