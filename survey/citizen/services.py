@@ -22,6 +22,7 @@ from survey.data.models import QuestionnaireVersion
 from survey.data.models import SurveyResponse
 from survey.data.models import utcnow
 from survey.data.queries import definition_of
+from survey.data.write_turns import write_turn
 from survey.domain.channels import Channel
 from survey.domain.feedback import FeedbackStatus
 from survey.extensions import db
@@ -319,14 +320,13 @@ def submit(
         return SubmitResult(Outcome.ALREADY)
     token = None
     flag_reason = submission.flag_reason
-    replaced = False
     if submission.receipt:
-        result = tokens.check(submission.receipt, desk)
-        if not result.ok:
+        checked = tokens.check(submission.receipt, desk)
+        if not checked.ok:
             if existing_response_id(submission.submission_id) is not None:
                 return SubmitResult(Outcome.ALREADY)  # our own first tap used it a moment ago
-            return SubmitResult(Outcome.TOKEN_PROBLEM, check=result)
-        token = result.token
+            return SubmitResult(Outcome.TOKEN_PROBLEM, check=checked)
+        token = checked.token
     channel = _token_channel(token)
     # Everything that needs no lock first: the rows, the limits' keys and the
     # desk's ceiling. The transaction's first write (the rate-limit events, or the
@@ -348,13 +348,29 @@ def submit(
         # The officer the one-stop software named when it asked for the token.
         served_by_id=token.served_by_id if token is not None else None,
     )
+    applied = limits() if token is None else None
+    ceiling = guard.desk_ceiling(desk) if token is None else None
+    # Posts take turns for SQLite's write lock (survey/data/write_turns.py).
+    with write_turn():
+        result, replaced = _store(desk, submission, prepared, token, applied, ceiling)
+    if result.outcome == Outcome.TOKEN_PROBLEM:  # checked again after the turn: reads only
+        return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
+    if result.outcome == Outcome.STORED and replaced:
+        return SubmitResult(Outcome.UPDATED)
+    return result
+
+
+def _store(desk, submission, prepared, token, applied, ceiling) -> tuple[SubmitResult, bool]:
+    """The writes of :func:`submit`, from the transaction's first to its commit or
+    rollback; returns the result (a token problem without its check) and whether
+    the phone's earlier rating was replaced."""
+    replaced = False
+    flag_reason = prepared.values["flag_reason"]
     if token is None:
-        applied = limits()
-        ceiling = guard.desk_ceiling(desk)
         # Recorded in the transaction that stores the response (committed with it).
         claim = guard.claim_submission_slot(desk.id, applied)
         if claim.refused is not None:
-            return SubmitResult(Outcome.TOO_MANY, limit=claim.refused)
+            return SubmitResult(Outcome.TOO_MANY, limit=claim.refused), False
         # Beyond what one address or the desk plausibly sends: stored, but held
         # out of the statistics until the district reinstates it. Nobody is
         # refused, so stuffing one desk cannot lock its honest citizens out.
@@ -363,17 +379,17 @@ def submit(
         if flag_reason in (None, "burst", "too_fast"):
             replaced = _replace_earlier(desk, submission.device_hash)
         prepared = _flagged_as(prepared, flag_reason)
-    if channel == Channel.INVITATION:
+    elif prepared.values["channel"] == Channel.INVITATION.value:
         # The dossier is rated: its invitation's contact goes with this commit
         # (rolled back with it if the token is lost to another response).
         forget_for_rating(token.id, utcnow())
     try:
         stored = _write(prepared, desk_checked=True)
     except TokenClaimFailed:
-        return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
+        return SubmitResult(Outcome.TOKEN_PROBLEM), False
     if not stored.created:
-        return SubmitResult(Outcome.ALREADY)
-    return SubmitResult(Outcome.UPDATED if replaced else Outcome.STORED)
+        return SubmitResult(Outcome.ALREADY), False
+    return SubmitResult(Outcome.STORED), replaced
 
 
 def _token_channel(token) -> Channel | None:
