@@ -315,6 +315,18 @@ def test_going_back_before_the_counting_job_counts_the_waiting_responses(app, de
     assert _counted_rows(app) == 2
 
 
+def _batch_as_read(connection):
+    """What SQLite's counting job reads and computes before it takes the write lock:
+    the waiting responses, the unit tree and the counts to add."""
+    waiting = rollup._read_waiting(connection)
+    tree = rollup._unit_tree(connection)
+    guess = rollup._Deltas(connection)
+    guess.chains = rollup._chains_from(tree, {w.values["unit_id"] for w in waiting})
+    for response in waiting:
+        guess.count_values(response.answers, response.values, +1)
+    return waiting, tree, guess
+
+
 def test_on_sqlite_a_batch_read_before_a_change_is_not_added_as_read(sqlite_template, tmp_path):
     """SQLite adds a batch in five statements prepared before the write lock; it
     writes nothing when, by the time it holds the lock, a response of the batch was
@@ -337,12 +349,7 @@ def test_on_sqlite_a_batch_read_before_a_change_is_not_added_as_read(sqlite_temp
             _post(app, q_overall=overall)
         with app.app_context():
             connection = db.session.connection()
-            waiting = rollup._read_waiting(connection)
-            tree = rollup._unit_tree(connection)
-            guess = rollup._Deltas(connection)
-            guess.chains = rollup._chains_from(tree, {w.values["unit_id"] for w in waiting})
-            for response in waiting:
-                guess.count_values(response.answers, response.values, +1)
+            waiting, tree, guess = _batch_as_read(connection)
             db.session.rollback()
             # Read stale: the tree changed since.
             connection = db.session.connection()
@@ -358,12 +365,7 @@ def test_on_sqlite_a_batch_read_before_a_change_is_not_added_as_read(sqlite_temp
             assert rollup.waiting_total() == 2
             # Read fresh: the five statements add the two still waiting.
             connection = db.session.connection()
-            waiting = rollup._read_waiting(connection)
-            tree = rollup._unit_tree(connection)
-            guess = rollup._Deltas(connection)
-            guess.chains = rollup._chains_from(tree, {w.values["unit_id"] for w in waiting})
-            for response in waiting:
-                guess.count_values(response.answers, response.values, +1)
+            waiting, tree, guess = _batch_as_read(connection)
             assert rollup._claim_and_add_on_sqlite(connection, waiting, guess, tree)
             db.session.commit()
             assert rollup.waiting_total() == 0
