@@ -199,7 +199,7 @@ def test_labels_shaped_word_by_word_sit_where_whole_lines_put_them(prop):
             whole = [
                 (i.glyph_index, i.x, i.y) for i in font._layout(line, flags=get_hinting_flag())
             ]
-            words = [(glyph, x, y) for _, glyph, x, y in renderer._shaped(line, prop)]
+            words = [(glyph, x, y) for _, glyph, x, y in renderer._shaped(line, prop)[0]]
             assert [g for g, _, _ in words] == [g for g, _, _ in whole], line
             assert (
                 max(abs(a[1] - b[1]) + abs(a[2] - b[2]) for a, b in zip(words, whole, strict=True))

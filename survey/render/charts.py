@@ -169,6 +169,8 @@ _font_heights: OrderedDict[tuple, tuple] = OrderedDict()
 #: rendered once per position within its pixel, to 1/64 as matplotlib places it.
 _words: OrderedDict[tuple, tuple[list, float]] = OrderedDict()
 _glyphs: OrderedDict[tuple, tuple] = OrderedDict()
+#: Each label's glyphs and extent, between its measure and its drawing.
+_shapes: OrderedDict[tuple, tuple | None] = OrderedDict()
 # The caches are read and written under the drawing lock (every caller of the
 # renderer holds chart_style), each bounded to _TEXT_CACHE_ITEMS entries, the
 # oldest dropped first: a label takes about 5 KB (its size, image and layout),
@@ -192,6 +194,7 @@ def clear_text_caches() -> None:
             _font_heights,
             _words,
             _glyphs,
+            _shapes,
             _number_boxes,
             _layouts,
         ):
@@ -204,9 +207,21 @@ def _remember(table: OrderedDict, key: tuple, value) -> None:
         table.popitem(last=False)
 
 
+_rc_value = dict.__getitem__
+#: The font lists in force, each set seen given a small number: a key holding the
+#: lists themselves (some 70 names) would be hashed again at every lookup.
+_font_lists: dict[tuple, int] = {}
+
+
 def _font_key(prop) -> tuple:
     """What decides which font files and size a label is drawn with: the properties and
     the families they may name (``sans-serif`` means the list in force)."""
+    # Read as stored (valid already): rcParams[...] checks every read, and this
+    # runs for every label measured or drawn.
+    lists = tuple(tuple(_rc_value(matplotlib.rcParams, name)) for name in _FONT_LISTS)
+    number = _font_lists.get(lists)
+    if number is None:
+        number = _font_lists.setdefault(lists, len(_font_lists))
     return (
         tuple(prop.get_family()),
         prop.get_style(),
@@ -216,7 +231,7 @@ def _font_key(prop) -> tuple:
         prop.get_size_in_points(),
         prop.get_file(),
         prop.get_math_fontfamily(),
-        tuple(tuple(matplotlib.rcParams[name]) for name in _FONT_LISTS),
+        number,
     )
 
 
@@ -236,43 +251,59 @@ class _Renderer(RendererAgg):
         key = (s, _font_key(prop), self.dpi, get_hinting_flag())
         size = _text_sizes.get(key)
         if size is None:
-            glyphs = self._shaped(s, prop) if s else None
-            if glyphs:
-                size = self._extent(glyphs, prop)
+            shaped = self._shaped(s, prop) if s else None
+            if shaped is not None and shaped[0]:
+                size = shaped[1]
             else:
                 size = super().get_text_width_height_descent(s, prop, ismath)
             _remember(_text_sizes, key, size)
         return size
 
-    def _shaped(self, s: str, prop) -> list | None:
+    def _shaped(self, s: str, prop) -> tuple[list, tuple[float, float, float]] | None:
         """The glyphs of ``s`` as matplotlib lays them out: (face, glyph, x, y), in pixels
-        from the origin; None for text with other white space than plain spaces.
+        from the origin, and their width, height and descent as matplotlib's
+        ``set_text`` measures them; None for text with other white space than plain
+        spaces. Kept per process: a label is measured, then drawn.
 
         Shaped word by word, and digit by digit: DejaVu Sans kerns no pair with a
         space or a digit, so the glyphs sit where shaping the whole line puts them
         (checked against it, tests/test_charts_text.py).
         """
-        if any(c.isspace() and c != " " for c in s):
-            return None
-        font = self._prepare_font(prop)
-        flags = get_hinting_flag()
         fonts = _font_key(prop)
-        glyphs: list = []
-        pen = 0.0
-        for index, word in enumerate(s.split(" ")):
-            if index:
-                space, advance = self._word(font, fonts, " ", flags)
-                glyphs.extend((face, gi, pen + x, y) for face, gi, x, y in space)
-                pen += advance
-            # Digits one by one: every count and percentage is new to some chart, and
-            # DejaVu Sans kerns no digit (only "T" with "-", ".", ",", ":" nearby).
-            for piece in _PIECES.findall(word):
-                items, advance = self._word(font, fonts, piece, flags)
-                glyphs.extend((face, gi, pen + x, y) for face, gi, x, y in items)
-                pen += advance
-        return glyphs
+        flags = get_hinting_flag()
+        key = (s, fonts, self.dpi, flags)
+        if key in _shapes:
+            return _shapes[key]
+        shaped = None
+        if not any(c.isspace() and c != " " for c in s):
+            glyphs: list = []
+            # The extent, in 1/64 pixel: the union of the glyphs' boxes, the origin
+            # and the pen's end.
+            left, right, bottom, top, pen = 0.0, -math.inf, math.inf, -math.inf, 0.0
+            for index, word in enumerate(s.split(" ")):
+                # Digits one by one: every count and percentage is new to some chart,
+                # and DejaVu Sans kerns no digit (only "T" with "-", ".", ",", ":").
+                for piece in _PIECES.findall(word) if index == 0 else (" ", *_PIECES.findall(word)):
+                    items, advance, box = self._word(prop, fonts, piece, flags)
+                    glyphs.extend((face, gi, pen + x, y) for face, gi, x, y in items)
+                    if box is not None:
+                        shift = 64 * pen
+                        left = min(left, shift + box[0])
+                        right = max(right, shift + box[1])
+                        bottom = min(bottom, box[2])
+                        top = max(top, box[3])
+                    pen += advance
+            if glyphs:
+                right = max(right, 64 * pen)
+                shaped = (glyphs, ((right - left) / 64, (top - bottom) / 64, -bottom / 64))
+            else:
+                shaped = (glyphs, (0.0, 0.0, 0.0))
+        _remember(_shapes, key, shaped)
+        return shaped
 
-    def _word(self, font, fonts: tuple, word: str, flags) -> tuple[list, float]:
+    def _word(self, prop, fonts: tuple, word: str, flags):
+        """A word's glyphs (face, glyph, x, y) from its origin, its advance in pixels and
+        the union of its glyphs' boxes (left, right, bottom, top) in 1/64 pixel."""
         # fonts is _font_key(prop): its sixth item is the size in points. Glyphs are
         # kept by font file name, not as matplotlib's font objects: those belong to
         # the thread that asked for them (font_manager.get_font).
@@ -281,19 +312,31 @@ class _Renderer(RendererAgg):
         if shaped is None:
             items = [
                 (i.ft_object.fname, i.glyph_index, i.x, i.y)
-                for i in font._layout(word, flags=flags)
+                for i in self._prepare_font(prop)._layout(word, flags=flags)
             ]
-            advance = 0.0
+            advance, box = 0.0, None
             if items:
+                size = fonts[5]
+                edges = []
+                for fname, glyph, x, y in items:
+                    x0, y0, x1, y1 = self._glyph(fname, glyph, size, flags, 0, 0, True)[3]
+                    edges.append((64 * x + x0, 64 * x + x1, 64 * y + y0, 64 * y + y1))
+                box = (
+                    min(e[0] for e in edges),
+                    max(e[1] for e in edges),
+                    min(e[2] for e in edges),
+                    max(e[3] for e in edges),
+                )
                 fname, glyph, x, _ = items[-1]
-                advance = x + self._glyph(fname, glyph, fonts[5], flags, 0, 0, True)[4] / 64
-            shaped = (items, advance)
+                advance = x + self._glyph(fname, glyph, size, flags, 0, 0, True)[4] / 64
+            shaped = (items, advance, box)
             _remember(_words, key, shaped)
         return shaped
 
     def _glyph(self, fname: str, glyph: int, size: float, flags, x: int, y: int, antialiased):
-        """A glyph rendered at (x, y) in 1/64 pixel: its coverage (float, 0–255), left
-        and top in whole pixels, its box and hinted advance in 1/64 pixel."""
+        """A glyph rendered at (x, y) in 1/64 pixel: its absorbance (``-log(1 - coverage)``,
+        float, what overlapping glyphs add up), left and top in whole pixels, its box
+        and hinted advance in 1/64 pixel."""
         key = (fname, size, self.dpi, glyph, flags, x % 64, y % 64, antialiased)
         rendered = _glyphs.get(key)
         if rendered is None:
@@ -307,30 +350,17 @@ class _Renderer(RendererAgg):
             bitmap = face._render_glyph(
                 glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO
             )
-            buffer = np.array(bitmap.buffer, dtype=np.float32)
-            if not antialiased:
-                buffer *= 255
-            rendered = (buffer, bitmap.left, bitmap.top, box, advance)
+            coverage = np.asarray(bitmap.buffer, dtype=np.float32)
+            rendered = (
+                _absorbance(coverage if antialiased else coverage * 255),
+                bitmap.left,
+                bitmap.top,
+                box,
+                advance,
+            )
             _remember(_glyphs, key, rendered)
-        buffer, left, top, box, advance = rendered
-        return buffer, left + x // 64, top + y // 64, box, advance
-
-    def _extent(self, glyphs: list, prop) -> tuple[float, float, float]:
-        """Width, height and descent of laid-out glyphs, as matplotlib's set_text
-        measures them: the union of the glyphs' boxes and of the origin and the
-        pen's end."""
-        flags = get_hinting_flag()
-        size = prop.get_size_in_points()
-        lefts, rights, bottoms, tops = [0.0], [], [], []
-        for fname, glyph, x, y in glyphs:
-            x0, y0, x1, y1 = self._glyph(fname, glyph, size, flags, 0, 0, True)[3]
-            lefts.append(64 * x + x0)
-            rights.append(64 * x + x1)
-            bottoms.append(64 * y + y0)
-            tops.append(64 * y + y1)
-        fname, glyph, x, _ = glyphs[-1]
-        rights.append(64 * x + self._glyph(fname, glyph, size, flags, 0, 0, True)[4])
-        return (max(rights) - min(lefts)) / 64, (max(tops) - min(bottoms)) / 64, -min(bottoms) / 64
+        absorbance, left, top, box, advance = rendered
+        return absorbance, left + x // 64, top + y // 64, box, advance
 
     def _get_font_height_metrics(self, prop):
         # matplotlib's hook for a font's ascent, descent and line gap (text.py reads
@@ -382,15 +412,15 @@ class _Renderer(RendererAgg):
         over the others as the canvas would blend them one after the other."""
         flags = get_hinting_flag()
         size = prop.get_size_in_points()
-        glyphs = self._shaped(s, prop) if angle == 0 else None
+        shaped = self._shaped(s, prop) if angle == 0 else None
         pieces = []
-        if glyphs is not None:
-            for fname, glyph, x, y in glyphs:
-                buffer, left, top, _, _ = self._glyph(
+        if shaped is not None:
+            for fname, glyph, x, y in shaped[0]:
+                absorbance, left, top, _, _ = self._glyph(
                     fname, glyph, size, flags, round(0x40 * x), round(0x40 * y), antialiased
                 )
-                if buffer.size:
-                    pieces.append((buffer, left, top))
+                if absorbance.size:
+                    pieces.append((absorbance, left, top))
         else:
             # Rotated: few labels (the y axis's, "no responses"), drawn as matplotlib does.
             font = self._prepare_font(prop)
@@ -406,24 +436,34 @@ class _Renderer(RendererAgg):
                     [round(0x40 * (dx * cos - dy * sin)), round(0x40 * (dx * sin + dy * cos))],
                 )
                 bitmap = face._render_glyph(item.glyph_index, flags, mode)
-                buffer = np.array(bitmap.buffer, dtype=np.float32)
-                if buffer.size:
-                    pieces.append(
-                        (buffer if antialiased else buffer * 255, bitmap.left, bitmap.top)
-                    )
+                coverage = np.asarray(bitmap.buffer, dtype=np.float32)
+                if coverage.size:
+                    coverage = coverage if antialiased else coverage * 255
+                    pieces.append((_absorbance(coverage), bitmap.left, bitmap.top))
         if not pieces:
             return None
         left = min(p[1] for p in pieces)
         top = max(p[2] for p in pieces)
         right = max(p[1] + p[0].shape[1] for p in pieces)
         bottom = min(p[2] - p[0].shape[0] for p in pieces)
-        covered = np.zeros((top - bottom, right - left), dtype=np.float32)
-        for buffer, glyph_left, glyph_top in pieces:
-            rows, columns = buffer.shape
+        # Each glyph laid over the others as the canvas blends them one after the
+        # other: what shows through is the product of what each lets through, so
+        # their absorbances add up (one addition a glyph, no temporaries).
+        absorbed = np.zeros((top - bottom, right - left), dtype=np.float32)
+        for absorbance, glyph_left, glyph_top in pieces:
+            rows, columns = absorbance.shape
             row, column = top - glyph_top, glyph_left - left
-            area = covered[row : row + rows, column : column + columns]
-            area += (buffer / 255.0) * (1.0 - area)
-        return np.rint(covered * 255.0).astype(np.uint8), left, top
+            absorbed[row : row + rows, column : column + columns] += absorbance
+        np.negative(absorbed, out=absorbed)
+        np.expm1(absorbed, out=absorbed)
+        return np.rint(absorbed * -255.0).astype(np.uint8), left, top
+
+
+def _absorbance(coverage: np.ndarray) -> np.ndarray:
+    """``-log(1 - c)`` of a glyph's coverage ``c`` (0–255); full coverage kept finite
+    (it still rounds to 255)."""
+    transmitted = np.maximum(1.0 - coverage / np.float32(255.0), np.float32(1e-7))
+    return -np.log(transmitted)
 
 
 class _Canvas(FigureCanvasAgg):
