@@ -241,13 +241,18 @@ def claim_submission_slot(desk_id: int, limits: list[Limit]) -> SlotClaim:
     rows = [
         {"desk_id": desk_id, "kind": x.kind, "key_hash": x.key_hash, "at": now} for x in distinct
     ]
-    bulk.insert_rows(connection, RateEvent.__table__, rows)
     params = {"desk_id": desk_id}
     for n, lim in enumerate(limits):
         params.update(
             {f"kind_{n}": lim.kind, f"key_{n}": lim.key_hash, f"since_{n}": now - lim.window}
         )
-    counts = connection.execute(_count_events(len(limits)), params).one()
+    if connection.dialect.name == "postgresql":
+        # The events written and counted in one round trip, after the lock above.
+        params.update(bulk.parameters("postgresql", rows, _EVENT_COLUMNS))
+        counts = connection.execute(_add_and_count_events(len(limits)), params).one()
+    else:
+        bulk.insert_rows(connection, RateEvent.__table__, rows)
+        counts = connection.execute(_count_events(len(limits)), params).one()
     burst = False
     for lim, used in zip(limits, counts, strict=True):
         if used > lim.limit:
@@ -373,6 +378,41 @@ def _count_events(limits: int) -> sa.Select:
                 events.c.kind == sa.bindparam(f"kind_{n}"),
                 events.c.key_hash == sa.bindparam(f"key_{n}"),
                 events.c.at > sa.bindparam(f"since_{n}", type_=events.c.at.type),
+            )
+            .scalar_subquery()
+            for n in range(limits)
+        )
+    )
+
+
+_EVENT_COLUMNS = ("desk_id", "kind", "key_hash", "at")
+
+
+@functools.cache
+def _add_and_count_events(limits: int) -> sa.Select:
+    """PostgreSQL: insert this submission's events and SELECT the counts of ``limits``
+    limits, these events included, in one statement.
+
+    A statement does not see the rows its own ``WITH … INSERT`` adds, so each count
+    is the events stored before plus those just added under the same key. The
+    statement's snapshot is taken after the advisory locks (an earlier statement),
+    so it sees every event a racing submission committed before letting go of them.
+    """
+    events = RateEvent.__table__
+    added = (
+        bulk.arrays_insert(events, _EVENT_COLUMNS)
+        .returning(events.c.kind, events.c.key_hash)
+        .cte("added")
+    )
+    stored = _count_events(limits).selected_columns
+    return sa.select(
+        *(
+            stored[n]
+            + sa.select(sa.func.count())
+            .select_from(added)
+            .where(
+                added.c.kind == sa.bindparam(f"kind_{n}"),
+                added.c.key_hash == sa.bindparam(f"key_{n}"),
             )
             .scalar_subquery()
             for n in range(limits)
