@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from survey.config import load_config
+from survey.data import liveness
 from survey.extensions import babel
 from survey.extensions import csrf
 from survey.extensions import db
@@ -41,6 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.logger.setLevel(logging.INFO)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            liveness.ping_when_idle(engine, app.config["SURVEY_DB_PING_IDLE_SECONDS"])
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
 

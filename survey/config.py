@@ -105,7 +105,10 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_ENV": survey_env,
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Pooled connections are pinged before use only after this many seconds
+        # idle (survey/data/liveness.py), not at every request as pool_pre_ping.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SURVEY_DB_PING_IDLE_SECONDS": float(env.get("SURVEY_DB_PING_IDLE_SECONDS", 1.0)),
         # A PostgreSQL streaming replica for dashboards, downloads and the read API
         # (survey/web/replica.py); empty: everything reads from DATABASE_URL.
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL", ""),
