@@ -87,6 +87,7 @@ from bench.floor_app import sqlalchemy_url  # noqa: E402
 from bench.machine_info import describe  # noqa: E402
 from bench.stack_floor_app import ANSWERS as STACK_ANSWERS  # noqa: E402
 from bench.stack_floor_app import RESPONSES as STACK_RESPONSES  # noqa: E402
+from survey.integrity.guard import DEVICE_COOKIE  # noqa: E402
 
 STACK_TABLES = (STACK_RESPONSES, STACK_ANSWERS)
 
@@ -137,7 +138,9 @@ class ServerConfig:
         return args
 
 
-def server_env(database_url: str, secret: str, limits: str, floor_db: str) -> dict[str, str]:
+def server_env(
+    database_url: str, secret: str, limits: str, floor_db: str, checks: str = "bench"
+) -> dict[str, str]:
     """The environment of both servers: production settings, abuse controls documented."""
     env = {
         **os.environ,
@@ -156,6 +159,10 @@ def server_env(database_url: str, secret: str, limits: str, floor_db: str) -> di
         "SURVEY_REPLACE_MINUTES": "0",
         "FLOOR_DATABASE": floor_db,
     }
+    if checks == "production":
+        # The desks' ceilings derived from their volumes (add_production_setup) and the phone's
+        # earlier rating looked for, as in production; every post from a new phone.
+        del env["SURVEY_DESK_MAX_PER_HOUR"], env["SURVEY_REPLACE_MINUTES"]
     if LIMITS[limits] is not None:
         env["SURVEY_LIMIT_DEVICE_PER_DAY"] = LIMITS[limits]
         env["SURVEY_LIMIT_IP_PER_HOUR"] = LIMITS[limits]
@@ -227,6 +234,49 @@ def build_database(target: str | Path, env: dict[str, str], levels: int = 2):
     floor_app.create_table(str(target))
     stack_floor_app.create_tables(str(target))
     return app
+
+
+#: With ``--checks production``: the bench commune's desks (the posts spread over
+#: them, so that no desk sees a flood no ceiling would allow) and its monthly
+#: dossiers, from which each desk's ceiling is derived (about 3,4 million ratings a
+#: day): read and checked on every post, as in production, and never reached.
+PRODUCTION_DESKS = 20
+BENCH_DOSSIERS = 1_000_000_000
+
+
+def desk_code(number: int) -> str:
+    return DESK if number == 0 else f"BENCH-{number + 1:02d}"
+
+
+def add_production_setup(database_url: str) -> None:
+    """The commune's other desks and its dossier volume of this month, in SQL any
+    recent revision's schema takes (the baseline's database too)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        for number in range(1, PRODUCTION_DESKS):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO desk (code, name, unit_id, active, created_at) "
+                    "SELECT :code, name, unit_id, active, created_at FROM desk WHERE code = :first"
+                ),
+                {"code": desk_code(number), "first": DESK},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO dossier_volume (unit_id, month, procedure_field, dossiers, source, "
+                "updated_at) SELECT id, :month, '', :dossiers, 'bench', :now FROM unit "
+                "WHERE code = :unit"
+            ),
+            {
+                "month": datetime.now(UTC).strftime("%Y-%m"),
+                "dossiers": BENCH_DOSSIERS,
+                "now": datetime.now(UTC),
+                "unit": UNIT,
+            },
+        )
+    engine.dispose()
 
 
 def git(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -603,9 +653,12 @@ def load(
     duration: float | None,
     count: int | None,
     seed: int,
+    new_phones: bool = False,
 ) -> Tally:
-    """Post submissions from ``concurrency`` threads until the time or the count is up."""
-    path = f"/s/{DESK}"
+    """Post submissions from ``concurrency`` threads until the time or the count is up;
+    ``new_phones``: each with a device cookie never sent before (a phone's one rating),
+    spread over the commune's ``PRODUCTION_DESKS`` desks."""
+    desks = PRODUCTION_DESKS if new_phones else 1
     stop = threading.Event()
     start = threading.Barrier(concurrency + 1)
     budget = [count]
@@ -641,11 +694,15 @@ def load(
         turn = index
         while claim():
             phone = phones[turn % len(phones)]
+            path = f"/s/{desk_code(turn % desks)}"
             turn += concurrency
             sid, body = submissions.body(phone, rng)
+            cookies = phone.cookies
+            if new_phones:
+                cookies = {**cookies, DEVICE_COOKIE: f"{rng.getrandbits(128):032x}"}
             headers = {
                 "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": cookie_header(phone.cookies),
+                "Cookie": cookie_header(cookies),
                 "X-Forwarded-For": phone.address,
             }
             began = time.perf_counter()
@@ -1031,6 +1088,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limits", choices=sorted(LIMITS), default="raised")
     parser.add_argument(
+        "--checks",
+        choices=("bench", "production"),
+        default="bench",
+        help="bench: no desk ceiling and no replacement of a phone's earlier rating (a "
+        "flood on one desk); production: both as configured by default, the ceilings "
+        "derived from a large dossier volume (never reached), the posts spread over "
+        f"{PRODUCTION_DESKS} desks, every post from a new phone",
+    )
+    parser.add_argument(
         "--levels", type=int, choices=(2, 3), default=2, help="unit tree above the desk"
     )
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds per target, uncounted")
@@ -1059,7 +1125,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="sipas-bench-", dir=args.tmpdir))
     target = args.database_url or str(workdir / "survey.db")
     database_url = sqlalchemy_url(target)
-    env = server_env(database_url, secrets.token_hex(32), args.limits, target)
+    env = server_env(database_url, secrets.token_hex(32), args.limits, target, args.checks)
     print("# Form submissions: app vs floor\n")
     for line in machine():
         print(f"- {line}")
@@ -1085,6 +1151,8 @@ def main(argv: list[str] | None = None) -> int:
     print("  submission carries a fresh start stamp signed with the servers' secret key)")
 
     app = build_database(target, env, args.levels)
+    if args.checks == "production":
+        add_production_setup(database_url)
     submissions = Submissions(app)
     questions = None
     answered = {name: Tally() for name in ("app", "stack floor", "floor", "baseline")}
@@ -1094,6 +1162,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.baseline:
             baseline = Baseline(args.baseline, workdir, env, args.levels)
+            if args.checks == "production":
+                add_production_setup(baseline.url)
             print(f"- Baseline: the app at {args.baseline} ({baseline.commit}), own database")
         for config in configs:
             servers = {
@@ -1128,6 +1198,7 @@ def main(argv: list[str] | None = None) -> int:
                             args.warmup,
                             None,
                             seed=args.seed * 100 + 99,
+                            new_phones=args.checks == "production",
                         )
                         answered[name].merge(warm)
                 totals = {name: Tally() for name in names}
@@ -1145,6 +1216,7 @@ def main(argv: list[str] | None = None) -> int:
                             duration,
                             args.count,
                             seed=args.seed * 100 + round_ * 3 + names.index(name),
+                            new_phones=args.checks == "production",
                         )
                         answered[name].merge(tally)
                         totals[name].merge(tally)

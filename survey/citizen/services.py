@@ -415,22 +415,40 @@ def _replace_earlier(desk: Desk, device_hash: str | None) -> bool:
     minutes = current_app.config["SURVEY_REPLACE_MINUTES"]
     if not device_hash or minutes <= 0:
         return False
-    earlier = db.session.scalars(
-        sa.select(SurveyResponse)
-        .where(
-            SurveyResponse.device_hash == device_hash,
-            SurveyResponse.desk_id == desk.id,
-            SurveyResponse.submitted_at > utcnow() - timedelta(minutes=minutes),
-            SurveyResponse.flagged.is_(False),
-            SurveyResponse.receipt_token_id.is_(None),
+    # Most posts replace nothing: a prepared Core query says so, and only the
+    # ratings it finds are loaded through the ORM.
+    ids = (
+        db.session.connection()
+        .scalars(
+            _EARLIER_RATINGS,
+            {
+                "device_hash": device_hash,
+                "desk_id": desk.id,
+                "since": utcnow() - timedelta(minutes=minutes),
+            },
         )
-        .order_by(SurveyResponse.id)
+        .all()
+    )
+    if not ids:
+        return False
+    earlier = db.session.scalars(
+        sa.select(SurveyResponse).where(SurveyResponse.id.in_(ids)).order_by(SurveyResponse.id)
     ).all()
     for response in earlier:
         response.flagged = True
         response.flag_reason = "replaced"
     db.session.flush()
     return bool(earlier)
+
+
+_EARLIER_RATINGS = sa.select(SurveyResponse.id).where(
+    SurveyResponse.device_hash == sa.bindparam("device_hash"),
+    SurveyResponse.desk_id == sa.bindparam("desk_id"),
+    SurveyResponse.submitted_at
+    > sa.bindparam("since", type_=SurveyResponse.__table__.c.submitted_at.type),
+    SurveyResponse.flagged.is_(False),
+    SurveyResponse.receipt_token_id.is_(None),
+)
 
 
 def _differs(response_id: int, submission: Submission) -> bool:

@@ -18,14 +18,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import itertools
 import math
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app
 from flask import g
 from flask import request
@@ -295,21 +298,64 @@ def desk_ceiling(desk) -> Ceiling:
         return Ceiling(DB_INT_MAX, DB_INT_MAX, False)
     derived = False
     if hour <= 0 or day <= 0:
-        dossiers = _latest_month_dossiers(desk.unit_id)
-        if dossiers is None:
-            per_day = FALLBACK_PER_DAY
-        else:
-            desks = db.session.scalar(
-                sa.select(sa.func.count(Desk.id)).where(
-                    Desk.unit_id == desk.unit_id, Desk.active.is_(True)
-                )
-            )
-            share = dossiers / max(1, desks or 1) / WORKING_DAYS
-            per_day = max(10, math.ceil(1.5 * share))
-            derived = True
+        per_day, derived = _derived_per_day(desk.unit_id)
         day = day if day > 0 else per_day
         hour = hour if hour > 0 else max(5, math.ceil(per_day / 3))
     return Ceiling(hour, day, derived)
+
+
+#: A unit's ceiling derived from its volumes is kept per app for CEILING_KEPT_SECONDS:
+#: reading it is three queries, on every open-QR post, for figures that change
+#: once a month. Volumes and desks changed through this process apply at once
+#: (:func:`_note_ceiling_changes`); changed by another worker, within the minute.
+CEILING_KEPT_SECONDS = 60.0
+_CEILINGS = "survey.desk_ceilings"
+_CEILINGS_KEPT = 10_000
+#: Bumped when this process commits a change to volumes or desks.
+_ceiling_generation = [0]
+_clock = time.monotonic
+
+
+def _derived_per_day(unit_id: int) -> tuple[int, bool]:
+    """A desk of the unit's day's ceiling from the volumes, and whether it came from them."""
+    kept = current_app.extensions.setdefault(_CEILINGS, {})
+    now = _clock()
+    entry = kept.get(unit_id)
+    if entry is not None and entry[0] == _ceiling_generation[0] and now < entry[1]:
+        return entry[2]
+    generation = _ceiling_generation[0]
+    dossiers = _latest_month_dossiers(unit_id)
+    if dossiers is None:
+        derived = (FALLBACK_PER_DAY, False)
+    else:
+        desks = db.session.scalar(
+            sa.select(sa.func.count(Desk.id)).where(Desk.unit_id == unit_id, Desk.active.is_(True))
+        )
+        share = dossiers / max(1, desks or 1) / WORKING_DAYS
+        derived = (max(10, math.ceil(1.5 * share)), True)
+    if len(kept) >= _CEILINGS_KEPT:
+        kept.clear()  # a bound, not a policy: units are few
+    kept[unit_id] = (generation, now + CEILING_KEPT_SECONDS, derived)
+    return derived
+
+
+def _note_ceiling_changes(session, flush_context, instances) -> None:
+    if any(
+        isinstance(obj, (DossierVolume, Desk))
+        for obj in itertools.chain(session.new, session.dirty, session.deleted)
+    ):
+        session.info[_CEILINGS] = True
+
+
+def _ceilings_committed(session) -> None:
+    # Bumped after the commit: a post reading the volumes before it would keep
+    # the old figures under the new generation.
+    if session.info.pop(_CEILINGS, False):
+        _ceiling_generation[0] += 1
+
+
+def _ceilings_rolled_back(session) -> None:
+    session.info.pop(_CEILINGS, None)
 
 
 def _latest_month_dossiers(unit_id: int) -> int | None:
@@ -349,20 +395,46 @@ def over_desk_ceiling(desk, ceiling: Ceiling | None = None) -> bool:
         key = int.from_bytes(digest[:8], "big", signed=True)
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
     now = utcnow()
-    table = SurveyResponse.__table__.c
-    hour_ago = now - timedelta(hours=1)
     last_hour, last_day = connection.execute(
-        sa.select(
-            sa.func.coalesce(sa.func.sum(sa.case((table.submitted_at > hour_ago, 1), else_=0)), 0),
-            sa.func.count(),
-        ).where(
-            table.desk_id == desk.id,
-            table.submitted_at > now - timedelta(days=1),
-            table.receipt_token_id.is_(None),
-            table.flagged.is_(False),
-        )
+        _desk_counts(),
+        {
+            "desk_id": desk.id,
+            "hour_ago": now - timedelta(hours=1),
+            "day_ago": now - timedelta(days=1),
+            "per_hour": ceiling.per_hour,
+            "per_day": ceiling.per_day,
+        },
     ).one()
     return last_hour >= ceiling.per_hour or last_day >= ceiling.per_day
+
+
+@functools.cache
+def _desk_counts() -> sa.Select:
+    """SELECT a desk's counted open-QR ratings of the last hour and of the last day, each
+    counted up to its ceiling only: a desk stuffed with thousands of ratings costs a
+    post no more than its ceiling's worth of rows. Built once (its compiled form is
+    then cached by SQLAlchemy)."""
+    table = SurveyResponse.__table__.c
+    at = table.submitted_at.type
+
+    def counted(since: str, ceiling: str):
+        rows = (
+            sa.select(table.id)
+            .where(
+                table.desk_id == sa.bindparam("desk_id"),
+                table.submitted_at > sa.bindparam(since, type_=at),
+                # Not through receipt_token_id's unique index, whose NULLs are every
+                # open-QR rating of every desk (SQLite's planner, without statistics,
+                # took it): "+ 0" leaves only the desk's index to the planner.
+                (table.receipt_token_id + 0).is_(None),
+                table.flagged.is_(False),
+            )
+            .limit(sa.bindparam(ceiling, type_=sa.Integer))
+            .subquery()
+        )
+        return sa.select(sa.func.count()).select_from(rows).scalar_subquery()
+
+    return sa.select(counted("hour_ago", "per_hour"), counted("day_ago", "per_day"))
 
 
 @functools.cache
@@ -501,3 +573,10 @@ def purge(now: datetime | None = None) -> PurgeResult:
 
 def init_app(app) -> None:
     app.after_request(_set_cookies)
+    for name, hook in (
+        ("before_flush", _note_ceiling_changes),
+        ("after_commit", _ceilings_committed),
+        ("after_rollback", _ceilings_rolled_back),
+    ):
+        if not sa.event.contains(so.Session, name, hook):
+            sa.event.listen(so.Session, name, hook)

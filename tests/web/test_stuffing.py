@@ -4,6 +4,10 @@ and what passes it is stored but held for review ("burst"), not refused."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
+import pytest
 import sqlalchemy as sa
 
 from survey.data.models import Desk
@@ -16,6 +20,7 @@ from tests.conftest import VALID_ANSWERS
 from tests.conftest import csrf_of
 from tests.conftest import hidden_fields
 from tests.conftest import sign_in
+from tests.conftest import statements_during
 
 
 def _flags(app, desk="LC-01") -> list[str | None]:
@@ -71,6 +76,38 @@ def test_the_ceiling_is_derived_from_the_desks_dossiers(app, demo_units):
         assert ceiling.per_hour < 60
 
 
+def test_the_derived_ceiling_is_read_once_and_follows_new_volumes(app, demo_units, monkeypatch):
+    """The volumes behind a desk's ceiling are read once, not on every post; volumes
+    saved through this process apply at once, those another process saved within
+    ``CEILING_KEPT_SECONDS``."""
+    with app.app_context():
+        unit = db.session.scalar(sa.select(Unit).where(Unit.code == "HD-CG-LC"))
+        desk = db.session.scalar(sa.select(Desk).where(Desk.code == "LC-01"))
+        desks = len([d for d in unit.desks if d.active])
+        db.session.add(DossierVolume(unit_id=unit.id, month="2025-03", dossiers=20 * 22 * desks))
+        db.session.commit()
+        assert guard.desk_ceiling(desk).per_day == 30
+        again = statements_during(app, lambda: guard.desk_ceiling(desk))
+        assert again == []
+        # Saved here (an officer's import through this worker): at once.
+        db.session.add(DossierVolume(unit_id=unit.id, month="2025-04", dossiers=40 * 22 * desks))
+        db.session.commit()
+        assert guard.desk_ceiling(desk).per_day == 60
+        # Saved by another process: kept a while, then read again.
+        other = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        with other.begin() as conn:
+            conn.execute(
+                sa.insert(DossierVolume).values(
+                    unit_id=unit.id, month="2025-05", dossiers=60 * 22 * desks, source="other"
+                )
+            )
+        other.dispose()
+        assert guard.desk_ceiling(desk).per_day == 60
+        later = guard._clock() + guard.CEILING_KEPT_SECONDS
+        monkeypatch.setattr(guard, "_clock", lambda: later)
+        assert guard.desk_ceiling(desk).per_day == 90
+
+
 def test_beyond_the_desks_ceiling_ratings_are_stored_but_held(app, officers):
     app.config.update(
         SURVEY_MIN_FILL_SECONDS=0, SURVEY_DESK_MAX_PER_HOUR=3, SURVEY_DESK_MAX_PER_DAY=5
@@ -103,3 +140,62 @@ def test_beyond_the_desks_ceiling_ratings_are_stored_but_held(app, officers):
     assert reply.status_code in (302, 303)
     with app.app_context():
         assert not db.session.get(SurveyResponse, held).flagged
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_stuffed_desk_costs_a_post_no_more_than_its_ceilings_worth_of_rows(app, demo_units):
+    """The ceiling's count stops at the ceiling and reads only its desk's ratings:
+    SQLite's virtual machine runs about as many instructions for a desk holding 4 000
+    counted ratings of the day as for one holding 40 (counted to the end, 100 times
+    as many), and next to none for a desk without ratings beside them (read through
+    another index, every open-QR rating of every desk)."""
+    from survey.data.models import utcnow
+    from survey.data.queries import ensure_questionnaire
+
+    ceiling = guard.Ceiling(per_hour=10, per_day=30, derived_from_volumes=False)
+    with app.app_context():
+        questionnaire = ensure_questionnaire()
+        desks = {
+            code: db.session.scalar(sa.select(Desk).where(Desk.code == code))
+            for code in ("LC-01", "LC-02", "CH-01")
+        }
+        now = utcnow()
+        for code, count in (("LC-01", 40), ("LC-02", 4000)):
+            desk = desks[code]
+            db.session.execute(
+                sa.insert(SurveyResponse),
+                [
+                    {
+                        "submission_id": str(uuid.uuid4()),
+                        "unit_id": desk.unit_id,
+                        "desk_id": desk.id,
+                        "questionnaire_id": questionnaire.id,
+                        "submitted_at": now - timedelta(minutes=1 + n % 600),
+                    }
+                    for n in range(count)
+                ],
+            )
+        db.session.commit()
+
+        def instructions(desk) -> tuple[bool, int]:
+            steps = [0]
+            raw = db.session.connection().connection.dbapi_connection
+
+            def tick() -> int:
+                steps[0] += 1
+                return 0
+
+            raw.set_progress_handler(tick, 10)
+            try:
+                over = guard.over_desk_ceiling(desk, ceiling)
+            finally:
+                raw.set_progress_handler(None, 10)
+            return over, steps[0]
+
+        instructions(desks["LC-01"])  # statement compiled and prepared once
+        small = instructions(desks["LC-01"])
+        stuffed = instructions(desks["LC-02"])
+        quiet = instructions(desks["CH-01"])
+    assert small[0] and stuffed[0]  # both past their ceiling
+    assert stuffed[1] < 2 * small[1]
+    assert not quiet[0] and quiet[1] <= small[1]
