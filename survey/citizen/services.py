@@ -441,13 +441,19 @@ def _replace_earlier(desk: Desk, device_hash: str | None) -> bool:
     return bool(earlier)
 
 
+#: The phone's counted open-QR ratings of the desk since a time, read through the
+#: device's index (one phone's few ratings). SQLite's planner has no statistics:
+#: left to itself it took receipt_token_id's unique index (its NULLs are every
+#: open-QR rating there is), the flag's (every counted rating) or the desk's (every
+#: rating of a busy desk). The other columns are compared as expressions, which no
+#: index serves ("+ 0", "IS NOT true" for a flag that is never NULL).
 _EARLIER_RATINGS = sa.select(SurveyResponse.id).where(
     SurveyResponse.device_hash == sa.bindparam("device_hash"),
-    SurveyResponse.desk_id == sa.bindparam("desk_id"),
+    SurveyResponse.desk_id + 0 == sa.bindparam("desk_id"),
     SurveyResponse.submitted_at
     > sa.bindparam("since", type_=SurveyResponse.__table__.c.submitted_at.type),
-    SurveyResponse.flagged.is_(False),
-    SurveyResponse.receipt_token_id.is_(None),
+    SurveyResponse.flagged.is_not(True),
+    (SurveyResponse.receipt_token_id + 0).is_(None),
 )
 
 

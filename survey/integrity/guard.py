@@ -423,11 +423,12 @@ def _desk_counts() -> sa.Select:
             .where(
                 table.desk_id == sa.bindparam("desk_id"),
                 table.submitted_at > sa.bindparam(since, type_=at),
-                # Not through receipt_token_id's unique index, whose NULLs are every
-                # open-QR rating of every desk (SQLite's planner, without statistics,
-                # took it): "+ 0" leaves only the desk's index to the planner.
+                # Through the desk's index only: SQLite's planner has no statistics,
+                # and took receipt_token_id's unique index, whose NULLs are every
+                # open-QR rating of every desk. Compared as expressions, which no
+                # index serves ("IS NOT true": the flag is never NULL).
                 (table.receipt_token_id + 0).is_(None),
-                table.flagged.is_(False),
+                table.flagged.is_not(True),
             )
             .limit(sa.bindparam(ceiling, type_=sa.Integer))
             .subquery()

@@ -142,6 +142,54 @@ def test_beyond_the_desks_ceiling_ratings_are_stored_but_held(app, officers):
         assert not db.session.get(SurveyResponse, held).flagged
 
 
+def _stuff(app, counts: dict[str, int]) -> dict[str, Desk]:
+    """``counts[code]`` counted open-QR ratings of the last ten hours at each desk, each
+    from a phone of its own; the desks of the demo units by code."""
+    from survey.data.models import utcnow
+    from survey.data.queries import ensure_questionnaire
+
+    questionnaire = ensure_questionnaire()
+    desks = {
+        desk.code: desk for desk in db.session.scalars(sa.select(Desk).where(Desk.code.in_(counts)))
+    }
+    now = utcnow()
+    for code, count in counts.items():
+        desk = desks[code]
+        rows = [
+            {
+                "submission_id": str(uuid.uuid4()),
+                "unit_id": desk.unit_id,
+                "desk_id": desk.id,
+                "questionnaire_id": questionnaire.id,
+                "submitted_at": now - timedelta(minutes=1 + n % 600),
+                "device_hash": uuid.uuid4().hex * 2,
+            }
+            for n in range(count)
+        ]
+        if rows:
+            db.session.execute(sa.insert(SurveyResponse), rows)
+    db.session.commit()
+    return desks
+
+
+def _instructions(action) -> tuple[object, int]:
+    """What ``action()`` returns, and the instructions (in tens) SQLite's virtual
+    machine ran for it on the session's connection: work done, not time taken."""
+    steps = [0]
+    raw = db.session.connection().connection.dbapi_connection
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    raw.set_progress_handler(tick, 10)
+    try:
+        result = action()
+    finally:
+        raw.set_progress_handler(None, 10)
+    return result, steps[0]
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_stuffed_desk_costs_a_post_no_more_than_its_ceilings_worth_of_rows(app, demo_units):
     """The ceiling's count stops at the ceiling and reads only its desk's ratings:
@@ -149,53 +197,41 @@ def test_a_stuffed_desk_costs_a_post_no_more_than_its_ceilings_worth_of_rows(app
     counted ratings of the day as for one holding 40 (counted to the end, 100 times
     as many), and next to none for a desk without ratings beside them (read through
     another index, every open-QR rating of every desk)."""
-    from survey.data.models import utcnow
-    from survey.data.queries import ensure_questionnaire
-
     ceiling = guard.Ceiling(per_hour=10, per_day=30, derived_from_volumes=False)
     with app.app_context():
-        questionnaire = ensure_questionnaire()
-        desks = {
-            code: db.session.scalar(sa.select(Desk).where(Desk.code == code))
-            for code in ("LC-01", "LC-02", "CH-01")
-        }
-        now = utcnow()
-        for code, count in (("LC-01", 40), ("LC-02", 4000)):
-            desk = desks[code]
-            db.session.execute(
-                sa.insert(SurveyResponse),
-                [
-                    {
-                        "submission_id": str(uuid.uuid4()),
-                        "unit_id": desk.unit_id,
-                        "desk_id": desk.id,
-                        "questionnaire_id": questionnaire.id,
-                        "submitted_at": now - timedelta(minutes=1 + n % 600),
-                    }
-                    for n in range(count)
-                ],
-            )
-        db.session.commit()
+        desks = _stuff(app, {"LC-01": 40, "LC-02": 4000, "CH-01": 0})
 
-        def instructions(desk) -> tuple[bool, int]:
-            steps = [0]
-            raw = db.session.connection().connection.dbapi_connection
+        def over(code: str):
+            return _instructions(lambda: guard.over_desk_ceiling(desks[code], ceiling))
 
-            def tick() -> int:
-                steps[0] += 1
-                return 0
-
-            raw.set_progress_handler(tick, 10)
-            try:
-                over = guard.over_desk_ceiling(desk, ceiling)
-            finally:
-                raw.set_progress_handler(None, 10)
-            return over, steps[0]
-
-        instructions(desks["LC-01"])  # statement compiled and prepared once
-        small = instructions(desks["LC-01"])
-        stuffed = instructions(desks["LC-02"])
-        quiet = instructions(desks["CH-01"])
+        over("LC-01")  # statement compiled and prepared once
+        small, stuffed, quiet = over("LC-01"), over("LC-02"), over("CH-01")
     assert small[0] and stuffed[0]  # both past their ceiling
     assert stuffed[1] < 2 * small[1]
     assert not quiet[0] and quiet[1] <= small[1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_phones_earlier_rating_is_looked_for_among_its_own_ratings_only(app, demo_units):
+    """One rating per phone: the look for the phone's earlier rating of the desk reads
+    that phone's ratings, not the desk's 4 000 of the last half hour nor every
+    open-QR rating: as many instructions as before another desk got 4 000."""
+    from survey.citizen import services
+
+    app.config["SURVEY_REPLACE_MINUTES"] = 30
+    with app.app_context():
+        desks = _stuff(app, {"LC-01": 4, "LC-02": 0})
+        phone = "ab" * 32
+
+        def look(code: str):
+            found = _instructions(lambda: services._replace_earlier(desks[code], phone))
+            db.session.rollback()
+            return found
+
+        look("LC-01")
+        before = look("LC-01")
+        _stuff(app, {"LC-02": 4000})
+        beside, stuffed = look("LC-01"), look("LC-02")
+    assert before[0] is False and beside[0] is False and stuffed[0] is False  # never rated
+    assert beside[1] <= before[1] + 5
+    assert stuffed[1] <= before[1] + 5
