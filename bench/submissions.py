@@ -37,6 +37,14 @@ settings (printed in the output), never patched:
   if the phone had just opened a new form), so no response is flagged
   ``too_fast`` or ``unsigned``; the honeypot field is sent empty.
 
+``--checks production`` runs the app's form posts as production does: the
+desk's ceiling derived from the commune's dossier volume (a volume so large
+that the ceiling is never reached, so nothing is flagged) and the look for the
+phone's earlier rating (``SURVEY_REPLACE_MINUTES`` at its default); the posts
+are spread over the commune's 20 desks, each from a new phone (a fresh device
+cookie), as citizens at their desks send one rating each. The default
+(``--checks bench``) switches both off: a flood on one desk.
+
 With ``--baseline REV`` a third target joins the rotation: the app as it was
 at git revision REV, served from a temporary ``git worktree`` with its own
 database built by its own code (migrations and CLI), posted the same request
@@ -46,6 +54,7 @@ noisy machine cannot do across runs.
 Run: .venv/bin/python bench/submissions.py [--duration 10] [--rounds 2]
      [--concurrency 8] [--config sync:2 --config gthread:2x4 ...]
      [--baseline HEAD~3]  (the same load on an earlier revision, side by side)
+     [--checks production]  (the desk ceiling and one-rating-per-phone checks on)
      [--profile 2000]   (cProfile of the POST path through the test client)
      [--database-url postgresql://user@host/empty_db]  (production's database)
 """

@@ -7,6 +7,8 @@ would leave those figures unreproducible.
 from __future__ import annotations
 
 import re
+import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -59,6 +61,29 @@ def test_submissions_bench_stores_every_accepted_submission_exactly_once():
     assert stack and int(stack[1]) > 0 and stack[1] == stack[2]
     answers = re.search(r"- stack floor: (\d+) answers stored \(expected (\d+)\)", out)
     assert answers and answers[1] == answers[2] and int(answers[1]) >= int(stack[1])
+
+
+def test_submissions_bench_runs_production_checks_over_many_desks():
+    """With the desk ceilings and the one-rating-per-phone check on, as in production:
+    every post stored once, none held as a burst or replaced (each from a new
+    phone, the ceilings far above the load), posts on several desks."""
+    done = _run(
+        "bench/submissions.py",
+        "--duration", "1", "--rounds", "1", "--warmup", "0",
+        "--phones", "2", "--concurrency", "2", "--checks", "production", "--keep",
+    )  # fmt: skip
+    assert done.returncode == 0, _found(done)
+    out = done.stdout
+    assert "Verified: every accepted submission stored exactly once" in out
+    assert "SURVEY_DESK_MAX_PER_HOUR=(default)" in out
+    assert "SURVEY_REPLACE_MINUTES=(default)" in out
+    assert "- app: 0 flagged" in out
+    kept = re.search(r"\nKept (\S+)", out)
+    assert kept, out[-2000:]
+    with sqlite3.connect(Path(kept[1]) / "survey.db") as conn:
+        desks = conn.execute("SELECT count(DISTINCT desk_id) FROM response").fetchone()[0]
+    shutil.rmtree(kept[1], ignore_errors=True)
+    assert desks > 1
 
 
 def test_submissions_bench_runs_on_postgresql(pg_server):
