@@ -56,5 +56,12 @@ def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[dict]
     if not rows:
         return
     dialect, columns = connection.dialect.name, tuple(rows[0])
-    statement = arrays_insert(table, columns) if dialect == "postgresql" else table.insert()
+    statement = arrays_insert(table, columns) if dialect == "postgresql" else _insert(table)
     connection.execute(statement, parameters(dialect, rows, columns))
+
+
+@functools.cache
+def _insert(table: sa.Table) -> sa.Insert:
+    # Built once per table: a new Insert is a new object for SQLAlchemy to hash
+    # into its compiled cache's key on every form post.
+    return table.insert()
