@@ -75,8 +75,13 @@ def hash_key() -> bytes:
     configured = current_app.config.get("SURVEY_HASH_KEY")
     if configured:
         return configured.encode()
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, b"sipas-survey keyed hashes", hashlib.sha256).digest()
+    return _derived_key(str(current_app.config["SECRET_KEY"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _derived_key(secret: str) -> bytes:
+    # Derived once per secret: a form post hashes three keys with it.
+    return hmac.new(secret.encode(), b"sipas-survey keyed hashes", hashlib.sha256).digest()
 
 
 def keyed_hash(kind: str, value: str) -> str:
