@@ -322,7 +322,7 @@ _clock = time.monotonic
 
 
 def _derived_per_day(unit_id: int) -> tuple[int, bool]:
-    """A desk of the unit's day's ceiling from the volumes, and whether it came from them."""
+    """The day's ceiling of each of the unit's desks, and whether it came from its volumes."""
     kept = current_app.extensions.setdefault(_CEILINGS, {})
     now = _clock()
     entry = kept.get(unit_id)
