@@ -54,3 +54,26 @@ def test_value_and_file_together_are_refused(tmp_path):
 def test_production_without_any_secret_still_refuses_to_start(tmp_path):
     with pytest.raises(ConfigError, match="SURVEY_SECRET_KEY is not set"):
         load_config(tmp_path, {"SURVEY_ENV": "production", "SURVEY_SECRET_KEY_FILE": ""})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SURVEY_LIMIT_IP_PER_HOUR", "thirty", "SURVEY_LIMIT_IP_PER_HOUR must be a whole number"),
+        ("SURVEY_LIMIT_IP_PER_HOUR", "2.5", "SURVEY_LIMIT_IP_PER_HOUR must be a whole number"),
+        ("SURVEY_DB_PING_IDLE_SECONDS", "1s", "SURVEY_DB_PING_IDLE_SECONDS must be a number"),
+    ],
+)
+def test_a_number_setting_that_is_not_one_is_a_config_error_naming_it(
+    tmp_path, name, value, message
+):
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path, {name: value})
+
+
+def test_an_empty_number_setting_takes_its_default(tmp_path):
+    config = load_config(
+        tmp_path, {"SURVEY_LIMIT_IP_PER_HOUR": "", "SURVEY_DB_PING_IDLE_SECONDS": " "}
+    )
+    assert config["SURVEY_LIMIT_IP_PER_HOUR"] == 30
+    assert config["SURVEY_DB_PING_IDLE_SECONDS"] == 1.0
