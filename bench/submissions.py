@@ -65,6 +65,7 @@ import argparse
 import cProfile
 import http.client
 import io
+import itertools
 import os
 import pstats
 import random
@@ -871,16 +872,15 @@ def verify_rollup(app) -> list[str]:
 #: Functions whose cumulative time is shown as the sections of one POST.
 SECTIONS = [
     ("whole request (test client)", "app.py", "wsgi_app"),
-    ("view: respond()", "public.py", "respond"),
-    ("find_desk (desk lookup)", "services.py", "find_desk"),
-    ("current_questionnaire", "services.py", "current_questionnaire"),
-    ("questionnaire_by_version", "services.py", "questionnaire_by_version"),
+    ("view: respond()", "views.py", "respond"),
+    ("desk lookup (remembered)", "queries.py", "find_desk_remembered"),
+    ("current_questionnaire", "queries.py", "current_questionnaire"),
     ("response_form_class (build form class)", "response.py", "response_form_class"),
     ("form.validate (incl. CSRF)", "form.py", "validate"),
-    ("existing_response_id", "services.py", "existing_response_id"),
-    ("flag_reason (stamp check)", "integrity.py", "flag_reason"),
-    ("claim_submission_slot (rate limits)", "integrity.py", "claim_submission_slot"),
-    ("store_response", "services.py", "store_response"),
+    ("flag_reason (stamp check)", "guard.py", "flag_reason"),
+    ("submit (the use case)", "services.py", "submit"),
+    ("  claim_submission_slot (rate limits)", "guard.py", "claim_submission_slot"),
+    ("  _write (response, answers, alerts, commit)", "services.py", "_write"),
     ("  session.commit (all)", "scoping.py", "commit"),
     ("  sqlite3 commit (fsync)", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
     ("redirect + url_for", "helpers.py", "url_for"),
@@ -912,23 +912,71 @@ def statements_of_one_post(app, post_once) -> list[str]:
     return seen
 
 
-def profile(app, phone: Phone, submissions: Submissions, n: int) -> None:
+def statement_times(app, post_many) -> dict[str, list]:
+    """Runs and seconds in the driver (execute, executemany, commit) per statement
+    (its first 60 characters) while ``post_many`` runs."""
+    import sqlalchemy as sa
+
+    from survey.extensions import db
+
+    timed: dict[str, list] = {}
+    began: list[float] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        began.append(time.perf_counter())
+
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:
+        text = " ".join(statement.split())[:60] + " (many)" * executemany
+        entry = timed.setdefault(text, [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - began.pop()
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    real_commit = engine.dialect.do_commit
+
+    def do_commit(dbapi_connection) -> None:
+        start = time.perf_counter()
+        real_commit(dbapi_connection)
+        entry = timed.setdefault("COMMIT", [0, 0.0])
+        entry[0] += 1
+        entry[1] += time.perf_counter() - start
+
+    engine.dialect.do_commit = do_commit
+    try:
+        post_many()
+    finally:
+        engine.dialect.do_commit = real_commit
+        sa.event.remove(engine, "before_cursor_execute", before)
+        sa.event.remove(engine, "after_cursor_execute", after)
+    return timed
+
+
+def profile(app, phones: list[Phone], submissions: Submissions, n: int) -> None:
     """Time ``n`` POSTs through the Flask test client (no network, no gunicorn),
-    once plain and once under cProfile, and print where the time goes."""
+    once plain and once under cProfile, and print where the time goes. The posts
+    come from every phone in turn, as under load, so each rate-limit key counts
+    its share of the events, not all of them."""
     client = app.test_client()
-    for name, value in phone.cookies.items():
-        client.set_cookie(name, value)
     rng = random.Random(99)
-    bodies = [submissions.body(phone, rng)[1] for _ in range(2 * n + 50)]
-    kwargs = {
-        "content_type": "application/x-www-form-urlencoded",
-        "headers": {"X-Forwarded-For": phone.address},
-    }
+    bodies = [
+        (phone, submissions.body(phone, rng)[1])
+        for phone in itertools.islice(itertools.cycle(phones), 2 * n + n // 2 + 50)
+    ]
     statuses: dict[int, int] = {}
 
     def send(batch) -> None:
-        for body in batch:
-            status = client.post(f"/s/{DESK}", data=body, **kwargs).status_code
+        for phone, body in batch:
+            for name, value in phone.cookies.items():
+                client.set_cookie(name, value)
+            status = client.post(
+                f"/s/{DESK}",
+                data=body,
+                content_type="application/x-www-form-urlencoded",
+                headers={"X-Forwarded-For": phone.address},
+            ).status_code
             statuses[status] = statuses.get(status, 0) + 1
 
     send(bodies[:49])  # warm-up
@@ -937,22 +985,32 @@ def profile(app, phone: Phone, submissions: Submissions, n: int) -> None:
     began, cpu = time.perf_counter(), time.process_time()
     send(bodies[50 : 50 + n])
     plain, plain_cpu = time.perf_counter() - began, time.process_time() - cpu
+    timed = statement_times(app, lambda: send(bodies[50 + n : 50 + n + n // 2]))
     profiler = cProfile.Profile()
     profiler.enable()
-    send(bodies[50 + n :])
+    send(bodies[50 + n + n // 2 :])
     profiler.disable()
     stats = pstats.Stats(profiler)
     print(f"\n## Profile: {n} POSTs through the test client, one process\n")
     print(
         f"Without the profiler: {plain / n * 1000:.2f} ms a POST "
         f"({plain_cpu / n * 1000:.2f} ms of CPU; the rest is waiting, mostly fsync). "
-        f"Statuses of all {2 * n} POSTs: {statuses}.\n"
+        f"Statuses of all {sum(statuses.values())} POSTs: {statuses}.\n"
     )
 
     print(f"SQL statements of one POST ({len(sql)}):\n\n```")
     for statement in sql:
         print(statement)
     print("```\n")
+    posts = n // 2
+    print(f"Time in the driver per statement, {posts} POSTs (perf counter, no profiler):\n")
+    print("| statement | runs per POST | µs per run | µs per POST |\n| --- | ---: | ---: | ---: |")
+    for text, (runs, seconds) in sorted(timed.items(), key=lambda kv: -kv[1][1]):
+        print(
+            f"| `{text}` | {runs / posts:.2f} | {seconds / runs * 1e6:.0f} "
+            f"| {seconds / posts * 1e6:.0f} |"
+        )
+    print()
 
     def cumulative(filename: str, func: str) -> float:
         return sum(
@@ -1295,7 +1353,7 @@ def main(argv: list[str] | None = None) -> int:
                 questions or 0,
             )
         if args.profile:
-            profile(app, phones[0], submissions, args.profile)
+            profile(app, phones, submissions, args.profile)
     finally:
         if baseline is not None:
             baseline.remove()

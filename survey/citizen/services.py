@@ -311,21 +311,17 @@ def submit(
 
     :raise DeskChanged: the desk was retired or moved since it was looked up.
     """
-    existing = existing_response_id(submission.submission_id)
-    if existing is not None:
-        # Already stored: checked before the token, which the first tap has used.
-        # A resend with other answers is not applied: say so rather than thank.
-        if _differs(existing, submission):
-            return SubmitResult(Outcome.KEPT_FIRST)
-        return SubmitResult(Outcome.ALREADY)
+    # A form sent twice (a double tap, a resend after a lost answer) is found by
+    # its submission id only where the first send leaves a trace: a used receipt
+    # code, a limit its events reached, the unique id the insert meets. Every post
+    # is spared a lookup that nearly always finds nothing.
     token = None
     flag_reason = submission.flag_reason
     if submission.receipt:
         checked = tokens.check(submission.receipt, desk)
         if not checked.ok:
-            if existing_response_id(submission.submission_id) is not None:
-                return SubmitResult(Outcome.ALREADY)  # our own first tap used it a moment ago
-            return SubmitResult(Outcome.TOKEN_PROBLEM, check=checked)
+            resent = _resent(submission)  # the first send used the code
+            return resent or SubmitResult(Outcome.TOKEN_PROBLEM, check=checked)
         token = checked.token
     channel = _token_channel(token)
     # Everything that needs no lock first: the rows, the limits' keys and the
@@ -350,9 +346,14 @@ def submit(
     )
     applied = limits() if token is None else None
     ceiling = guard.desk_ceiling(desk) if token is None else None
-    # Posts take turns for SQLite's write lock (survey/data/write_turns.py).
+    # Posts take turns for SQLite's write lock (survey/data/write_turns.py); the
+    # connection is taken from the pool first, so that work is not done in turn.
+    db.session.connection()
     with write_turn():
         result, replaced = _store(desk, submission, prepared, token, applied, ceiling)
+    if result.outcome in (Outcome.ALREADY, Outcome.TOO_MANY):
+        # Stored by an earlier send (whose events may be the ones over the limit).
+        return _resent(submission) or result
     if result.outcome == Outcome.TOKEN_PROBLEM:  # checked again after the turn: reads only
         return SubmitResult(Outcome.TOKEN_PROBLEM, check=tokens.check(token.code, desk))
     if result.outcome == Outcome.STORED and replaced:
@@ -444,17 +445,28 @@ def _replace_earlier(desk: Desk, device_hash: str | None) -> bool:
 #: The phone's counted open-QR ratings of the desk since a time, read through the
 #: device's index (one phone's few ratings). SQLite's planner has no statistics:
 #: left to itself it took receipt_token_id's unique index (its NULLs are every
-#: open-QR rating there is), the flag's (every counted rating) or the desk's (every
-#: rating of a busy desk). The other columns are compared as expressions, which no
-#: index serves ("+ 0", "IS NOT true" for a flag that is never NULL).
+#: open-QR rating there is) or the desk's (every rating of a busy desk). Those
+#: columns are compared as expressions ("+ 0"), which no index serves.
 _EARLIER_RATINGS = sa.select(SurveyResponse.id).where(
     SurveyResponse.device_hash == sa.bindparam("device_hash"),
     SurveyResponse.desk_id + 0 == sa.bindparam("desk_id"),
     SurveyResponse.submitted_at
     > sa.bindparam("since", type_=SurveyResponse.__table__.c.submitted_at.type),
-    SurveyResponse.flagged.is_not(True),
+    SurveyResponse.flagged.is_(False),
     (SurveyResponse.receipt_token_id + 0).is_(None),
 )
+
+
+def _resent(submission: Submission) -> SubmitResult | None:
+    """What to tell a citizen whose form was already stored by an earlier send:
+    thanks, or that the first answers were kept if this send changed them (a
+    resend is not applied); None if it was not stored."""
+    existing = existing_response_id(submission.submission_id)
+    if existing is None:
+        return None
+    if _differs(existing, submission):
+        return SubmitResult(Outcome.KEPT_FIRST)
+    return SubmitResult(Outcome.ALREADY)
 
 
 def _differs(response_id: int, submission: Submission) -> bool:

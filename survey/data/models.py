@@ -201,14 +201,12 @@ class SurveyResponse(db.Model):
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     submission_id: so.Mapped[str] = so.mapped_column(sa.String(36), unique=True)
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), active_history=True)
-    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"), index=True)
+    desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
     questionnaire_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("questionnaire.id"))
     submitted_at: so.Mapped[datetime] = so.mapped_column(
         UTCDateTime(), default=utcnow, active_history=True
     )
-    procedure_field: so.Mapped[str | None] = so.mapped_column(
-        sa.String(40), index=True, active_history=True
-    )
+    procedure_field: so.Mapped[str | None] = so.mapped_column(sa.String(40), active_history=True)
     comment: so.Mapped[str | None] = so.mapped_column(sa.Text, active_history=True)
     contact: so.Mapped[str | None] = so.mapped_column(sa.String(200))
     contact_consent: so.Mapped[bool] = so.mapped_column(default=False)
@@ -232,7 +230,7 @@ class SurveyResponse(db.Model):
     # true. A district officer may reinstate it.
     flag_reason: so.Mapped[str | None] = so.mapped_column(sa.String(20), active_history=True)
     flagged: so.Mapped[bool] = so.mapped_column(
-        default=False, server_default=sa.false(), index=True, active_history=True
+        default=False, server_default=sa.false(), active_history=True
     )
     # Keyed hash of the phone's device cookie (open QR only), so a second rating
     # of the same desk from the same phone within SURVEY_REPLACE_MINUTES replaces
@@ -249,7 +247,7 @@ class SurveyResponse(db.Model):
     )
     # The officer who served the citizen at the desk (kiosk shift, receipt-token
     # API), or the interviewer of an interview.
-    served_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"), index=True)
+    served_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("officer.id"))
     # Whether the rollup (survey/data/rollup.py) holds this response's counts. A
     # form post stores its response uncounted, so that SQLite's write lock covers
     # two inserts and not some forty counter upserts; the counting job counts the
@@ -264,11 +262,22 @@ class SurveyResponse(db.Model):
         back_populates="response", cascade="all, delete-orphan"
     )
 
+    # Every index is written by every form post it holds a row for (a page of
+    # SQLite's log at each commit): no index on a column of a few values (flagged,
+    # procedure_field), none a longer one already starts with (desk_id), and
+    # served_by_id's holds only the ratings that name an officer (migration 0019).
     __table_args__ = (
         sa.Index("ix_response_unit_id_submitted_at", "unit_id", "submitted_at"),
-        # The desk's ceiling counts its ratings of the last day on every open-QR post.
+        # The desk's ceiling counts its ratings of the last day on every open-QR
+        # post; it also serves every lookup by desk alone.
         sa.Index("ix_response_desk_id_submitted_at", "desk_id", "submitted_at"),
         sa.Index("ix_response_device_hash", "device_hash"),
+        sa.Index(
+            "ix_response_served_by_id",
+            "served_by_id",
+            sqlite_where=sa.text("served_by_id IS NOT NULL"),
+            postgresql_where=sa.text("served_by_id IS NOT NULL"),
+        ),
         # The counting job's queue: only the few uncounted responses are in it.
         sa.Index(
             "ix_response_uncounted",
@@ -678,7 +687,9 @@ class RateEvent(db.Model):
     desk_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("desk.id"))
     kind: so.Mapped[str] = so.mapped_column(sa.String(8))
     key_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
-    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # No index of its own: only the daily purge looks events up by time alone, and
+    # a week of them is read faster than an index is written at every post.
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
         sa.Index("ix_rate_event_lookup", "desk_id", "kind", "key_hash", "at"),

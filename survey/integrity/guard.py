@@ -430,10 +430,10 @@ def _desk_counts() -> sa.Select:
                 table.submitted_at > sa.bindparam(since, type_=at),
                 # Through the desk's index only: SQLite's planner has no statistics,
                 # and took receipt_token_id's unique index, whose NULLs are every
-                # open-QR rating of every desk. Compared as expressions, which no
-                # index serves ("IS NOT true": the flag is never NULL).
+                # open-QR rating of every desk. Compared as an expression, which no
+                # index serves.
                 (table.receipt_token_id + 0).is_(None),
-                table.flagged.is_not(True),
+                table.flagged.is_(False),
             )
             .limit(sa.bindparam(ceiling, type_=sa.Integer))
             .subquery()

@@ -104,3 +104,28 @@ def test_purge_clears_old_device_hashes(app, runner, client, form_post):
     assert runner.invoke(args=["survey", "purge"]).exit_code == 0
     with app.app_context():
         assert db.session.scalar(sa.select(SurveyResponse.device_hash)) is None
+
+
+def test_a_resend_at_the_phone_limit_is_thanked_and_changes_nothing(app, client, form_post):
+    # The first send used the phone's last rating of the day: a resend of the same
+    # form is that rating again, not one more, and leaves the first as it was (not
+    # replaced, not flagged, its limit events not doubled).
+    from survey.data.models import RateEvent
+
+    app.config.update(
+        SURVEY_MIN_FILL_SECONDS=0, SURVEY_REPLACE_MINUTES=30, SURVEY_LIMIT_DEVICE_PER_DAY=1
+    )
+    data = form_post()
+    assert client.post("/s/LC-01", data=data).headers["Location"].endswith("/thanks")
+    with app.app_context():
+        events = db.session.scalar(sa.select(sa.func.count()).select_from(RateEvent))
+    again = client.post("/s/LC-01", data=data)
+    assert again.status_code == 303 and again.headers["Location"].endswith("/thanks")
+    corrected = client.post("/s/LC-01", data={**data, "q_overall": "1"})
+    assert corrected.status_code == 303
+    assert corrected.headers["Location"].endswith("/thanks?kept=1")
+    assert client.post("/s/LC-01", data=form_post()).status_code == 429  # a new form: over
+    assert [tuple(r) for r in _rows(app)] == [(None, False)]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RateEvent)) == events
+    _rollup_exact(app)
