@@ -208,9 +208,16 @@ def _write(prepared: _Prepared, *, desk_checked: bool = False) -> StoredResponse
             return StoredResponse(existing, created=False)
         raise TokenClaimFailed(receipt_token_id)
     connection = db.session.connection()
-    insert = _insert_if_desk_active(tuple(values)) if desk_checked else _INSERT_RESPONSE
+    # PostgreSQL: the answers go with the response, in one round trip.
+    together = connection.dialect.name == "postgresql" and bool(prepared.answer_rows)
+    if together:
+        insert = _insert_with_answers(tuple(values), desk_checked)
+        params = {**values, **bulk.parameters("postgresql", prepared.answer_rows, _ANSWERED)}
+    else:
+        insert = _insert_if_desk_active(tuple(values)) if desk_checked else _INSERT_RESPONSE
+        params = values
     try:
-        response_id = connection.execute(insert, values).scalar_one_or_none()
+        response_id = connection.execute(insert, params).scalar_one_or_none()
     except sa.exc.IntegrityError:
         # Another request with the same submission id won the race.
         db.session.rollback()
@@ -223,7 +230,7 @@ def _write(prepared: _Prepared, *, desk_checked: bool = False) -> StoredResponse
     if response_id is None:
         db.session.rollback()
         raise DeskChanged(values["desk_id"])
-    if prepared.answer_rows:
+    if prepared.answer_rows and not together:
         for row in prepared.answer_rows:
             row["response_id"] = response_id
         bulk.insert_rows(connection, Answer.__table__, prepared.answer_rows)
@@ -263,6 +270,37 @@ def _insert_if_desk_active(names: tuple[str, ...]) -> sa.Insert:
     )
     rows = sa.select(*params.values()).where(still_there)
     return table.insert().from_select(list(params), rows).returning(table.c.id)
+
+
+#: The answer columns :func:`_insert_with_answers` takes as arrays.
+_ANSWERED = ("question_id", "value")
+
+
+@lru_cache(maxsize=8)
+def _insert_with_answers(names: tuple[str, ...], desk_checked: bool) -> sa.Select:
+    """PostgreSQL: the response's insert (``names``, with the desk's check if
+    ``desk_checked``) and its answers' (given as arrays, see survey/data/bulk.py)
+    in one statement, ``SELECT``-ing the response's id: no row when the desk
+    changed, and then no answers either (they are inserted for each response
+    stored)."""
+    table = SurveyResponse.__table__
+    if desk_checked:
+        response = _insert_if_desk_active(names)
+    else:
+        params = {name: sa.bindparam(name, type_=table.c[name].type) for name in names}
+        response = table.insert().values(params).returning(table.c.id)
+    stored = response.cte("stored")
+    given = bulk.unnested(Answer.__table__, _ANSWERED)
+    rows = (
+        sa.select(stored.c.id, *(given.c[name] for name in _ANSWERED))
+        .select_from(stored)
+        .join(given, sa.true())
+        .order_by(given.c.position)
+    )
+    answered = (
+        sa.insert(Answer.__table__).from_select(["response_id", *_ANSWERED], rows).cte("answered")
+    )
+    return sa.select(stored.c.id).add_cte(answered)
 
 
 class Outcome(enum.Enum):

@@ -21,20 +21,28 @@ from sqlalchemy.dialects import postgresql
 
 
 @functools.cache
+def unnested(table: sa.Table, columns: tuple[str, ...]) -> sa.TableValuedAlias:
+    """PostgreSQL: ``unnest(<one array per column>)`` as a table named ``given``,
+    its columns those of ``table`` and ``position``, each row's place in the arrays;
+    bound with :func:`parameters`."""
+    arrays = [
+        sa.bindparam(f"{name}_array", type_=postgresql.ARRAY(table.c[name].type))
+        for name in columns
+    ]
+    return (
+        sa.func.unnest(*arrays)
+        .table_valued(*columns, with_ordinality="position")
+        .render_derived(name="given")
+    )
+
+
+@functools.cache
 def arrays_insert(table: sa.Table, columns: tuple[str, ...]) -> postgresql.Insert:
     """``INSERT INTO table (columns) SELECT … FROM unnest(<one array per column>)``
     for PostgreSQL, the rows inserted in their given order; add ``on_conflict_…``
     as needed, and bind it with :func:`parameters`. Built once per table and columns.
     """
-    arrays = [
-        sa.bindparam(f"{name}_array", type_=postgresql.ARRAY(table.c[name].type))
-        for name in columns
-    ]
-    given = (
-        sa.func.unnest(*arrays)
-        .table_valued(*columns, with_ordinality="position")
-        .render_derived(name="given")
-    )
+    given = unnested(table, columns)
     # Rows are locked in this order: callers sort them, so that two transactions
     # touching the same rows cannot deadlock.
     rows = sa.select(*(given.c[name] for name in columns)).order_by(given.c.position)
