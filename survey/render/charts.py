@@ -67,6 +67,7 @@ from matplotlib.transforms import Affine2D
 from matplotlib.transforms import Bbox
 from matplotlib.transforms import IdentityTransform
 from matplotlib.transforms import ScaledTranslation
+from zlib_ng import zlib_ng
 
 __all__ = [
     "FORMATS",
@@ -1543,13 +1544,15 @@ def _drawn(fig: Figure, dpi: float) -> np.ndarray:
 
 def _png(rows: np.ndarray, dpi: float) -> bytes:
     """RGB rows (height, width × 3) as PNG: every row filtered "Up" (its difference
-    from the row above), deflated at level 3, its resolution in pHYs, no other
-    metadata.
+    from the row above), deflated by zlib-ng at level 2, its resolution in pHYs, no
+    other metadata.
 
     A chart is mostly rows equal to the one above (white margins, the plot's
     background between lines), which "Up" turns into zeros that deflate at once.
     Pillow tries the five filters on every row and keeps the best: a file a few per
-    cent smaller in twice the time. The charts are opaque: no alpha channel.
+    cent smaller in twice the time. zlib-ng deflates a 100-commune funnel in 3,8 ms
+    where zlib takes 9,4 at its level 3, for a file 5 % larger (docs/PERFORMANCE.md).
+    The charts are opaque: no alpha channel.
     """
     height, row_bytes = rows.shape
     width = row_bytes // 3
@@ -1557,7 +1560,7 @@ def _png(rows: np.ndarray, dpi: float) -> bytes:
     body[:, 0] = 2  # filter type Up
     body[0, 1:] = rows[0]
     np.subtract(rows[1:], rows[:-1], out=body[1:, 1:])
-    deflate = zlib.compressobj(3, zlib.DEFLATED, 15, 8)
+    deflate = zlib_ng.compressobj(2, zlib_ng.DEFLATED, 15, 8)
     data = deflate.compress(body.data) + deflate.flush()
     per_metre = round(dpi / 0.0254)
 
