@@ -265,7 +265,7 @@ class SurveyResponse(db.Model):
     # Every index is written by every form post it holds a row for (a page of
     # SQLite's log at each commit): no index on a column of a few values (flagged,
     # procedure_field), none a longer one already starts with (desk_id), and
-    # served_by_id's holds only the ratings that name an officer (migration 0019).
+    # served_by_id's holds only the ratings that name an officer.
     __table_args__ = (
         sa.Index("ix_response_unit_id_submitted_at", "unit_id", "submitted_at"),
         # The desk's ceiling counts its ratings of the last day on every open-QR
