@@ -534,7 +534,7 @@ class Target(db.Model):
     __tablename__ = "target"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
     year: so.Mapped[int]
     # Empty string means "overall" (NULL would not take part in the unique key).
     procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
@@ -576,7 +576,7 @@ class DossierVolume(db.Model):
     __tablename__ = "dossier_volume"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"), index=True)
+    unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
     month: so.Mapped[str] = so.mapped_column(sa.String(7))
     # Empty string: all fields together (NULL would not take part in the unique key).
     procedure_field: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
@@ -836,7 +836,7 @@ class Invitation(db.Model):
     __tablename__ = "invitation"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    token_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("receipt_token.id"), index=True)
+    token_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("receipt_token.id"))
     unit_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit.id"))
     # "sms", "email" or "zalo": the outbox channel of its messages.
     via: so.Mapped[str] = so.mapped_column(sa.String(8))
