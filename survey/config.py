@@ -199,8 +199,8 @@ def load_config(instance_path: Path, environ: dict[str, str] | None = None) -> d
         "SURVEY_ROLLUP_COUNT_DELAY_SECONDS": _number(
             env, "SURVEY_ROLLUP_COUNT_DELAY_SECONDS", 1, float
         ),
-        "SURVEY_ROLLUP_COUNT_INTERVAL_SECONDS": float(
-            env.get("SURVEY_ROLLUP_COUNT_INTERVAL_SECONDS", 30)
+        "SURVEY_ROLLUP_COUNT_INTERVAL_SECONDS": _number(
+            env, "SURVEY_ROLLUP_COUNT_INTERVAL_SECONDS", 30, float
         ),
         "SURVEY_WORKER_BATCH": _number(env, "SURVEY_WORKER_BATCH", 100, int),
         # A claimed message not confirmed within the lease is sent again (same
