@@ -152,8 +152,10 @@ def test_png_holds_the_pixels_and_resolution(dpi):
     with charts.chart_style():
         fig = charts.trend_chart(_points(), [("Mục tiêu 90%", 0.9)], "Xã An Lâm")
     image = Image.open(BytesIO(charts.render(fig, "png", dpi=dpi)))
-    assert image.mode == "RGB"
-    assert np.array_equal(np.asarray(image), charts.pixels(fig, dpi=dpi))
+    assert image.mode == "RGBA"
+    drawn = np.asarray(image)
+    assert (drawn[..., 3] == 255).all()  # opaque
+    assert np.array_equal(drawn[..., :3], charts.pixels(fig, dpi=dpi))
     assert [round(v) for v in image.info["dpi"]] == [dpi, dpi]
     assert matplotlib.get_backend()  # the PNG did not need pyplot or a backend switch
 
@@ -199,7 +201,8 @@ def test_labels_shaped_word_by_word_sit_where_whole_lines_put_them(prop):
             whole = [
                 (i.glyph_index, i.x, i.y) for i in font._layout(line, flags=get_hinting_flag())
             ]
-            words = [(glyph, x, y) for _, glyph, x, y in renderer._shaped(line, prop)[0]]
+            runs = renderer._shaped(line, prop)[0]
+            words = [(glyph, pen + x, y) for _, items, pen in runs for _, glyph, x, y in items]
             assert [g for g, _, _ in words] == [g for g, _, _ in whole], line
             assert (
                 max(abs(a[1] - b[1]) + abs(a[2] - b[2]) for a, b in zip(words, whole, strict=True))

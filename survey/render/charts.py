@@ -152,6 +152,7 @@ def chart_style() -> Iterator[None]:
             yield
         finally:
             _styled[0] = False
+            _lists_in_force[0] = None
             params._update_raw(saved)  # the values as they were, valid already
 
 
@@ -170,6 +171,9 @@ _font_heights: OrderedDict[tuple, tuple] = OrderedDict()
 #: rendered once per position within its pixel, to 1/64 as matplotlib places it.
 _words: OrderedDict[tuple, tuple[list, float]] = OrderedDict()
 _glyphs: OrderedDict[tuple, tuple] = OrderedDict()
+#: Each piece (a word, a digit) rendered at a place within its pixel: its glyphs merged.
+_pieces: OrderedDict[tuple, tuple | None] = OrderedDict()
+_UNSEEN = object()
 #: Each label's glyphs and extent, between its measure and its drawing.
 _shapes: OrderedDict[tuple, tuple | None] = OrderedDict()
 # The caches are read and written under the drawing lock (every caller of the
@@ -195,9 +199,11 @@ def clear_text_caches() -> None:
             _font_heights,
             _words,
             _glyphs,
+            _pieces,
             _shapes,
             _number_boxes,
             _layouts,
+            _halo_paths,
         ):
             table.clear()
 
@@ -214,16 +220,34 @@ _rc_value = dict.__getitem__
 _font_lists: dict[tuple, int] = {}
 
 
-def _font_key(prop) -> tuple:
-    """What decides which font files and size a label is drawn with: the properties and
-    the families they may name (``sans-serif`` means the list in force)."""
-    # Read as stored (valid already): rcParams[...] checks every read, and this
-    # runs for every label measured or drawn.
+#: The number of the font lists in force, read once while chart_style holds the
+#: settings (nothing drawn inside changes them): about half of a key's cost.
+_lists_in_force: list[int | None] = [None]
+
+
+def _font_lists_number() -> int:
+    if _styled[0] and _lists_in_force[0] is not None:
+        return _lists_in_force[0]
+    # Read as stored (valid already): rcParams[...] checks every read.
     lists = tuple(tuple(_rc_value(matplotlib.rcParams, name)) for name in _FONT_LISTS)
     number = _font_lists.get(lists)
     if number is None:
         number = _font_lists.setdefault(lists, len(_font_lists))
-    return (
+    if _styled[0]:
+        _lists_in_force[0] = number
+    return number
+
+
+#: Each set of font properties seen, given a small number for the caches' keys: a
+#: tuple of nine is hashed again at every lookup, and a label takes a dozen.
+_font_numbers: dict[tuple, int] = {}
+
+
+def _font_key(prop) -> int:
+    """What decides which font files, size and hinting a label is drawn with, as a
+    number: the properties, the families they may name (``sans-serif`` means the list
+    in force) and ``text.hinting``."""
+    described = (
         tuple(prop.get_family()),
         prop.get_style(),
         prop.get_variant(),
@@ -232,8 +256,13 @@ def _font_key(prop) -> tuple:
         prop.get_size_in_points(),
         prop.get_file(),
         prop.get_math_fontfamily(),
-        number,
+        _font_lists_number(),
+        _rc_value(matplotlib.rcParams, "text.hinting"),
     )
+    number = _font_numbers.get(described)
+    if number is None:
+        number = _font_numbers.setdefault(described, len(_font_numbers))
+    return number
 
 
 class _Renderer(RendererAgg):
@@ -249,7 +278,7 @@ class _Renderer(RendererAgg):
     def get_text_width_height_descent(self, s, prop, ismath):
         if ismath or not _FAST_TEXT:
             return super().get_text_width_height_descent(s, prop, ismath)
-        key = (s, _font_key(prop), self.dpi, get_hinting_flag())
+        key = (s, _font_key(prop), self.dpi)
         size = _text_sizes.get(key)
         if size is None:
             shaped = self._shaped(s, prop) if s else None
@@ -261,9 +290,10 @@ class _Renderer(RendererAgg):
         return size
 
     def _shaped(self, s: str, prop) -> tuple[list, tuple[float, float, float]] | None:
-        """The glyphs of ``s`` as matplotlib lays them out: (face, glyph, x, y), in pixels
-        from the origin, and their width, height and descent as matplotlib's
-        ``set_text`` measures them; None for text with other white space than plain
+        """The pieces of ``s`` as matplotlib lays them out: (piece, its glyphs, pen),
+        each glyph (face, glyph, x, y) in pixels from the piece's origin, the pen
+        where that origin sits; and their width, height and descent as matplotlib's
+        ``set_text`` measures them. None for text with other white space than plain
         spaces. Kept per process: a label is measured, then drawn.
 
         Shaped word by word, and digit by digit: DejaVu Sans kerns no pair with a
@@ -271,13 +301,13 @@ class _Renderer(RendererAgg):
         (checked against it, tests/test_charts_text.py).
         """
         fonts = _font_key(prop)
-        flags = get_hinting_flag()
-        key = (s, fonts, self.dpi, flags)
+        key = (s, fonts, self.dpi)
         if key in _shapes:
             return _shapes[key]
+        size, flags = prop.get_size_in_points(), get_hinting_flag()
         shaped = None
         if not any(c.isspace() and c != " " for c in s):
-            glyphs: list = []
+            runs: list = []
             # The extent, in 1/64 pixel: the union of the glyphs' boxes, the origin
             # and the pen's end.
             left, right, bottom, top, pen = 0.0, -math.inf, math.inf, -math.inf, 0.0
@@ -285,30 +315,30 @@ class _Renderer(RendererAgg):
                 # Digits one by one: every count and percentage is new to some chart,
                 # and DejaVu Sans kerns no digit (only "T" with "-", ".", ",", ":").
                 for piece in _PIECES.findall(word) if index == 0 else (" ", *_PIECES.findall(word)):
-                    items, advance, box = self._word(prop, fonts, piece, flags)
-                    glyphs.extend((face, gi, pen + x, y) for face, gi, x, y in items)
+                    items, advance, box = self._word(prop, fonts, size, piece, flags)
                     if box is not None:
+                        runs.append((piece, items, pen))
                         shift = 64 * pen
                         left = min(left, shift + box[0])
                         right = max(right, shift + box[1])
                         bottom = min(bottom, box[2])
                         top = max(top, box[3])
                     pen += advance
-            if glyphs:
+            if runs:
                 right = max(right, 64 * pen)
-                shaped = (glyphs, ((right - left) / 64, (top - bottom) / 64, -bottom / 64))
+                shaped = (runs, ((right - left) / 64, (top - bottom) / 64, -bottom / 64))
             else:
-                shaped = (glyphs, (0.0, 0.0, 0.0))
+                shaped = (runs, (0.0, 0.0, 0.0))
         _remember(_shapes, key, shaped)
         return shaped
 
-    def _word(self, prop, fonts: tuple, word: str, flags):
+    def _word(self, prop, fonts: int, size: float, word: str, flags):
         """A word's glyphs (face, glyph, x, y) from its origin, its advance in pixels and
         the union of its glyphs' boxes (left, right, bottom, top) in 1/64 pixel."""
-        # fonts is _font_key(prop): its sixth item is the size in points. Glyphs are
+        # fonts is _font_key(prop), size its size in points. Glyphs are
         # kept by font file name, not as matplotlib's font objects: those belong to
         # the thread that asked for them (font_manager.get_font).
-        key = (word, fonts, self.dpi, flags)
+        key = (word, fonts, self.dpi)
         shaped = _words.get(key)
         if shaped is None:
             items = [
@@ -317,10 +347,9 @@ class _Renderer(RendererAgg):
             ]
             advance, box = 0.0, None
             if items:
-                size = fonts[5]
                 edges = []
                 for fname, glyph, x, y in items:
-                    x0, y0, x1, y1 = self._glyph(fname, glyph, size, flags, 0, 0, True)[3]
+                    x0, y0, x1, y1 = self._glyph(fname, glyph, fonts, size, flags, 0, 0, True)[3]
                     edges.append((64 * x + x0, 64 * x + x1, 64 * y + y0, 64 * y + y1))
                 box = (
                     min(e[0] for e in edges),
@@ -329,16 +358,17 @@ class _Renderer(RendererAgg):
                     max(e[3] for e in edges),
                 )
                 fname, glyph, x, _ = items[-1]
-                advance = x + self._glyph(fname, glyph, size, flags, 0, 0, True)[4] / 64
+                advance = x + self._glyph(fname, glyph, fonts, size, flags, 0, 0, True)[4] / 64
             shaped = (items, advance, box)
             _remember(_words, key, shaped)
         return shaped
 
-    def _glyph(self, fname: str, glyph: int, size: float, flags, x: int, y: int, antialiased):
+    def _glyph(self, fname: str, glyph: int, fonts: int, size, flags, x: int, y: int, antialiased):
         """A glyph rendered at (x, y) in 1/64 pixel: its absorbance (``-log(1 - coverage)``,
         float, what overlapping glyphs add up), left and top in whole pixels, its box
         and hinted advance in 1/64 pixel."""
-        key = (fname, size, self.dpi, glyph, flags, x % 64, y % 64, antialiased)
+        # fonts (_font_key) stands for the size and hinting, a number quicker to hash.
+        key = (fname, fonts, self.dpi, glyph, x % 64, y % 64, antialiased)
         rendered = _glyphs.get(key)
         if rendered is None:
             face = get_font(fname)
@@ -391,7 +421,7 @@ class _Renderer(RendererAgg):
         if ismath or special or not _FAST_TEXT:
             return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
         antialiased = bool(gc.get_antialiased())
-        key = (s, _font_key(prop), self.dpi, angle, get_hinting_flag(), antialiased)
+        key = (s, _font_key(prop), self.dpi, angle, antialiased)
         if key in _text_images:
             image = _text_images[key]
         else:
@@ -407,6 +437,24 @@ class _Renderer(RendererAgg):
         )
         return None
 
+    def _piece(self, piece: str, items, fonts, size, flags, at: int, antialiased):
+        """A piece's glyphs rendered with its origin ``at`` 1/64 pixels into a pixel,
+        as one absorbance image and its left and top in whole pixels; None if blank.
+        Kept per process: a new label is mostly pieces drawn before ("Xã", a digit)."""
+        key = (piece, fonts, self.dpi, at, antialiased)
+        if key in _pieces:
+            return _pieces[key]
+        glyphs = []
+        for fname, glyph, x, y in items:
+            absorbance, left, top, _, _ = self._glyph(
+                fname, glyph, fonts, size, flags, at + round(0x40 * x), round(0x40 * y), antialiased
+            )
+            if absorbance.size:
+                glyphs.append((absorbance, left, top))
+        image = _merged(glyphs) if len(glyphs) > 1 else (glyphs[0] if glyphs else None)
+        _remember(_pieces, key, image)
+        return image
+
     def _label_image(self, s, prop, angle, antialiased):
         """``s`` rendered with its origin at (0, 0) as matplotlib renders it (the same
         glyphs, positions and hinting), merged into one coverage image: each glyph laid
@@ -416,12 +464,16 @@ class _Renderer(RendererAgg):
         shaped = self._shaped(s, prop) if angle == 0 else None
         pieces = []
         if shaped is not None:
-            for fname, glyph, x, y in shaped[0]:
-                absorbance, left, top, _, _ = self._glyph(
-                    fname, glyph, size, flags, round(0x40 * x), round(0x40 * y), antialiased
-                )
-                if absorbance.size:
-                    pieces.append((absorbance, left, top))
+            fonts, dpi, kept = _font_key(prop), self.dpi, _pieces.get
+            for piece, items, pen in shaped[0]:
+                # The pen is a whole number of 1/64 pixels (advances are), so the
+                # piece drawn at its place within a pixel is its glyphs at theirs.
+                at = round(0x40 * pen)
+                image = kept((piece, fonts, dpi, at % 64, antialiased), _UNSEEN)
+                if image is _UNSEEN:
+                    image = self._piece(piece, items, fonts, size, flags, at % 64, antialiased)
+                if image is not None:
+                    pieces.append((image[0], image[1] + at // 64, image[2]))
         else:
             # Rotated: few labels (the y axis's, "no responses"), drawn as matplotlib does.
             font = self._prepare_font(prop)
@@ -443,21 +495,26 @@ class _Renderer(RendererAgg):
                     pieces.append((_absorbance(coverage), bitmap.left, bitmap.top))
         if not pieces:
             return None
-        left = min(p[1] for p in pieces)
-        top = max(p[2] for p in pieces)
-        right = max(p[1] + p[0].shape[1] for p in pieces)
-        bottom = min(p[2] - p[0].shape[0] for p in pieces)
-        # Each glyph laid over the others as the canvas blends them one after the
-        # other: what shows through is the product of what each lets through, so
-        # their absorbances add up (one addition a glyph, no temporaries).
-        absorbed = np.zeros((top - bottom, right - left), dtype=np.float32)
-        for absorbance, glyph_left, glyph_top in pieces:
-            rows, columns = absorbance.shape
-            row, column = top - glyph_top, glyph_left - left
-            absorbed[row : row + rows, column : column + columns] += absorbance
-        np.negative(absorbed, out=absorbed)
-        np.expm1(absorbed, out=absorbed)
-        return np.rint(absorbed * -255.0).astype(np.uint8), left, top
+        absorbed, left, top = _merged(pieces) if len(pieces) > 1 else pieces[0]
+        coverage = np.negative(absorbed)
+        np.expm1(coverage, out=coverage)
+        return np.rint(coverage * -255.0).astype(np.uint8), left, top
+
+
+def _merged(pieces: list) -> tuple[np.ndarray, int, int]:
+    """Absorbance images (image, left, top) laid over one another, as the canvas blends
+    them one after the other: what shows through is the product of what each lets
+    through, so their absorbances add up (one addition an image, no temporaries)."""
+    left = min(p[1] for p in pieces)
+    top = max(p[2] for p in pieces)
+    right = max(p[1] + p[0].shape[1] for p in pieces)
+    bottom = min(p[2] - p[0].shape[0] for p in pieces)
+    absorbed = np.zeros((top - bottom, right - left), dtype=np.float32)
+    for image, piece_left, piece_top in pieces:
+        rows, columns = image.shape
+        row, column = top - piece_top, piece_left - left
+        absorbed[row : row + rows, column : column + columns] += image
+    return absorbed, left, top
 
 
 def _absorbance(coverage: np.ndarray) -> np.ndarray:
@@ -520,7 +577,6 @@ class _Label(Text):
             self._get_multialignment(),
             self._linespacing,
             self.get_parse_math(),
-            get_hinting_flag(),
         )
         layout = _layouts.get(key)
         if layout is None:
@@ -529,18 +585,33 @@ class _Label(Text):
         return layout
 
 
+#: Halo outlines at the origin, by style and box: numbers and labels recur, and
+#: building the rounded box's path is most of drawing it.
+_halo_paths: OrderedDict[tuple, Path] = OrderedDict()
+
+
+@cache
+def _box_style(style: str) -> BoxStyle:
+    return BoxStyle(style)
+
+
 def _draw_halo(renderer, halo: dict, x: float, y: float, box, prop) -> None:
     """The rounded box ``halo`` (as ``Text(bbox=halo)``: its style, face colour and
     alpha, no edge) behind a text anchored at (x, y) whose layout box is ``box``."""
     (box_x, box_y), (box_w, box_h) = box
     scale = renderer.points_to_pixels(prop.get_size_in_points())
+    key = (halo["boxstyle"], box_w, box_h, scale)
+    path = _halo_paths.get(key)
+    if path is None:
+        path = _box_style(halo["boxstyle"])(0.0, 0.0, box_w, box_h, scale)
+        _remember(_halo_paths, key, path)
     gc = renderer.new_gc()
     gc.set_foreground((0, 0, 0, 0), isRGBA=True)
     gc.set_linewidth(0)
     gc.set_alpha(halo["alpha"])
     renderer.draw_path(
         gc,
-        BoxStyle(halo["boxstyle"])(0.0, 0.0, box_w, box_h, scale),
+        path,
         Affine2D().translate(x + box_x, y + box_y),
         to_rgba(halo["facecolor"], halo["alpha"]),
     )
@@ -1497,7 +1568,7 @@ def render(fig: Figure, fmt: str, *, dpi: int = 100) -> bytes:
         lean_pdf_fonts()
     if fmt == "png":
         with chart_style():
-            return _png(_rgb_rows(_drawn(fig, dpi)), dpi)
+            return _png(_drawn(fig, dpi), dpi)
     buffer = BytesIO()
     with chart_style():
         fig.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
@@ -1542,21 +1613,23 @@ def _drawn(fig: Figure, dpi: float) -> np.ndarray:
         fig.dpi = original
 
 
-def _png(rows: np.ndarray, dpi: float) -> bytes:
-    """RGB rows (height, width × 3) as PNG: every row filtered "Up" (its difference
-    from the row above), deflated by zlib-ng at level 2, its resolution in pHYs, no
-    other metadata.
+def _png(rgba: np.ndarray, dpi: float) -> bytes:
+    """The canvas (height, width, 4) as an RGBA PNG: every row filtered "Up" (its
+    difference from the row above), deflated by zlib-ng at level 2, its resolution
+    in pHYs, no other metadata.
 
     A chart is mostly rows equal to the one above (white margins, the plot's
     background between lines), which "Up" turns into zeros that deflate at once.
     Pillow tries the five filters on every row and keeps the best: a file a few per
     cent smaller in twice the time. zlib-ng deflates a 100-commune funnel in 3,8 ms
     where zlib takes 9,4 at its level 3, for a file 5 % larger (docs/PERFORMANCE.md).
-    The charts are opaque: no alpha channel.
+    The canvas is opaque, but its alpha channel is kept: leaving it out meant
+    gathering three bytes of every four (2,2 ms for a funnel), while the alpha bytes
+    filter to zeros and cost the file nothing (the funnel's PNG is 4 % smaller).
     """
-    height, row_bytes = rows.shape
-    width = row_bytes // 3
-    body = np.empty((height, row_bytes + 1), dtype=np.uint8)
+    height, width, _ = rgba.shape
+    rows = rgba.reshape(height, width * 4)
+    body = np.empty((height, width * 4 + 1), dtype=np.uint8)
     body[:, 0] = 2  # filter type Up
     body[0, 1:] = rows[0]
     np.subtract(rows[1:], rows[:-1], out=body[1:, 1:])
@@ -1575,7 +1648,7 @@ def _png(rows: np.ndarray, dpi: float) -> bytes:
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
-            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+            chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
             chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
             chunk(b"IDAT", data),
             chunk(b"IEND", b""),
