@@ -201,7 +201,7 @@ def test_labels_shaped_word_by_word_sit_where_whole_lines_put_them(prop):
             whole = [
                 (i.glyph_index, i.x, i.y) for i in font._layout(line, flags=get_hinting_flag())
             ]
-            runs = renderer._shaped(line, prop)[0]
+            runs = renderer._shaped(line, prop, charts._font_key(prop))[0]
             words = [(glyph, pen + x, y) for _, items, pen in runs for _, glyph, x, y in items]
             assert [g for g, _, _ in words] == [g for g, _, _ in whole], line
             assert (

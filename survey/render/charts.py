@@ -278,10 +278,11 @@ class _Renderer(RendererAgg):
     def get_text_width_height_descent(self, s, prop, ismath):
         if ismath or not _FAST_TEXT:
             return super().get_text_width_height_descent(s, prop, ismath)
-        key = (s, _font_key(prop), self.dpi)
+        fonts = _font_key(prop)
+        key = (s, fonts, self.dpi)
         size = _text_sizes.get(key)
         if size is None:
-            shaped = self._shaped(s, prop) if s else None
+            shaped = self._shaped(s, prop, fonts) if s else None
             if shaped is not None and shaped[0]:
                 size = shaped[1]
             else:
@@ -289,7 +290,7 @@ class _Renderer(RendererAgg):
             _remember(_text_sizes, key, size)
         return size
 
-    def _shaped(self, s: str, prop) -> tuple[list, tuple[float, float, float]] | None:
+    def _shaped(self, s: str, prop, fonts: int) -> tuple[list, tuple[float, float, float]] | None:
         """The pieces of ``s`` as matplotlib lays them out: (piece, its glyphs, pen),
         each glyph (face, glyph, x, y) in pixels from the piece's origin, the pen
         where that origin sits; and their width, height and descent as matplotlib's
@@ -298,9 +299,8 @@ class _Renderer(RendererAgg):
 
         Shaped word by word, and digit by digit: DejaVu Sans kerns no pair with a
         space or a digit, so the glyphs sit where shaping the whole line puts them
-        (checked against it, tests/test_charts_text.py).
+        (checked against it, tests/test_charts_text.py). ``fonts`` is ``_font_key(prop)``.
         """
-        fonts = _font_key(prop)
         key = (s, fonts, self.dpi)
         if key in _shapes:
             return _shapes[key]
@@ -421,11 +421,12 @@ class _Renderer(RendererAgg):
         if ismath or special or not _FAST_TEXT:
             return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
         antialiased = bool(gc.get_antialiased())
-        key = (s, _font_key(prop), self.dpi, angle, antialiased)
+        fonts = _font_key(prop)
+        key = (s, fonts, self.dpi, angle, antialiased)
         if key in _text_images:
             image = _text_images[key]
         else:
-            image = self._label_image(s, prop, angle, antialiased)
+            image = self._label_image(s, prop, fonts, angle, antialiased)
             _remember(_text_images, key, image)
         if image is None:  # nothing to draw (spaces)
             return None
@@ -455,16 +456,16 @@ class _Renderer(RendererAgg):
         _remember(_pieces, key, image)
         return image
 
-    def _label_image(self, s, prop, angle, antialiased):
+    def _label_image(self, s, prop, fonts: int, angle, antialiased):
         """``s`` rendered with its origin at (0, 0) as matplotlib renders it (the same
         glyphs, positions and hinting), merged into one coverage image: each glyph laid
         over the others as the canvas would blend them one after the other."""
         flags = get_hinting_flag()
         size = prop.get_size_in_points()
-        shaped = self._shaped(s, prop) if angle == 0 else None
+        shaped = self._shaped(s, prop, fonts) if angle == 0 else None
         pieces = []
         if shaped is not None:
-            fonts, dpi, kept = _font_key(prop), self.dpi, _pieces.get
+            dpi, kept = self.dpi, _pieces.get
             for piece, items, pen in shaped[0]:
                 # The pen is a whole number of 1/64 pixels (advances are), so the
                 # piece drawn at its place within a pixel is its glyphs at theirs.
@@ -1312,19 +1313,23 @@ class _NumberedPoints(Artist):
         snap = size >= marker.get_snap_threshold()
         dx, dy = (renderer.points_to_pixels(v) for v in self._offset)
         _, height = renderer.get_canvas_width_height()
+        # One graphics context for the dots and one for the numbers, their colour set
+        # per unit: three new ones per unit were a tenth of the artist's time.
+        dot = renderer.new_gc()
+        dot.set_linewidth(matplotlib.rcParams["lines.markeredgewidth"])
+        dot.set_snap(snap)
+        dot.set_joinstyle(marker.get_joinstyle())
+        dot.set_capstyle(marker.get_capstyle())
+        ink = renderer.new_gc()
+        ink.set_antialiased(matplotlib.rcParams["text.antialiased"])
+        identity, colours = IdentityTransform(), {}
         for number, ((x, y), colour) in enumerate(zip(points, self.colours, strict=True), 1):
-            rgba = to_rgba(colour)
+            rgba = colours.get(colour)
+            if rgba is None:
+                rgba = colours[colour] = to_rgba(colour)
             renderer.open_group("line2d", f"unit-{number}")
-            gc = renderer.new_gc()
-            gc.set_foreground(rgba, isRGBA=True)
-            gc.set_linewidth(matplotlib.rcParams["lines.markeredgewidth"])
-            gc.set_snap(snap)
-            gc.set_joinstyle(marker.get_joinstyle())
-            gc.set_capstyle(marker.get_capstyle())
-            renderer.draw_markers(
-                gc, marker_path, marker_trans, Path([[x, y]]), IdentityTransform(), rgba
-            )
-            gc.restore()
+            dot.set_foreground(rgba, isRGBA=True)
+            renderer.draw_markers(dot, marker_path, marker_trans, Path([[x, y]]), identity, rgba)
             renderer.close_group("line2d")
 
             text = str(number)
@@ -1333,11 +1338,9 @@ class _NumberedPoints(Artist):
             renderer.open_group("text", None)
             box = ((box_x, box_y), (box_w, box_h))
             _draw_halo(renderer, _HALO, x_text, y_text, box, self._prop)
-            gc = renderer.new_gc()
-            gc.set_foreground(rgba, isRGBA=True)
-            gc.set_antialiased(matplotlib.rcParams["text.antialiased"])
+            ink.set_foreground(rgba, isRGBA=True)
             renderer.draw_text(
-                gc,
+                ink,
                 x_text,
                 height - y_text if renderer.flipy() else y_text,
                 text,
@@ -1345,14 +1348,30 @@ class _NumberedPoints(Artist):
                 0.0,
                 ismath=False,
             )
-            gc.restore()
             renderer.close_group("text")
+        dot.restore()
+        ink.restore()
         self.stale = False
 
 
 def _check_limits(limits) -> np.ndarray:
+    """The limits as an array sorted by n, each row checked; a ValueError names the
+    first row that is not (n >= 1, four fractions)."""
     if isinstance(limits, str | bytes) or not isinstance(limits, Sequence) or not limits:
         raise ValueError(f"limits ({limits!r}) must be a non-empty sequence of 5-tuples")
+    # Rows of plain ints and floats (what the district view passes, a few hundred)
+    # checked as one array; anything else row by row, which names the bad row.
+    if all(type(row) in (tuple, list) and len(row) == 5 for row in limits) and {
+        type(v) for row in limits for v in row[1:]
+    } <= {float, int}:
+        table = np.array(limits, dtype=float)
+        n, bounds = table[:, 0], table[:, 1:]
+        if (
+            all(type(row[0]) is int for row in limits)
+            and (n >= 1).all()
+            and ((bounds >= 0.0) & (bounds <= 1.0)).all()  # NaN fails both
+        ):
+            return table[np.lexsort(table.T[::-1])]  # as sorted(rows)
     rows = []
     for i, row in enumerate(limits):
         if not (isinstance(row, tuple | list) and len(row) == 5):
