@@ -214,6 +214,35 @@ def test_labels_shaped_word_by_word_sit_where_whole_lines_put_them(prop):
             assert measured == pytest.approx(expected, abs=0.25), line
 
 
+def test_a_label_drawn_from_its_pieces_is_its_glyphs_laid_over_one_another():
+    """A label is merged from pieces (words, digits) kept at their place within a pixel,
+    often drawn for other labels: it is every glyph of it where it falls."""
+    from matplotlib.backends.backend_agg import get_hinting_flag
+
+    prop = FontProperties(size=9)
+    with charts.chart_style():
+        charts.clear_text_caches()
+        renderer = charts._Renderer(10, 10, 100)
+        fonts, flags = charts._font_key(prop), get_hinting_flag()
+        # Their pieces recur at other places within a pixel ("Thử" after 1, 2, 3 digits).
+        lines = ["Xã 3-17 Thử Nghiệm 18", "Xã 12-5 Thử Nghiệm 6", "Xã 123-45 Thử", "91,4%"]
+        for line in lines + lines[::-1]:
+            image, left, top = renderer._label_image(line, prop, fonts, 0, True)
+            glyphs = []
+            for _, items, pen in renderer._shaped(line, prop, fonts)[0]:
+                for fname, glyph, x, y in items:
+                    absorbance, glyph_left, glyph_top, _, _ = renderer._glyph(
+                        fname, glyph, fonts, 9.0, flags, round(64 * (pen + x)), round(64 * y), True
+                    )
+                    if absorbance.size:
+                        glyphs.append((absorbance, glyph_left, glyph_top))
+            absorbed, expected_left, expected_top = charts._merged(glyphs)
+            expected = np.rint(-np.expm1(-absorbed) * 255.0).astype(int)
+            assert (left, top) == (expected_left, expected_top), line
+            assert np.abs(image.astype(int) - expected).max() <= 1, line
+            assert image.astype(int).sum() > 1000  # there is text
+
+
 def test_without_matplotlibs_private_text_api_labels_are_drawn_by_matplotlib(monkeypatch):
     """Should a matplotlib release drop the text API the caches use, every label is
     drawn by matplotlib's own code: the same chart, text up to half a pixel apart."""
