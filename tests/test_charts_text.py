@@ -124,10 +124,12 @@ def test_the_caches_stay_bounded(monkeypatch):
         for i in range(60):
             gc = renderer.new_gc()
             renderer.draw_text(gc, 5.0, 30.0, f"n={i}", FontProperties(size=9), 0)
+            renderer.draw_text(gc, 5.0, 30.0, "W" + "a" * i, FontProperties(size=9), 0)
             gc.restore()
             renderer.get_text_width_height_descent(f"n={i}", FontProperties(size=9), False)
     assert 0 < len(charts._text_images) <= 25
     assert 0 < len(charts._text_sizes) <= 25
+    assert 0 < len(charts._pieces) <= 25  # "Wa…" is a new piece each time
 
 
 def test_math_text_is_left_to_matplotlib():

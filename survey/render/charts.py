@@ -178,9 +178,9 @@ _UNSEEN = object()
 _shapes: OrderedDict[tuple, tuple | None] = OrderedDict()
 # The caches are read and written under the drawing lock (every caller of the
 # renderer holds chart_style), each bounded to _TEXT_CACHE_ITEMS entries, the
-# oldest dropped first: a label takes about 5 KB (its size, image and layout),
-# so about 20 MB per worker at most (6,5 MB after 60 communes' trends and five
-# new districts' funnels).
+# oldest dropped first: a label takes about 5 KB (its size, image and layout), a
+# rendered piece about 1 KB, so about 25 MB per worker at most (6,5 MB after 60
+# communes' trends and five new districts' funnels; five districts' pieces: 70 KB).
 
 #: The private text API of matplotlib 3.11 the renderer uses (shaping, one glyph
 #: rendered at a place); without it, matplotlib's own text code draws every label.
