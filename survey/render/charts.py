@@ -438,13 +438,9 @@ class _Renderer(RendererAgg):
         )
         return None
 
-    def _piece(self, piece: str, items, fonts, size, flags, at: int, antialiased):
+    def _piece(self, items, fonts, size, flags, at: int, antialiased):
         """A piece's glyphs rendered with its origin ``at`` 1/64 pixels into a pixel,
-        as one absorbance image and its left and top in whole pixels; None if blank.
-        Kept per process: a new label is mostly pieces drawn before ("Xã", a digit)."""
-        key = (piece, fonts, self.dpi, at, antialiased)
-        if key in _pieces:
-            return _pieces[key]
+        as one absorbance image and its left and top in whole pixels; None if blank."""
         glyphs = []
         for fname, glyph, x, y in items:
             absorbance, left, top, _, _ = self._glyph(
@@ -452,9 +448,7 @@ class _Renderer(RendererAgg):
             )
             if absorbance.size:
                 glyphs.append((absorbance, left, top))
-        image = _merged(glyphs) if len(glyphs) > 1 else (glyphs[0] if glyphs else None)
-        _remember(_pieces, key, image)
-        return image
+        return _merged(glyphs) if len(glyphs) > 1 else (glyphs[0] if glyphs else None)
 
     def _label_image(self, s, prop, fonts: int, angle, antialiased):
         """``s`` rendered with its origin at (0, 0) as matplotlib renders it (the same
@@ -465,14 +459,16 @@ class _Renderer(RendererAgg):
         shaped = self._shaped(s, prop, fonts) if angle == 0 else None
         pieces = []
         if shaped is not None:
-            dpi, kept = self.dpi, _pieces.get
             for piece, items, pen in shaped[0]:
                 # The pen is a whole number of 1/64 pixels (advances are), so the
                 # piece drawn at its place within a pixel is its glyphs at theirs.
+                # Kept per process: a new label is mostly pieces drawn before.
                 at = round(0x40 * pen)
-                image = kept((piece, fonts, dpi, at % 64, antialiased), _UNSEEN)
+                key = (piece, fonts, self.dpi, at % 64, antialiased)
+                image = _pieces.get(key, _UNSEEN)
                 if image is _UNSEEN:
-                    image = self._piece(piece, items, fonts, size, flags, at % 64, antialiased)
+                    image = self._piece(items, fonts, size, flags, at % 64, antialiased)
+                    _remember(_pieces, key, image)
                 if image is not None:
                     pieces.append((image[0], image[1] + at // 64, image[2]))
         else:
