@@ -22,7 +22,9 @@ from flask_babel import gettext as _
 from survey.citizen import services
 from survey.citizen.links import poster_content
 from survey.citizen.links import public_form_url
+from survey.data.queries import attached
 from survey.data.queries import current_questionnaire
+from survey.data.queries import current_questionnaire_kept
 from survey.data.queries import definition_of
 from survey.data.queries import find_desk
 from survey.data.queries import find_desk_remembered
@@ -98,7 +100,7 @@ def _render(desk, questionnaire_row, form, status=200, notice=None, verified=Non
     definition = definition_of(questionnaire_row)
     body = render_template(
         "public/form.html",
-        desk=desk,
+        desk=attached(desk),
         questionnaire=definition,
         form=form,
         prefix=FIELD_PREFIX,
@@ -131,7 +133,7 @@ def token_problem_text(result: tokens.TokenCheck, desk) -> str:
         text = _(
             "The receipt code %(code)s was issued by another office, not %(unit)s.",
             code=result.code,
-            unit=desk.unit.name,
+            unit=attached(desk).unit.name,
         )
     return (
         text
@@ -220,7 +222,7 @@ def _posted_version(current):
 
 def _receive(desk):
     """Check a posted form and hand it to the use case; every refusal keeps the answers."""
-    current = current_questionnaire()
+    current = current_questionnaire_kept()
     row = _posted_version(current)
     if row is None or row.version != current.version:
         # An unknown or superseded version: show the current form, keeping the
@@ -286,7 +288,7 @@ def thanks(desk_code: str):
     desk = _desk_or_404(desk_code)
     return render_template(
         "public/thanks.html",
-        desk=desk,
+        desk=attached(desk),
         updated="updated" in request.args,
         kept="kept" in request.args,
     )

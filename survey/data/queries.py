@@ -72,18 +72,29 @@ def current_questionnaire() -> QuestionnaireVersion:
     so later calls put a copy of the row into the session without a query
     (``merge(load=False)``).
     """
-    cached = current_app.extensions.get(_CURRENT)
-    if cached is None or cached[0] != latest_bundled()["version"]:  # a new one is shipped
-        row = ensure_questionnaire()
-        cached = (row.version, row.id, row.definition, definition_of(row))
-        current_app.extensions[_CURRENT] = cached
-    version, row_id, definition, parsed = cached
-    detached = QuestionnaireVersion(id=row_id, version=version, definition=definition)
-    make_transient_to_detached(detached)
+    kept = current_questionnaire_kept()
     # Returns the session's own instance when it already has one.
-    row = db.session.merge(detached, load=False)
-    row.__dict__.setdefault("_parsed_definition", parsed)
+    row = db.session.merge(kept, load=False)
+    row.__dict__.setdefault("_parsed_definition", definition_of(kept))
     return row
+
+
+def current_questionnaire_kept() -> QuestionnaireVersion:
+    """:func:`current_questionnaire` as one detached row per app, in no session.
+
+    For the form post, which reads only the row's columns and definition: it
+    is spared putting a row into its session and having it expired at its
+    commit. Never attach it (requests share it): :func:`current_questionnaire`
+    gives a row of the request's own.
+    """
+    kept = current_app.extensions.get(_CURRENT)
+    if kept is None or kept.version != latest_bundled()["version"]:  # a new one is shipped
+        row = ensure_questionnaire()
+        kept = QuestionnaireVersion(id=row.id, version=row.version, definition=row.definition)
+        make_transient_to_detached(kept)
+        kept.__dict__["_parsed_definition"] = definition_of(row)
+        current_app.extensions[_CURRENT] = kept
+    return kept
 
 
 _CURRENT = "survey.current_questionnaire"
@@ -105,28 +116,31 @@ def find_desk_remembered(code: str) -> Desk | None:
 
     For the form post only, whose write stores the response only if the desk is
     still active in the same unit (``survey/citizen/services.py``): a desk
-    retired or moved since is looked up again (:func:`forget_desk`). The desk's
-    columns are kept per app (tests run several apps on several databases) and
-    put into the session as a persistent object, without a query; its
-    relationships load as usual.
+    retired or moved since is looked up again (:func:`forget_desk`). The desk is
+    kept per app (tests run several apps on several databases) as one detached
+    object, its columns loaded, in no session: requests share it, so it is
+    never attached, and a page that shows the desk takes :func:`attached`.
     """
     key = code.strip().upper()
     remembered = current_app.extensions.setdefault(_DESKS, {})
-    values = remembered.get(key)
-    if values is None:
-        desk = find_desk(key)
-        if desk is not None and desk.active:
-            if len(remembered) >= _DESKS_KEPT:
-                remembered.clear()  # a bound, not a policy: desks are few
-            remembered[key] = {name: getattr(desk, name) for name in _DESK_COLUMNS}
-        return desk
-    session = db.session()
-    existing = session.identity_map.get(session.identity_key(Desk, values["id"]))
-    if existing is not None:
-        return existing
-    desk = Desk(**values)
-    make_transient_to_detached(desk)
-    session.add(desk)
+    kept = remembered.get(key)
+    if kept is not None:
+        return kept
+    desk = find_desk(key)
+    if desk is not None and desk.active:
+        if len(remembered) >= _DESKS_KEPT:
+            remembered.clear()  # a bound, not a policy: desks are few
+        kept = Desk(**{name: getattr(desk, name) for name in _DESK_COLUMNS})
+        make_transient_to_detached(kept)
+        remembered[key] = kept
+    return desk
+
+
+def attached(desk: Desk) -> Desk:
+    """``desk`` in this request's session, so that its relationships load: a
+    remembered desk (:func:`find_desk_remembered`) is copied in without a query."""
+    if sa.inspect(desk).detached:
+        return db.session.merge(desk, load=False)
     return desk
 
 

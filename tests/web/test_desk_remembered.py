@@ -79,3 +79,31 @@ def test_a_desk_moved_after_it_was_remembered_counts_for_its_new_unit(app, clien
         db.session.commit()
     assert client.post("/s/TT-01", data=data).status_code == 303
     assert sorted(unit for unit, _ in _responses_at(app, "TT-01")) == sorted([old_unit, lai_cach])
+
+
+def test_a_refused_post_to_a_remembered_desk_shows_its_commune(app, client, runner, form_post):
+    """The remembered desk is shared by the worker's requests and kept out of their
+    sessions: a page shown for a post still names the desk's commune, and no post
+    leaves the shared desk attached to a session (where another request's session
+    could not take it)."""
+    from survey.data.queries import find_desk_remembered
+    from tests.web.test_tokens import mint
+
+    result = runner.invoke(args=["survey", "create-api-key", "HD-CG-LC", "--label", "Một cửa"])
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1]
+    foreign = mint(client, key, dossier_number="F-1").get_json()["token"]
+    assert client.post("/s/CA-01", data=form_post("CA-01")).status_code == 303
+
+    missing = client.post("/s/CA-01", data=form_post("CA-01", q_access=None))
+    assert missing.status_code == 422
+    assert "Xã Cao An" in missing.get_data(as_text=True)
+    other_office = client.post("/s/CA-01", data=form_post("CA-01", receipt=foreign))
+    assert other_office.status_code == 409
+    assert "do cơ quan khác cấp, không phải Xã Cao An" in other_office.get_data(as_text=True)
+    assert client.post("/s/CA-01", data=form_post("CA-01")).status_code == 303
+
+    with app.test_request_context():
+        kept = find_desk_remembered("CA-01")
+        assert sa.inspect(kept).detached and kept.code == "CA-01"
+    assert len(_responses_at(app, "CA-01")) == 2
