@@ -346,8 +346,10 @@ class Baseline:
             self.remove()
             raise SystemExit(f"--baseline {revision}: building its database failed:\n{done.stderr}")
 
-    def server(self, config: ServerConfig, log: Path) -> Server:
-        return Server("baseline", "wsgi:app", config, self.env, log, cwd=self.tree)
+    def server(self, counter: str, config: ServerConfig, log: Path) -> Server:
+        """Served as the app is, its rollup counted the same way (the revision must
+        have the counting command for ``counter`` "process")."""
+        return app_server(counter, config, self.env, log, name="baseline", tree=self.tree)
 
     def _admin(self, statement: str) -> None:
         """Run ``statement`` outside a transaction on the app's PostgreSQL server."""
@@ -469,14 +471,23 @@ class Server:
                 process.wait(timeout=10)
 
 
-def app_server(counter: str, config: ServerConfig, env: dict[str, str], log: Path) -> Server:
-    """The app; with ``counter`` "process", its web workers do not count the rollup
-    (SURVEY_ROLLUP_BACKGROUND=0) and a counting process serves beside them."""
+def app_server(
+    counter: str,
+    config: ServerConfig,
+    env: dict[str, str],
+    log: Path,
+    name: str = "app",
+    tree: Path = ROOT,
+) -> Server:
+    """The app (from the source tree ``tree``); with ``counter`` "process", its web
+    workers do not count the rollup (SURVEY_ROLLUP_BACKGROUND=0) and a counting
+    process serves beside them."""
     if counter == "thread":
-        return Server("app", "wsgi:app", config, {**env, "SURVEY_ROLLUP_BACKGROUND": "1"}, log)
+        env = {**env, "SURVEY_ROLLUP_BACKGROUND": "1"}
+        return Server(name, "wsgi:app", config, env, log, cwd=tree)
     env = {**env, "SURVEY_ROLLUP_BACKGROUND": "0"}
     command = [sys.executable, "-m", "flask", "survey", "rollup-count", "--every", "1"]
-    return Server("app", "wsgi:app", config, env, log, companion=command)
+    return Server(name, "wsgi:app", config, env, log, cwd=tree, companion=command)
 
 
 # -- phones -----------------------------------------------------------------
@@ -1260,7 +1271,9 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             }
             if baseline is not None:
-                servers["baseline"] = baseline.server(config, workdir / f"baseline-{config}.log")
+                servers["baseline"] = baseline.server(
+                    args.counter, config, workdir / f"baseline-{config}.log"
+                )
             names = list(servers)
             try:
                 for server in servers.values():
