@@ -152,6 +152,26 @@ def test_submissions_bench_serves_a_baseline_revision_beside_the_app():
     assert "sipas-bench-" not in worktrees
 
 
+def test_post_cpu_bench_measures_both_revisions_and_stores_each_post_once():
+    """``bench/post_cpu.py`` measures the code now and a revision from a worktree,
+    each in a process importing its own tree, and removes the worktree."""
+    if not (ROOT / ".git").exists():
+        skip_or_fail("--baseline needs a git checkout (this is an export without .git)")
+    done = _run(
+        "bench/post_cpu.py", "--baseline", "HEAD", "--alternations", "1",
+        "--posts", "10", "--blocks", "1", "--phones", "3",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert re.search(r"^\| 1 \| \d+ \| \d+ \| \d\.\d{3} \|$", out, re.MULTILINE), out
+    assert "Now / baseline: median **" in out
+    assert "Verified: every measurement stored exactly the posts answered 303." in out
+    worktrees = subprocess.run(
+        ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    assert "sipas-bench-" not in worktrees
+
+
 def test_submissions_bench_refuses_an_unknown_baseline_revision():
     done = _run("bench/submissions.py", "--duration", "1", "--baseline", "no-such-revision")
     assert done.returncode != 0
