@@ -288,7 +288,7 @@ def thanks(desk_code: str):
     desk = _desk_or_404(desk_code)
     return render_template(
         "public/thanks.html",
-        desk=attached(desk),
+        desk=desk,
         updated="updated" in request.args,
         kept="kept" in request.args,
     )
