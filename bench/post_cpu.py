@@ -30,8 +30,10 @@ Run: .venv/bin/python bench/post_cpu.py [--baseline REV] [--alternations 8]
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import random
 import secrets
 import shutil
 import statistics
@@ -48,9 +50,6 @@ def measure(tree: str, posts: int, blocks: int, phones: int) -> dict:
     """In this process: the revision in ``tree``, its database, its posts' CPU time."""
     sys.path.insert(0, tree)
     os.chdir(tree)
-    import itertools
-    import random
-
     import sqlalchemy as sa
 
     import survey
@@ -123,17 +122,25 @@ def child(tree: Path, args) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def git(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be at least 1")
+    return value
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", help="an earlier git revision, measured alternately")
-    parser.add_argument("--alternations", type=int, default=8)
-    parser.add_argument("--posts", type=int, default=400, help="posts per block")
-    parser.add_argument("--blocks", type=int, default=5, help="timed blocks per measurement")
-    parser.add_argument("--phones", type=int, default=200)
+    parser.add_argument("--alternations", type=_at_least_one, default=8)
+    parser.add_argument("--posts", type=_at_least_one, default=400, help="posts per block")
+    parser.add_argument(
+        "--blocks", type=_at_least_one, default=5, help="timed blocks per measurement"
+    )
+    parser.add_argument("--phones", type=_at_least_one, default=200)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -143,6 +150,7 @@ def main() -> None:
     # Here only: a measuring process imports the bench package of its own tree.
     sys.path.insert(0, str(ROOT))
     from bench.machine_info import describe
+    from bench.submissions import git
 
     commit = git("rev-parse", "--short", "HEAD").stdout.strip() or "?"
     print("# One form post's CPU time, in one process\n")
